@@ -1,0 +1,48 @@
+# On a fresh clone, `make demo` and `make test` do all the set-up (they depend on `install`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+THINGSVISION := thingsvision==2.7.3
+
+.PHONY: install demo test test-slow lint format bench clean
+
+install: $(STAMP)
+
+# Re-runs only when pyproject.toml changes. thingsvision pins torchvision 0.15 / numpy<2 /
+# tensorflow, so it goes in without its dependencies (its real runtime needs are in pyproject).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps $(THINGSVISION)
+	touch $(STAMP)
+
+demo: install
+	$(PY) train.py experiment=demo
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q
+
+test-slow: install
+	$(VENV)/bin/pytest -q -m slow
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) outputs multirun .cache .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

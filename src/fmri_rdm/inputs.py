@@ -1,0 +1,205 @@
+"""Stage 1–2 of a run: responses, brain RDM, the model's input table and the pair set.
+
+Everything a fold needs is computed once here; the folds only index into it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from fmri_rdm import rdm as rdm_lib
+from fmri_rdm.data import algonauts
+from fmri_rdm.data.images import COLOR_NAMES, dominant_colors, load_images
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.pairs import select_pairs
+
+log = logging.getLogger(__name__)
+
+METRICS = ("correlation", "euclidean")
+
+
+@dataclass
+class Inputs:
+    """What every fold of a run reads.
+
+    table: (N, D) float32 embeddings, or (N, C, H, W) uint8 images for the CNN.
+    rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32.
+    i, j: (P,) int pair indices (i < j); y: (P,) float32 RDM values of those pairs.
+    """
+
+    root: Path
+    subject: int
+    roi: str
+    metric: str
+    image_indices: np.ndarray
+    paths: list[Path]
+    n_voxels: int
+    rdm: np.ndarray
+    rdm_noise_free: np.ndarray | None
+    table: np.ndarray
+    baseline_rdm: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+    embedder_info: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_images(self) -> int:
+        return len(self.image_indices)
+
+
+def data_root(cfg: DictConfig) -> Path:
+    """The Algonauts-layout root: the configured folder, or the synthetic set (generated once)."""
+    if cfg.data.source == "synthetic":
+        from fmri_rdm.data.synthetic import ensure_synthetic_dataset
+
+        g = cfg.data.generate
+        return ensure_synthetic_dataset(
+            Path(cfg.paths.cache_dir),
+            subjects=(int(cfg.subject.id),),
+            n_images=int(g.n_images),
+            n_test_images=int(g.n_test_images),
+            image_size=int(g.image_size),
+            seed=int(g.seed),
+        )
+    if cfg.data.root in (None, ""):
+        raise DataError(
+            "no Algonauts data folder given: set data.root=/path/to/algonauts_2023 or "
+            "$ALGONAUTS_DIR, or try the synthetic demo with `python train.py experiment=demo`"
+        )
+    return Path(str(cfg.data.root)).expanduser()
+
+
+def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) -> tuple:
+    """Measured and (synthetic only) noise-free responses of the selected images."""
+    roi = str(cfg.roi.name)
+    standardize = bool(cfg.data.standardize)
+    measured = algonauts.load_responses(root, subject, roi, standardize=standardize)
+    noise_free = None
+    if cfg.data.source == "synthetic":
+        from fmri_rdm.data.synthetic import has_noise_free, load_noise_free_responses
+
+        if has_noise_free(root, subject):
+            noise_free = load_noise_free_responses(root, subject, roi, standardize=standardize)
+            noise_free = noise_free[images]
+    return measured[images], noise_free
+
+
+def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
+    """(table, description): pixels for the CNN, embeddings (cached) for everything else."""
+    if cfg.model.name == "siamese_cnn":
+        grey = int(cfg.model.in_channels) == 1
+        images = load_images(paths, size=int(cfg.model.image_size), grayscale=grey)
+        info = {"backend": "pixels", "model": None, "pretrained": None, "random_init": False}
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), info
+    from fmri_rdm.embeddings import build_embeddings
+
+    if cfg.embeddings.get("offline"):
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    embedder = instantiate(cfg.embeddings)
+    info = dict(embedder.describe())
+    if info.get("random_init"):
+        log.warning(
+            "EMBEDDINGS USE RANDOMLY INITIALISED %s WEIGHTS (embeddings.pretrained=null): "
+            "scores are not those of a pretrained CLIP model",
+            info.get("model"),
+        )
+    table = build_embeddings(embedder, paths, Path(cfg.paths.cache_dir))
+    return np.asarray(table, dtype=np.float32), info
+
+
+def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
+    """Zero-training baseline: the RDM of the raw model inputs (embeddings or pixels)."""
+    flat = table.reshape(len(table), -1).astype(np.float32)
+    return rdm_lib.compute_rdm(flat, metric)
+
+
+def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
+    images = load_images(paths, size=64)
+    return dominant_colors(images, threshold=float(cfg.distribution.get("threshold", 0.7)))
+
+
+def prepare_inputs(cfg: DictConfig) -> Inputs:
+    """Load, compute and select everything a run needs (timed per stage)."""
+    metric = str(cfg.metric.name)
+    if metric not in METRICS:
+        raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(METRICS)}")
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    root = data_root(cfg)
+    subject = int(cfg.subject.id)
+    all_paths = algonauts.image_paths(root, subject, "train")
+    images = algonauts.select_images(
+        len(all_paths),
+        cfg.data.n_images,
+        random_subset=bool(cfg.data.random_subset),
+        seed=int(cfg.seed),
+    )
+    paths = [all_paths[k] for k in images]
+    measured, noise_free = _responses(cfg, root, subject, images)
+    seconds["data"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    rdm = rdm_lib.compute_rdm(measured, metric)
+    rdm_true = rdm_lib.compute_rdm(noise_free, metric) if noise_free is not None else None
+    seconds["rdm"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    table, info = _model_table(cfg, paths)
+    baseline = _baseline_rdm(table, metric)
+    seconds["embeddings"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    dist = cfg.distribution
+    labels = _color_labels(cfg, paths) if dist.name == "colors" else None
+    i, j = select_pairs(
+        str(dist.name),
+        rdm,
+        len(paths),
+        metric=metric,
+        labels=labels,
+        n_per_image=int(dist.get("n_per_image", 50)),
+        colors=tuple(dist.get("colors", COLOR_NAMES[::2])),
+        mid_band=float(dist.get("mid_band", 0.1)),
+        mid_quantiles=tuple(dist.get("mid_quantiles", (0.45, 0.55))),
+        seed=int(cfg.seed),
+    )
+    y = rdm_lib.rdm_values(rdm, i, j, len(paths))
+    seconds["pairs"] = time.perf_counter() - start
+    log.info(
+        "subject %d, ROI %s: %d images, %d voxels, %d pairs (%s)",
+        subject,
+        cfg.roi.name,
+        len(paths),
+        measured.shape[1],
+        len(i),
+        dist.name,
+    )
+    return Inputs(
+        root=root,
+        subject=subject,
+        roi=str(cfg.roi.name),
+        metric=metric,
+        image_indices=images,
+        paths=paths,
+        n_voxels=int(measured.shape[1]),
+        rdm=rdm,
+        rdm_noise_free=rdm_true,
+        table=table,
+        baseline_rdm=baseline,
+        i=i,
+        j=j,
+        y=y,
+        embedder_info=info,
+        seconds=seconds,
+    )

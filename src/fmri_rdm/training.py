@@ -1,0 +1,275 @@
+"""Stage 3: image-disjoint folds, one model per fold, scores beside their baselines.
+
+`run(cfg)` is the whole experiment; `train.py` only wraps it for Hydra.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from fmri_rdm import evaluation as ev
+from fmri_rdm import rdm as rdm_lib
+from fmri_rdm.artifacts import lookup, write_json, write_npz
+from fmri_rdm.datamodule import PairDataModule, PairSplit
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.inputs import Inputs, prepare_inputs
+from fmri_rdm.pairs import image_disjoint_folds, image_disjoint_split, split_pairs
+
+log = logging.getLogger(__name__)
+
+# Keys of a model config that configure the run rather than the network's constructor.
+_RUN_KEYS = ("name", "save_path", "load_path")
+
+
+@dataclass
+class FoldResult:
+    """Scores and test predictions of one fold."""
+
+    scores: dict[str, Any]
+    i: np.ndarray
+    j: np.ndarray
+    target: np.ndarray
+    prediction: np.ndarray
+
+
+def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
+    """K image-disjoint folds, or one image-disjoint train/test split when k_folds == 1."""
+    k = int(evaluation.k_folds)
+    if k == 1:
+        return [image_disjoint_split(n_images, evaluation.test_size, seed=seed)]
+    return image_disjoint_folds(n_images, k, seed=seed)
+
+
+def _model_kwargs(model_cfg: DictConfig) -> dict[str, Any]:
+    kwargs = OmegaConf.to_container(model_cfg, resolve=True)
+    assert isinstance(kwargs, dict)
+    for key in _RUN_KEYS:
+        kwargs.pop(key, None)
+    return kwargs
+
+
+def _loggers(cfg: DictConfig, fold: int) -> list[Any] | bool:
+    """One instance of every configured logger per fold (each fold is its own training curve)."""
+    if not cfg.get("logger"):
+        return False
+    loggers = []
+    for lcfg in cfg.logger.values():
+        target = str(lcfg.get("_target_", ""))
+        extra = {"version": f"fold_{fold}"} if target.endswith(("CSVLogger", "TensorBoardLogger")) else {}
+        loggers.append(instantiate(lcfg, **extra))
+    return loggers
+
+
+def _noise_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> dict:
+    """The measured RDM scored against the noise-free one on the same pairs (synthetic data)."""
+    if inputs.rdm_noise_free is None:
+        return {}
+    truth = rdm_lib.rdm_values(inputs.rdm_noise_free, i, j, inputs.n_images)
+    return ev.regression_scores(y, truth)
+
+
+def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs) -> FoldResult:
+    n, seed = inputs.n_images, int(cfg.seed) + fold
+    fit_pos, val_pos = image_disjoint_split(len(train_imgs), cfg.evaluation.val_size, seed=seed)
+    fit_imgs, val_imgs = train_imgs[fit_pos], train_imgs[val_pos]
+    fit_mask, val_mask = split_pairs(inputs.i, inputs.j, fit_imgs, val_imgs, n)
+    _, test_mask = split_pairs(inputs.i, inputs.j, train_imgs, test_imgs, n)
+    if not fit_mask.any() or not test_mask.any():
+        raise ConfigError(
+            f"fold {fold} has no training or no test pairs with distribution="
+            f"{cfg.distribution.name}: use more images or fewer folds (evaluation.k_folds)"
+        )
+
+    def split(mask: np.ndarray) -> PairSplit:
+        return PairSplit(inputs.i[mask], inputs.j[mask], inputs.y[mask])
+
+    pl.seed_everything(seed, workers=True, verbose=False)
+    table = torch.from_numpy(inputs.table)
+    data = PairDataModule(
+        table,
+        split(fit_mask),
+        val=split(val_mask) if val_mask.any() else None,
+        test=split(test_mask),
+        batch_size=int(cfg.training.batch_size),
+        seed=seed,
+    )
+    kwargs = _model_kwargs(cfg.model)
+    if cfg.model.name != "siamese_cnn":
+        kwargs["in_dim"] = int(inputs.table.shape[1])
+    if cfg.model.name == "mlp":
+        # the sigmoid head covers the metric's range: [0, 2] for correlation distances
+        top = 2.0 if inputs.metric == "correlation" else float(inputs.y[fit_mask].max()) * 1.1
+        kwargs["output_scale"] = top
+    net = instantiate(kwargs)
+    from fmri_rdm.models.module import PairRegressionModule
+
+    module = PairRegressionModule(
+        net,
+        loss=str(cfg.training.loss),
+        alpha=float(cfg.training.alpha),
+        optimizer=instantiate(cfg.training.optimizer),
+        scheduler=instantiate(cfg.training.scheduler) if cfg.training.scheduler else None,
+    )
+    out = Path(cfg.paths.output_dir)
+    monitor = "val/loss" if val_mask.any() else "train/loss"
+    checkpoint = pl.callbacks.ModelCheckpoint(
+        dirpath=out / "checkpoints",
+        filename=f"fold{fold}-best",
+        monitor=monitor,
+        mode="min",
+        save_top_k=1,
+        enable_version_counter=False,
+    )
+    trainer = instantiate(
+        cfg.trainer, callbacks=[checkpoint], logger=_loggers(cfg, fold), default_root_dir=out
+    )
+    trainer.fit(module, datamodule=data)
+    if checkpoint.best_model_path:
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state["state_dict"])
+    module.set_table(table)
+    ti, tj, ty = inputs.i[test_mask], inputs.j[test_mask], inputs.y[test_mask]
+    prediction = module.predict_pairs(ti, tj)
+    fi, fj, fy = inputs.i[fit_mask], inputs.j[fit_mask], inputs.y[fit_mask]
+    sample = np.random.default_rng(seed).permutation(len(fi))[:200_000]
+    train_pred = module.predict_pairs(fi[sample], fj[sample])
+    baseline = rdm_lib.rdm_values(inputs.baseline_rdm, ti, tj, n)
+    scores = {
+        "fold": fold,
+        "n_images_train": len(fit_imgs),
+        "n_images_val": len(val_imgs),
+        "n_images_test": len(test_imgs),
+        "n_pairs_train": int(fit_mask.sum()),
+        "n_pairs_val": int(val_mask.sum()),
+        "n_pairs_test": int(test_mask.sum()),
+        "epochs": int(trainer.current_epoch),
+        "best_checkpoint": checkpoint.best_model_path or None,
+        "test": ev.regression_scores(ty, prediction),
+        "train": ev.regression_scores(fy[sample], train_pred),
+        "baselines": ev.regression_baselines(fy, ty, prediction, baseline, seed=seed),
+        "noise_ceiling": _noise_ceiling(inputs, ti, tj, ty),
+    }
+    return FoldResult(scores, ti, tj, ty, prediction)
+
+
+def _svm_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs) -> FoldResult:
+    from fmri_rdm.models.svm import SVMPairClassifier
+
+    n, seed = inputs.n_images, int(cfg.seed) + fold
+    train_mask, test_mask = split_pairs(inputs.i, inputs.j, train_imgs, test_imgs, n)
+    binary = rdm_lib.binarize_rdm(inputs.rdm, inputs.metric)
+    labels = binary[rdm_lib.condensed_index(inputs.i, inputs.j, n)]
+    table = inputs.table.reshape(n, -1)
+    ti, tj, ty = inputs.i[test_mask], inputs.j[test_mask], labels[test_mask]
+    load_path = cfg.model.get("load_path")
+    if load_path:
+        clf = SVMPairClassifier.load(Path(load_path))
+        log.info("loaded a fitted SVM from %s (no training)", load_path)
+    else:
+        clf = SVMPairClassifier(**_model_kwargs(cfg.model), seed=seed)
+        clf.fit(table, inputs.i[train_mask], inputs.j[train_mask], labels[train_mask])
+    out = Path(cfg.paths.output_dir)
+    clf.save(out / f"svm_fold{fold}.joblib")
+    if cfg.model.get("save_path"):
+        clf.save(Path(cfg.model.save_path))
+    predicted = clf.predict(table, ti, tj)
+    decision = clf.decision_function(table, ti, tj)
+    baseline = rdm_lib.rdm_values(inputs.baseline_rdm, ti, tj, n)
+    truth_scores: dict = {}
+    if inputs.rdm_noise_free is not None:
+        truth_binary = rdm_lib.binarize_rdm(inputs.rdm_noise_free, inputs.metric)
+        truth = truth_binary[rdm_lib.condensed_index(ti, tj, n)]
+        truth_scores = ev.classification_scores(ty, truth, truth.astype(float))
+    scores = {
+        "fold": fold,
+        "n_images_train": len(train_imgs),
+        "n_images_test": len(test_imgs),
+        "n_pairs_train": int(train_mask.sum()),
+        "n_pairs_test": int(test_mask.sum()),
+        "test": ev.classification_scores(ty, predicted, decision),
+        "confusion_matrix": ev.confusion(ty, predicted),
+        "baselines": ev.classification_baselines(
+            labels[train_mask], ty, predicted, baseline, seed=seed
+        ),
+        "noise_ceiling": truth_scores,
+    }
+    return FoldResult(scores, ti, tj, ty.astype(np.float32), decision.astype(np.float32))
+
+
+def summarize(cfg: DictConfig, inputs: Inputs, folds: list[FoldResult], seconds: dict) -> dict:
+    """The metrics.json contract: run facts, per-fold scores, mean ± std, baselines, timings."""
+    per_fold = [f.scores for f in folds]
+    info = inputs.embedder_info
+    metrics: dict[str, Any] = {
+        "model": str(cfg.model.name),
+        "pretrained": info.get("pretrained"),
+        "random_init": bool(info.get("random_init", False)),
+        "embeddings": info,
+        "data_source": str(cfg.data.source),
+        "subject": inputs.subject,
+        "roi": inputs.roi,
+        "metric": inputs.metric,
+        "distribution": str(cfg.distribution.name),
+        "n_images": inputs.n_images,
+        "n_voxels": inputs.n_voxels,
+        "n_pairs": len(inputs.i),
+        "n_pairs_train": int(np.mean([f["n_pairs_train"] for f in per_fold])),
+        "n_pairs_test": int(np.mean([f["n_pairs_test"] for f in per_fold])),
+        "k_folds": int(cfg.evaluation.k_folds),
+        "seed": int(cfg.seed),
+        "folds": per_fold,
+        "test": ev.aggregate_folds(per_fold, "test"),
+        "train": ev.aggregate_folds(per_fold, "train"),
+        "baselines": ev.aggregate_folds(per_fold, "baselines"),
+        "noise_ceiling": ev.aggregate_folds(per_fold, "noise_ceiling"),
+        "seconds": seconds,
+    }
+    name = optimized_metric_name(cfg)
+    metrics["optimized_metric"] = {"name": name, "value": lookup(metrics, name)}
+    return metrics
+
+
+def optimized_metric_name(cfg: DictConfig) -> str:
+    """`optimized_metric`, where `auto` means test Pearson (regression) or ROC-AUC (SVM)."""
+    name = str(cfg.get("optimized_metric", "auto"))
+    if name == "auto":
+        return "test.roc_auc.mean" if cfg.model.name == "svm" else "test.pearson.mean"
+    return name
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """The whole experiment; writes metrics.json and predictions.npz into the run directory."""
+    started = time.perf_counter()
+    out = Path(cfg.paths.output_dir)
+    inputs = prepare_inputs(cfg)
+    folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
+    chosen = cfg.evaluation.get("folds")
+    selected = range(len(folds)) if chosen is None else [int(f) for f in chosen]
+    fit_fold = _svm_fold if cfg.model.name == "svm" else _neural_fold
+    start = time.perf_counter()
+    results = []
+    for fold in selected:
+        log.info("fold %d/%d", fold + 1, len(folds))
+        train_imgs, test_imgs = folds[fold]
+        results.append(fit_fold(cfg, inputs, fold, train_imgs, test_imgs))
+    seconds = dict(inputs.seconds, training=time.perf_counter() - start)
+    seconds["total"] = time.perf_counter() - started
+    metrics = summarize(cfg, inputs, results, seconds)
+    arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
+    for res in results:
+        f = res.scores["fold"]
+        arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
+        arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
+    write_npz(out / "predictions.npz", arrays)
+    write_json(out / "metrics.json", metrics)
+    return metrics
