@@ -6,6 +6,10 @@ Compose the config, run the experiment, return the optimised metric for sweepers
 import hydra
 from omegaconf import DictConfig
 
+from fmri_rdm.config import register_schemas
+
+register_schemas()
+
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
