@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.data import algonauts
-from fmri_rdm.data.images import COLOR_NAMES, dominant_colors, load_images
+from fmri_rdm.data.images import dominant_colors, load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.pairs import select_pairs
 
@@ -84,15 +84,16 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
     """Measured and (synthetic only) noise-free responses of the selected images."""
     roi = str(cfg.roi.name)
     standardize = bool(cfg.data.standardize)
-    measured = algonauts.load_responses(root, subject, roi, standardize=standardize)
+    measured = algonauts.load_responses(root, subject, roi, standardize=standardize, images=images)
     noise_free = None
     if cfg.data.source == "synthetic":
         from fmri_rdm.data.synthetic import has_noise_free, load_noise_free_responses
 
         if has_noise_free(root, subject):
-            noise_free = load_noise_free_responses(root, subject, roi, standardize=standardize)
-            noise_free = noise_free[images]
-    return measured[images], noise_free
+            noise_free = load_noise_free_responses(
+                root, subject, roi, standardize=standardize, images=images
+            )
+    return measured, noise_free
 
 
 def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -169,7 +170,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         metric=metric,
         labels=labels,
         n_per_image=int(dist.get("n_per_image", 50)),
-        colors=tuple(dist.get("colors", COLOR_NAMES[::2])),
+        colors=tuple(dist.get("colors", ("red", "blue"))),
         mid_band=float(dist.get("mid_band", 0.1)),
         mid_quantiles=tuple(dist.get("mid_quantiles", (0.45, 0.55))),
         seed=int(cfg.seed),

@@ -1,0 +1,342 @@
+"""Pair distributions over one table of N images, and image-disjoint splits.
+
+Pairs are two int32 arrays `i`, `j` with `i < j`, returned in condensed (`pdist`) order.
+Splits are over *images*: a test pair has both images outside the training images, and pairs
+with one image on each side are dropped, so nothing about a test image is seen in training.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from fmri_rdm.data.images import COLOR_NAMES
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rdm import check_metric, condensed_to_pairs, n_items, n_pairs
+
+logger = logging.getLogger(__name__)
+
+DISTRIBUTIONS: tuple[str, ...] = ("all", "extremes", "balanced", "colors")
+
+Pairs = tuple[np.ndarray, np.ndarray]  # (i, j), i < j, int32
+ImageSplit = tuple[np.ndarray, np.ndarray]  # (train_images, test_images), sorted int32
+Seed = int | np.random.Generator
+
+# Square-matrix elements gathered per block in `extremes_pairs` (~32 MB of float32).
+_BLOCK_ELEMENTS = 1 << 23
+
+
+def _check_rdm(rdm: np.ndarray, n_images: int) -> None:
+    if n_items(rdm) != n_images:
+        raise DataError(f"RDM covers {n_items(rdm)} images but n_images is {n_images}")
+
+
+def all_pairs(n: int) -> Pairs:
+    """Every pair (i, j), i < j, among `n` images in condensed order; two (n(n-1)/2,) int32.
+
+    Built with int32 only (repeat + cumsum), ~8 bytes per pair in total.
+    """
+    if n < 0:
+        raise ConfigError(f"number of images must be >= 0, got {n}")
+    if n < 2:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    row_len = np.arange(n - 1, 0, -1)  # pairs per row i: n-1-i
+    i = np.repeat(np.arange(n - 1, dtype=np.int32), row_len)
+    # j steps by +1 inside a row and jumps back to i+1 at each row start: cumsum of steps.
+    j = np.ones(n_pairs(n), dtype=np.int32)
+    starts = np.cumsum(row_len[:-1])  # first position of rows 1 .. n-2
+    rows = np.arange(1, n - 1, dtype=np.int32)
+    j[starts] = rows + 1 - (n - 1)
+    np.cumsum(j, out=j)
+    return i, j
+
+
+def _extremes_codes(rdm: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Sorted unique condensed indices of each image's k lowest and k highest partners.
+
+    Requires 2k < n - 1. Rows of the square matrix, diagonal left out (column c of row r is
+    partner c if c < r else c + 1), are gathered in row blocks from the condensed vector.
+    """
+    idx_dtype = np.int32 if n_pairs(n) < 2**31 else np.int64  # halves the gather traffic
+    cols: np.ndarray = np.arange(n - 1, dtype=idx_dtype)[None, :]
+    i_all = np.arange(n, dtype=np.int64)
+    # condensed(a, b) = base[a] + b for a < b.
+    base = (n * i_all - i_all * (i_all + 1) // 2 - i_all - 1).astype(idx_dtype)
+    block = max(1, _BLOCK_ELEMENTS // n)
+    chunks = []
+    for start in range(0, n, block):
+        r: np.ndarray = np.arange(start, min(start + block, n), dtype=idx_dtype)[:, None]
+        # Left of the diagonal (partner c < r): condensed(c, r); right: condensed(r, c + 1).
+        idx = base[None, : n - 1] + r
+        np.add(base[r] + 1, cols, out=idx, where=cols >= r)
+        vals = rdm[idx]
+        # Two single-kth argpartitions: numpy's multi-kth path is several times slower.
+        for kth, keep in ((k - 1, slice(None, k)), (n - 1 - k, slice(n - 1 - k, None))):
+            chosen = np.argpartition(vals, kth, axis=1)[:, keep]
+            chunks.append(np.take_along_axis(idx, chosen, axis=1).ravel().astype(np.int64))
+    return np.unique(np.concatenate(chunks))
+
+
+def extremes_pairs(rdm: np.ndarray, n_images: int, n_per_image: int = 50) -> Pairs:
+    """Union of every image's `n_per_image` lowest and highest partners, condensed order.
+
+    rdm: (N(N-1)/2,) condensed, N = n_images. Returns (i, j), each (P,) int32.
+    Falls back to all pairs when the two extremes cover every partner. Among tied values the
+    choice is arbitrary (but deterministic).
+    """
+    _check_rdm(rdm, n_images)
+    if n_per_image < 1:
+        raise ConfigError(f"n_per_image must be >= 1, got {n_per_image}")
+    if 2 * n_per_image >= n_images - 1:
+        return all_pairs(n_images)
+    return condensed_to_pairs(_extremes_codes(rdm, n_images, n_per_image), n_images)
+
+
+def _mid_mask(
+    rdm: np.ndarray, metric: str, mid_band: float, mid_quantiles: tuple[float, float]
+) -> tuple[np.ndarray, str]:
+    """(L,) bool mask of mid-range dissimilarities and a description of the band."""
+    if metric == "correlation":
+        if not mid_band > 0:
+            raise ConfigError(f"mid_band must be > 0, got {mid_band}")
+        return np.abs(rdm - np.float32(1.0)) <= mid_band, f"|d - 1| <= {mid_band}"
+    lo, hi = mid_quantiles
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ConfigError(f"mid_quantiles must satisfy 0 <= low < high <= 1, got {mid_quantiles}")
+    q_lo, q_hi = np.quantile(rdm, [lo, hi])
+    return (rdm >= q_lo) & (rdm <= q_hi), f"quantiles {lo}..{hi} (d in [{q_lo:.4g}, {q_hi:.4g}])"
+
+
+def balanced_pairs(
+    rdm: np.ndarray,
+    n_images: int,
+    metric: str,
+    n_per_image: int = 50,
+    *,
+    seed: Seed,
+    mid_band: float = 0.1,
+    mid_quantiles: tuple[float, float] = (0.45, 0.55),
+) -> Pairs:
+    """Extremes plus an equally large seeded random sample of mid-range pairs.
+
+    Mid-range: |d - 1| <= mid_band for correlation; between the `mid_quantiles` of the RDM for
+    euclidean. Mid pairs already among the extremes are excluded; if fewer remain than needed,
+    all of them are taken (logged). rdm: (N(N-1)/2,). Returns (i, j), each (P,) int32.
+    """
+    check_metric(metric)
+    _check_rdm(rdm, n_images)
+    if n_per_image < 1:
+        raise ConfigError(f"n_per_image must be >= 1, got {n_per_image}")
+    if 2 * n_per_image >= n_images - 1:
+        return all_pairs(n_images)
+    extremes = _extremes_codes(rdm, n_images, n_per_image)
+    mid, band = _mid_mask(rdm, metric, mid_band, mid_quantiles)
+    mid[extremes] = False
+    candidates = np.flatnonzero(mid)
+    if candidates.size == 0:
+        how = "raise mid_band" if metric == "correlation" else "widen mid_quantiles"
+        raise ConfigError(
+            f"no mid-range pairs outside the extremes for {metric} band {band}; {how}"
+        )
+    n_mid = extremes.size
+    if candidates.size < n_mid:
+        logger.warning(
+            "only %d mid-range pairs (%s) for %d extremes; taking all of them",
+            candidates.size,
+            band,
+            n_mid,
+        )
+        n_mid = candidates.size
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(candidates, size=n_mid, replace=False)
+    codes = np.sort(np.concatenate([extremes, sample]))
+    logger.info("balanced pairs: %d extremes + %d mid-range (%s)", extremes.size, n_mid, band)
+    return condensed_to_pairs(codes, n_images)
+
+
+def _color_code(name: str) -> int:
+    if name not in COLOR_NAMES:
+        raise ConfigError(f"unknown colour {name!r}; valid colours: {', '.join(COLOR_NAMES)}")
+    return COLOR_NAMES.index(name)
+
+
+def color_images(
+    labels: np.ndarray, colors: tuple[str, str] = ("red", "blue"), *, seed: Seed
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images of the two colours, equal counts (larger group randomly down-sampled, seeded).
+
+    labels: (N,) int8, -1 none, else an index into COLOR_NAMES.
+    Returns (images_a, images_b): sorted int32 arrays of equal length, for colors[0], colors[1].
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise DataError(f"colour labels must be 1-D (one per image), got shape {labels.shape}")
+    if len(colors) != 2 or colors[0] == colors[1]:
+        raise ConfigError(f"colors must be two different colour names, got {colors}")
+    groups = [np.flatnonzero(labels == _color_code(c)).astype(np.int32) for c in colors]
+    counts = [g.size for g in groups]
+    if min(counts) < 2:
+        raise ConfigError(
+            f"need at least 2 images of each colour, found {colors[0]}={counts[0]}, "
+            f"{colors[1]}={counts[1]}"
+        )
+    m = min(counts)
+    rng = np.random.default_rng(seed)
+    a, b = (np.sort(rng.choice(g, size=m, replace=False)) if g.size > m else g for g in groups)
+    return a, b
+
+
+def color_pairs(
+    labels: np.ndarray, colors: tuple[str, str] = ("red", "blue"), *, seed: Seed
+) -> Pairs:
+    """All pairs among the images of `color_images` (within and across colours), condensed order.
+
+    labels: (N,) int8. Returns (i, j), each (P,) int32 indexing the full image table.
+    """
+    a, b = color_images(labels, colors, seed=seed)
+    images = np.sort(np.concatenate([a, b]))
+    li, lj = all_pairs(images.size)
+    # `images` is sorted, so mapping local indices keeps i < j and condensed order.
+    return images[li], images[lj]
+
+
+def select_pairs(
+    distribution: str,
+    rdm: np.ndarray,
+    n_images: int,
+    *,
+    metric: str,
+    labels: np.ndarray | None = None,
+    n_per_image: int = 50,
+    colors: tuple[str, str] = ("red", "blue"),
+    mid_band: float = 0.1,
+    mid_quantiles: tuple[float, float] = (0.45, 0.55),
+    seed: Seed = 0,
+) -> Pairs:
+    """Pairs of the named distribution: "all", "extremes", "balanced" or "colors"."""
+    if distribution not in DISTRIBUTIONS:
+        raise ConfigError(
+            f"unknown pair distribution {distribution!r}; valid: {', '.join(DISTRIBUTIONS)}"
+        )
+    check_metric(metric)
+    _check_rdm(rdm, n_images)
+    if distribution == "all":
+        return all_pairs(n_images)
+    if distribution == "extremes":
+        return extremes_pairs(rdm, n_images, n_per_image)
+    if distribution == "balanced":
+        return balanced_pairs(
+            rdm,
+            n_images,
+            metric,
+            n_per_image,
+            seed=seed,
+            mid_band=mid_band,
+            mid_quantiles=mid_quantiles,
+        )
+    if labels is None:
+        raise ConfigError("distribution 'colors' needs per-image colour labels")
+    if len(labels) != n_images:
+        raise DataError(f"{len(labels)} colour labels for {n_images} images")
+    return color_pairs(labels, colors, seed=seed)
+
+
+def _split_count(n_images: int, test_size: float | int) -> int:
+    if isinstance(test_size, bool) or not isinstance(test_size, int | float | np.number):
+        raise ConfigError(f"test_size must be a fraction or a count, got {test_size!r}")
+    if isinstance(test_size, float | np.floating):
+        if not 0.0 < test_size < 1.0:
+            raise ConfigError(f"a fractional test_size must be in (0, 1), got {test_size}")
+        return round(float(test_size) * n_images)
+    return int(test_size)
+
+
+def image_disjoint_split(n_images: int, test_size: float | int, *, seed: Seed) -> ImageSplit:
+    """Random split of the images: (train_images, test_images), sorted int32, disjoint.
+
+    test_size: a float is the test fraction, an int the number of test images.
+    Both sides must hold at least 2 images (a pair needs two).
+    """
+    n_test = _split_count(n_images, test_size)
+    if n_test < 2 or n_images - n_test < 2:
+        raise ConfigError(
+            f"test_size={test_size} gives {n_test} test and {n_images - n_test} train images "
+            f"of {n_images}; each side needs at least 2"
+        )
+    perm = np.random.default_rng(seed).permutation(n_images).astype(np.int32)
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def image_disjoint_folds(n_images: int, k: int, *, seed: Seed) -> list[ImageSplit]:
+    """K folds over images: [(train_images, test_images)] * k, sorted int32.
+
+    Every image is in exactly one test fold; fold sizes differ by at most one.
+    """
+    if k < 2 or k > n_images:
+        raise ConfigError(f"number of folds must be in [2, n_images={n_images}], got {k}")
+    if n_images < 2 * k:
+        logger.warning("%d folds over %d images: some test folds hold no pair", k, n_images)
+    perm = np.random.default_rng(seed).permutation(n_images).astype(np.int32)
+    parts = np.array_split(perm, k)
+    return [
+        (np.sort(np.concatenate(parts[:f] + parts[f + 1 :])), np.sort(parts[f])) for f in range(k)
+    ]
+
+
+# Pairs per chunk when looking up both images of a pair: numpy casts int32 indices to intp
+# for `take`, and a whole-array cast of 48 M pairs costs a fresh 384 MB temporary per call.
+_PAIR_CHUNK = 1 << 18
+
+
+def _side_table(n_images: int, groups: list[np.ndarray]) -> np.ndarray:
+    """(n_images,) uint8 lookup table with bit g set for the images of groups[g]."""
+    table = np.zeros(n_images, dtype=np.uint8)
+    for bit, images in enumerate(groups):
+        images = np.asarray(images)
+        if images.size and (images.min() < 0 or images.max() >= n_images):
+            raise DataError(f"image indices must lie in [0, {n_images})")
+        table[images] |= np.uint8(1 << bit)
+    return table
+
+
+def _pair_sides(i: np.ndarray, j: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """(P,) uint8: table[i] & table[j], i.e. the groups holding both images of each pair."""
+    i = np.asarray(i)
+    j = np.asarray(j)
+    if i.shape != j.shape or i.ndim != 1:
+        raise DataError(f"pair index arrays must be 1-D of equal shape, got {i.shape}, {j.shape}")
+    if i.size and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= table.size):
+        raise DataError(f"pair indices must lie in [0, {table.size})")
+    out = np.empty(i.size, dtype=np.uint8)
+    for s in range(0, i.size, _PAIR_CHUNK):
+        chunk = slice(s, s + _PAIR_CHUNK)
+        np.bitwise_and(table.take(i[chunk]), table.take(j[chunk]), out=out[chunk])
+    return out
+
+
+def pairs_within(i: np.ndarray, j: np.ndarray, images: np.ndarray, n_images: int) -> np.ndarray:
+    """(P,) bool mask of pairs whose both images are in `images`.
+
+    i, j: (P,) int pair arrays with values in [0, n_images); images: (M,) image indices.
+    """
+    return _pair_sides(i, j, _side_table(n_images, [images])) == 1
+
+
+def split_pairs(
+    i: np.ndarray,
+    j: np.ndarray,
+    train_images: np.ndarray,
+    test_images: np.ndarray,
+    n_images: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train_mask, test_mask), each (P,) bool; cross pairs (one image per side) are in neither.
+
+    Raises DataError if the two image sets overlap.
+    """
+    table = _side_table(n_images, [train_images, test_images])
+    n_both = int(np.count_nonzero(table == 3))
+    if n_both:
+        raise DataError(f"{n_both} images are in both train and test")
+    sides = _pair_sides(i, j, table)
+    return sides == 1, sides == 2

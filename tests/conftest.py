@@ -1,0 +1,23 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fmri_rdm.data.synthetic import generate_dataset
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Root of a small synthetic Algonauts-layout dataset (~1 s to build, once per session).
+
+    Subject 1 only, 60 training images and 6 test images of 64x64 px, seed 0; noise-free
+    responses under `<root>/synthetic_truth/`. Shared by the whole session: treat it as
+    read-only (copy it with shutil.copytree before changing anything).
+    """
+    root = tmp_path_factory.mktemp("synthetic") / "algonauts"
+    return generate_dataset(
+        root, subjects=(1,), n_images=60, n_test_images=6, image_size=64, seed=0
+    )
