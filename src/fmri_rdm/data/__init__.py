@@ -1,0 +1,1 @@
+"""Data access: the Algonauts 2023 layout (real or synthetic), ROI catalogue, images."""

@@ -1,0 +1,346 @@
+"""Read the Algonauts 2023 layout: fMRI responses per ROI, image paths, ROI masks.
+
+Layout under the data root (real and synthetic alike)::
+
+    subjNN/training_split/training_fmri/{lh,rh}_training_fmri.npy   (N x V_hemi float32)
+    subjNN/training_split/training_images/train-0001_nsd-00013.png  (sorted = row order)
+    subjNN/test_split/test_images/test-0001_nsd-00845.png
+    subjNN/roi_masks/{lh,rh}.<class>_challenge_space.npy            (V_hemi ints, 0 = outside)
+    subjNN/roi_masks/mapping_<class>.npy                            (pickled dict code -> name)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fmri_rdm.data.rois import ANY, HEMISPHERES, ROI_CLASSES, resolve_roi
+from fmri_rdm.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+TRAIN_FMRI_DIR = Path("training_split", "training_fmri")
+SPLIT_IMAGE_DIRS = {
+    "train": Path("training_split", "training_images"),
+    "test": Path("test_split", "test_images"),
+}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_ZSCORE_CHUNK = 4096  # columns z-scored at a time in float64 (bounds the temporary's memory)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def subject_dir(root: PathLike | None, subject: int) -> Path:
+    """`<root>/subjNN`, checking that both exist."""
+    if root is None or str(root) == "" or not Path(root).is_dir():
+        raise DataError(
+            f"data root {str(root)!r} does not exist: set data.root or $ALGONAUTS_DIR, "
+            "or use experiment=demo for synthetic data"
+        )
+    path = Path(root) / f"subj{int(subject):02d}"
+    if not path.is_dir():
+        found = sorted(p.name for p in Path(root).glob("subj*") if p.is_dir())
+        raise DataError(
+            f"subject folder {path} not found; subjects in {root}: "
+            f"{', '.join(found) or 'none'} (choose one of them or fix data.root)"
+        )
+    return path
+
+
+def image_paths(root: PathLike, subject: int, split: str = "train") -> list[Path]:
+    """Image files of one split ("train" or "test"), sorted by name = fMRI row order."""
+    if split not in SPLIT_IMAGE_DIRS:
+        raise ConfigError(f"unknown image split {split!r}: use 'train' or 'test'")
+    folder = subject_dir(root, subject) / SPLIT_IMAGE_DIRS[split]
+    if not folder.is_dir():
+        raise DataError(f"missing image folder {folder}: the {split} images are not there")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def select_images(
+    n_total: int, n_images: int | None = None, *, random_subset: bool = False, seed: int = 0
+) -> np.ndarray:
+    """Sorted int64 row indices: all rows, the first `n_images`, or a seeded random subset."""
+    n = n_total if n_images is None else int(n_images)
+    if n < 2 or n > n_total:
+        raise ConfigError(
+            f"n_images={n_images} is impossible with {n_total} images: choose 2..{n_total} "
+            "(or null for all)"
+        )
+    if not random_subset or n == n_total:
+        return np.arange(n, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_total, size=n, replace=False)).astype(np.int64)
+
+
+# ---------------------------------------------------------------- restricted unpickling
+# np.save(dict) stores a 0-d object array; unpickling it needs only these numpy globals.
+_RECONSTRUCT = np.ndarray((0,)).__reduce__()[0]
+_SCALAR = np.int64(0).__reduce__()[0]
+_ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    **{
+        (mod, "_reconstruct"): _RECONSTRUCT
+        for mod in ("numpy.core.multiarray", "numpy._core.multiarray")
+    },
+    **{(mod, "scalar"): _SCALAR for mod in ("numpy.core.multiarray", "numpy._core.multiarray")},
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Admits only numpy's object-array reconstruction globals; never imports anything."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"forbidden global {module}.{name}") from None
+
+
+def read_mapping(path: PathLike) -> dict[int, str]:
+    """Read a `mapping_<class>.npy` (pickled dict code -> ROI name) without arbitrary code."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"missing ROI mapping file {path}: the roi_masks folder is incomplete")
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    try:
+        with path.open("rb") as fp:
+            version = np.lib.format.read_magic(fp)
+            if version not in readers:
+                raise ValueError(f"unsupported .npy version {version}")
+            _shape, _fortran, dtype = readers[version](fp)
+            if not dtype.hasobject:
+                raise ValueError(f"holds a {dtype} array, not a pickled dict")
+            obj = _RestrictedUnpickler(fp).load()
+    except Exception as exc:  # any malformed pickle raises something; all mean "bad file"
+        raise DataError(
+            f"cannot read ROI mapping {path} ({_one_line(exc)}): expected a dict code -> ROI name; "
+            "replace the file"
+        ) from exc
+    if isinstance(obj, np.ndarray) and obj.shape == () and obj.dtype == object:
+        obj = obj.item()
+    ok = isinstance(obj, dict) and all(
+        isinstance(k, int | np.integer) and not isinstance(k, bool) and isinstance(v, str)
+        for k, v in obj.items()
+    )
+    if not ok:
+        raise DataError(f"ROI mapping {path} is not a dict int -> str: replace the file")
+    return {int(k): str(v) for k, v in obj.items()}
+
+
+# ---------------------------------------------------------------- arrays and masks
+def open_npy(path: PathLike, *, ndim: int, mmap: bool = False) -> np.ndarray:
+    """np.load with one-line DataErrors for a missing, truncated or corrupt file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"missing file {path}: the dataset folder is incomplete")
+    try:
+        arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(
+            f"cannot read {path} ({_one_line(exc)}): the file is truncated or corrupt; "
+            "re-download or regenerate it"
+        ) from exc
+    if arr.ndim != ndim:
+        raise DataError(f"{path} has shape {arr.shape}, expected {ndim} dimensions: replace it")
+    return arr
+
+
+def read_mask(path: PathLike, n_vertices: int | None = None) -> np.ndarray:
+    """ROI codes per vertex, int64 (V_hemi,); checks the length against `n_vertices`."""
+    mask = open_npy(path, ndim=1)
+    if n_vertices is not None and mask.shape[0] != n_vertices:
+        raise DataError(
+            f"mask {path} has {mask.shape[0]} vertices but the fMRI file has {n_vertices}: "
+            "masks and responses come from different subjects or versions"
+        )
+    if not np.issubdtype(mask.dtype, np.number) or not np.all(np.isfinite(mask)):
+        raise DataError(f"mask {path} holds non-numeric or non-finite codes: replace it")
+    return mask.astype(np.int64)
+
+
+def _mask_path(sdir: Path, hemi: str, cls: str) -> Path:
+    return sdir / "roi_masks" / f"{hemi}.{cls}_challenge_space.npy"
+
+
+def available_rois(root: PathLike, subject: int) -> dict[str, list[str]]:
+    """Class -> ROI names with at least one vertex in either hemisphere (classes on disk only)."""
+    sdir = subject_dir(root, subject)
+    found: dict[str, list[str]] = {}
+    for cls, names in ROI_CLASSES.items():
+        mapping_path = sdir / "roi_masks" / f"mapping_{cls}.npy"
+        paths = [_mask_path(sdir, h, cls) for h in HEMISPHERES]
+        if not mapping_path.is_file() or not all(p.is_file() for p in paths):
+            log.warning("ROI class %s is incomplete in %s; skipping it", cls, sdir / "roi_masks")
+            continue
+        mapping = read_mapping(mapping_path)
+        codes = np.unique(np.concatenate([read_mask(p) for p in paths]))
+        present = {mapping.get(int(c)) for c in codes if c != 0}
+        found[cls] = [n for n in names if n in present]
+    return found
+
+
+def roi_vertices(
+    root: PathLike, subject: int, roi: str, n_vertices: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """Per hemisphere, sorted int64 indices of the vertices `roi` selects.
+
+    `n_vertices` gives each hemisphere's vertex count (fMRI columns), checked against the masks.
+    A ROI absent in one hemisphere is taken from the other with a warning.
+    """
+    pairs = resolve_roi(roi)
+    if pairs == [(ANY, ANY)]:
+        return {h: np.arange(n_vertices[h], dtype=np.int64) for h in HEMISPHERES}
+    sdir = subject_dir(root, subject)
+    selected = {h: np.zeros(n_vertices[h], dtype=bool) for h in HEMISPHERES}
+    for cls in dict.fromkeys(c for c, _ in pairs):
+        names = {n for c, n in pairs if c == cls}
+        codes: list[int] = []
+        if ANY not in names:
+            mapping = read_mapping(sdir / "roi_masks" / f"mapping_{cls}.npy")
+            codes = [code for code, name in mapping.items() if name in names and code != 0]
+        for h in HEMISPHERES:
+            mask = read_mask(_mask_path(sdir, h, cls), n_vertices[h])
+            selected[h] |= (mask != 0) if ANY in names else np.isin(mask, codes)
+    counts = {h: int(sel.sum()) for h, sel in selected.items()}
+    if not any(counts.values()):
+        have = [n for names in available_rois(root, subject).values() for n in names]
+        raise DataError(
+            f"ROI {roi!r} has no vertices for subject {subject} ({sdir / 'roi_masks'}): "
+            f"choose one this subject has: {', '.join(have) or 'none'}"
+        )
+    for h, count in counts.items():
+        if count == 0:
+            log.warning(
+                "ROI %s is absent in %s of subject %d; using the other hemisphere only",
+                roi,
+                h,
+                subject,
+            )
+    return {h: np.flatnonzero(sel) for h, sel in selected.items()}
+
+
+# ---------------------------------------------------------------- responses
+def _check_rows(images: Sequence[int] | np.ndarray | None, n_rows: int) -> np.ndarray | None:
+    if images is None:
+        return None
+    rows = np.asarray(images)
+    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+        raise ConfigError("images must be a non-empty 1-D array of integer row indices")
+    if rows.min() < 0 or rows.max() >= n_rows:
+        raise ConfigError(f"image indices must lie in 0..{n_rows - 1} (the fMRI has {n_rows} rows)")
+    return rows.astype(np.int64)
+
+
+def _take(arr: np.ndarray, rows: np.ndarray | None, cols: np.ndarray) -> np.ndarray:
+    """arr[rows][:, cols] without reading the whole (memory-mapped) file twice."""
+    all_cols = cols.size == arr.shape[1]  # cols are sorted and unique, so this means "every column"
+    if rows is None:
+        return arr if all_cols else arr[:, cols]
+    return arr[rows] if all_cols else arr[np.ix_(rows, cols)]
+
+
+def zscore_columns(x: np.ndarray) -> np.ndarray:
+    """Z-score each column of float32 `x` (N, V) over rows (ddof=0), in place; constant -> 0."""
+    n_const = 0
+    for start in range(0, x.shape[1], _ZSCORE_CHUNK):  # chunks of columns, not single voxels
+        block = x[:, start : start + _ZSCORE_CHUNK].astype(np.float64)
+        block -= block.mean(axis=0)
+        std = np.sqrt((block * block).mean(axis=0))
+        n_const += int(np.sum(std == 0))
+        block /= np.where(std == 0, 1.0, std)
+        x[:, start : start + _ZSCORE_CHUNK] = block
+    if n_const:
+        log.warning(
+            "%d voxels are constant over images; they are all zeros after z-scoring", n_const
+        )
+    return x
+
+
+def load_masked_responses(
+    fmri_files: Mapping[str, Path],
+    root: PathLike,
+    subject: int,
+    roi: str,
+    *,
+    standardize: bool = True,
+    images: Sequence[int] | np.ndarray | None = None,
+) -> np.ndarray:
+    """Responses (N, V_roi) float32 of `roi` from the lh then rh files in `fmri_files`.
+
+    Shared by `load_responses` and the synthetic noise-free loader so both select identically.
+    """
+    arrays = {h: open_npy(fmri_files[h], ndim=2, mmap=True) for h in HEMISPHERES}
+    n_rows = arrays["lh"].shape[0]
+    if arrays["rh"].shape[0] != n_rows:
+        raise DataError(
+            f"{fmri_files['lh']} has {n_rows} rows but {fmri_files['rh']} has "
+            f"{arrays['rh'].shape[0]}: the two hemispheres must cover the same images"
+        )
+    n_img = len(image_paths(root, subject, "train"))
+    if n_img != n_rows:
+        raise DataError(
+            f"subject {subject} has {n_img} training images but {n_rows} fMRI rows in "
+            f"{fmri_files['lh']}: images and responses must match one to one"
+        )
+    rows = _check_rows(images, n_rows)
+    cols = roi_vertices(root, subject, roi, {h: a.shape[1] for h, a in arrays.items()})
+    parts = [_take(arrays[h], rows, cols[h]) for h in HEMISPHERES]
+    x = np.concatenate(parts, axis=1, dtype=np.float32)
+    finite = np.isfinite(x).all(axis=0)
+    if not finite.all():
+        n_bad = int(x.shape[1] - finite.sum())
+        if n_bad == x.shape[1]:
+            raise DataError(
+                f"every vertex of ROI {roi!r} holds NaN/inf in {fmri_files['lh'].parent}"
+            )
+        log.warning(
+            "dropping %d of %d vertices of ROI %s with NaN/inf responses", n_bad, x.shape[1], roi
+        )
+        x = x[:, finite]
+    return zscore_columns(x) if standardize else x
+
+
+def load_responses(
+    root: PathLike,
+    subject: int,
+    roi: str,
+    *,
+    standardize: bool = True,
+    images: Sequence[int] | np.ndarray | None = None,
+) -> np.ndarray:
+    """fMRI responses (N, V_roi) float32 of `roi` (lh then rh vertices), z-scored per voxel.
+
+    `images` optionally selects rows (fMRI row = sorted training image index).
+    """
+    fmri_dir = subject_dir(root, subject) / TRAIN_FMRI_DIR
+    files = {h: fmri_dir / f"{h}_training_fmri.npy" for h in HEMISPHERES}
+    return load_masked_responses(files, root, subject, roi, standardize=standardize, images=images)
+
+
+__all__ = [
+    "available_rois",
+    "image_paths",
+    "load_masked_responses",
+    "load_responses",
+    "read_mapping",
+    "read_mask",
+    "roi_vertices",
+    "select_images",
+    "subject_dir",
+    "zscore_columns",
+]
