@@ -1,0 +1,215 @@
+"""`python -m fmri_rdm.compare`: tables, CSV, Markdown and plot from hand-made run directories."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fmri_rdm import compare
+from fmri_rdm.errors import ConfigError, DataError
+
+FAILED_ERROR = "ConfigError: fold 0 has no training or no test pairs with distribution=all"
+
+
+def _entry(mean: float, std: float, n: int = 3) -> dict[str, Any]:
+    return {"mean": mean, "std": std, "n": n}
+
+
+def _metrics(layers: int) -> dict[str, Any]:
+    """A metrics.json in the layout of `training.summarize`, scores rising with hidden layers."""
+    pearson = 0.30 + 0.1 * layers
+    return {
+        "model": "siamese",
+        "roi": "all",
+        "n_images": 60,
+        "test": {
+            "pearson": _entry(pearson, 0.01 + 0.01 * layers),
+            "spearman": _entry(pearson - 0.02, 0.02),
+            "r2": _entry(0.1 * layers, 0.05),
+            "mse": _entry(1.0 - 0.1 * layers, 0.1),
+        },
+        "train": {"pearson": _entry(0.9, 0.01)},
+        "baselines": {
+            "mean_predictor_mse": _entry(1.2, 0.1),
+            "mean_predictor_r2": _entry(-0.01, 0.01),
+            "shuffled_pearson": _entry(0.01, 0.02),
+            "zero_training_spearman": _entry(0.25, 0.03),
+            "zero_training_pearson": _entry(0.22, 0.03),
+        },
+        "noise_ceiling": {"pearson": _entry(0.95, 0.01)},
+        "folds": [{"fold": 0}, {"fold": 1}, {"fold": 2}],
+        "optimized_metric": {"name": "test.pearson.mean", "value": pearson},
+        "seconds": {"training": 10.0 + layers, "total": 20.0 + layers},
+    }
+
+
+def _write_run(run_dir: Path, overrides: list[str], metrics: dict[str, Any]) -> Path:
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    return run_dir
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    """multirun/<date>/<time>/{0..3}: hidden_layers 0..3, job 2 failed."""
+    root = tmp_path / "multirun" / "2026-11-26" / "10-00-00-123"
+    root.mkdir(parents=True)
+    (root / "multirun.yaml").write_text("hydra: {}\n")
+    for layers in range(4):
+        overrides = ["experiment=demo", f"model.hidden_layers={layers}", "seed=0"]
+        if layers == 2:
+            metrics = {"status": "failed", "error": FAILED_ERROR, "config": {"seed": 0}}
+        else:
+            metrics = _metrics(layers)
+        _write_run(root / str(layers), overrides, metrics)
+    return root
+
+
+def test_load_runs_and_differing_overrides(sweep: Path) -> None:
+    runs = compare.load_runs([sweep])
+    assert [r.label for r in runs] == ["0", "1", "2", "3"]
+    assert compare.differing_overrides(runs) == ["model.hidden_layers"]
+    assert compare.shared_overrides(runs) == ["experiment=demo", "seed=0"]
+    assert [r.status for r in runs] == ["ok", "ok", "failed", "ok"]
+    assert runs[2].metrics is None and runs[2].error == FAILED_ERROR
+    assert runs[1].overrides["model.hidden_layers"] == "1"
+
+
+def test_comparison_rows_match_metrics(sweep: Path) -> None:
+    runs = compare.load_runs([sweep])
+    rows = compare.comparison_rows(runs, None)
+    assert len(rows) == 4 and all(list(r) == list(rows[0]) for r in rows)
+    for row, run in zip(rows, runs, strict=True):
+        assert row["model.hidden_layers"] == run.overrides["model.hidden_layers"]
+        if run.metrics is None:
+            assert row["status"] == "failed" and row["error"] == FAILED_ERROR
+            assert row["test.pearson.mean"] is None and row["metric_mean"] is None
+            continue
+        m = run.metrics
+        assert row["status"] == "ok" and row["error"] == ""
+        assert row["metric"] == "test.pearson.mean"
+        assert row["metric_mean"] == m["test"]["pearson"]["mean"]
+        assert row["metric_std"] == m["test"]["pearson"]["std"]
+        for name in ("pearson", "spearman", "r2", "mse"):
+            assert row[f"test.{name}.mean"] == m["test"][name]["mean"]
+            assert row[f"test.{name}.std"] == m["test"][name]["std"]
+        for name in compare.KEY_BASELINES:
+            assert row[f"baselines.{name}.mean"] == m["baselines"][name]["mean"]
+        assert row["noise_ceiling.pearson.mean"] == 0.95
+        assert row["seconds.training"] == m["seconds"]["training"]
+    # only the key baselines, not every one
+    assert "baselines.mean_predictor_r2.mean" not in rows[0]
+    assert "experiment" not in rows[0] and "seed" not in rows[0]
+
+
+def test_write_comparison_csv_markdown_png(sweep: Path, tmp_path: Path) -> None:
+    runs = compare.load_runs([sweep])
+    paths = compare.write_comparison(runs, tmp_path / "out")
+    assert set(paths) == {"markdown", "csv", "plot"}
+
+    with paths["csv"].open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 4
+    for row, run in zip(table, runs, strict=True):
+        assert row["model.hidden_layers"] == run.overrides["model.hidden_layers"]
+        assert row["status"] == run.status
+        if run.metrics is None:
+            assert row["error"] == FAILED_ERROR and row["test.pearson.mean"] == ""
+            continue
+        for name in ("pearson", "mse"):
+            for stat in ("mean", "std"):
+                assert float(row[f"test.{name}.{stat}"]) == run.metrics["test"][name][stat]
+        assert float(row["baselines.zero_training_spearman.mean"]) == 0.25
+        assert float(row["seconds.training"]) == run.metrics["seconds"]["training"]
+
+    md = paths["markdown"].read_text()
+    table_lines = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table_lines) == 2 + 4  # header, separator, 4 runs
+    header = table_lines[0]
+    assert "model.hidden_layers" in header and "status" in header and "test.pearson" in header
+    assert "experiment" not in header
+    assert "0.400 ± 0.020" in table_lines[3]  # hidden_layers=1
+    assert "failed" in table_lines[4] and "no training or no test pairs" in table_lines[4]
+    assert "`experiment=demo`" in md
+
+    png = paths["plot"].read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_main_sweep_defaults_out_to_sweep_dir(
+    sweep: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert compare.main([str(sweep), "--sort"]) == 0
+    out = capsys.readouterr().out
+    assert "hidden_layers" in out and "0.400 ± 0.020" in out
+    assert "failed 2: ConfigError: fold 0" in out
+    for name in compare.OUTPUT_NAMES.values():
+        assert (sweep / name).is_file()
+    with (sweep / "comparison.csv").open(newline="") as handle:
+        order = [r["model.hidden_layers"] for r in csv.DictReader(handle)]
+    assert order == ["3", "1", "0", "2"]  # best pearson first, the failed run last
+
+
+def test_main_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    (empty / "0" / ".hydra").mkdir(parents=True)
+    assert compare.main([str(empty)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no run directories with metrics.json found under")
+    assert str(empty) in err and "\n" not in err
+
+    assert compare.main([str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such file or directory" in err and "missing" in err
+    with pytest.raises(DataError):
+        compare.load_runs([empty])
+
+
+def test_unknown_metric_is_a_config_error(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = compare.load_runs([sweep])
+    with pytest.raises(ConfigError, match=r"test\.nope\.mean"):
+        compare.comparison_rows(runs, "test.nope.mean")
+    assert compare.main([str(sweep), "--metric", "test.nope.mean"]) == 2
+    assert "available: test.pearson.mean" in capsys.readouterr().err
+
+
+def test_multiple_explicit_dirs_and_metric_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "outputs" / "train" / "2026-11-26"
+    a = _write_run(base / "10-00-00-123", ["model=siamese", "training.lr=0.001"], _metrics(1))
+    b = _write_run(base / "11-00-00-456", ["model=mlp", "training.lr=0.001"], _metrics(2))
+    runs = compare.load_runs([a, b, a])  # duplicates are dropped
+    assert [r.label for r in runs] == ["10-00-00-123", "11-00-00-456"]
+    assert compare.differing_overrides(runs) == ["model"]
+
+    monkeypatch.chdir(tmp_path)
+    assert compare.main([str(a), str(b), "--metric", "test.spearman.mean"]) == 0
+    with (tmp_path / "comparison.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["model"] for r in rows] == ["siamese", "mlp"]
+    assert {r["metric"] for r in rows} == {"test.spearman.mean"}
+    assert float(rows[1]["metric_mean"]) == pytest.approx(0.48)
+    assert (tmp_path / "comparison.png").is_file()
+
+
+def test_sort_lower_is_better_for_mse(sweep: Path) -> None:
+    runs = compare.sort_runs(compare.load_runs([sweep]), "test.mse.mean")
+    assert [r.overrides["model.hidden_layers"] for r in runs] == ["3", "1", "0", "2"]
+    assert compare.lower_is_better("test.mse.mean") and not compare.lower_is_better("test.r2")
+
+
+def test_narrow_terminal_puts_std_under_mean(sweep: Path) -> None:
+    from rich.console import Console
+
+    runs = compare.load_runs([sweep])
+    console = Console(width=100, record=True)
+    console.print(compare.rich_table(runs, width=100))
+    text = console.export_text()
+    assert "±0.020" in text and "0.400 ±" not in text
