@@ -1,0 +1,59 @@
+"""Figure plumbing shared by every plot: Agg-backed figures, metric labels, saving.
+
+Figures are plain `matplotlib.figure.Figure` objects with their own `FigureCanvasAgg`: nothing
+goes through pyplot, so no global figure registry or backend is touched and no window opens.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from fmri_rdm.rdm import check_metric
+
+DPI = 120
+
+# Axis label of a dissimilarity per RDM metric (responses are z-scored per voxel).
+METRIC_LABELS = {
+    "correlation": "dissimilarity (1 − Pearson r)",
+    "euclidean": "Euclidean distance (z-scored responses)",
+}
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A constrained-layout figure of `width` x `height` inches drawn by its own Agg canvas."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def metric_label(metric: str) -> str:
+    """Axis label for dissimilarities of `metric` (raises ConfigError on an unknown metric)."""
+    return METRIC_LABELS[check_metric(metric)]
+
+
+def binarization_threshold(rdm: np.ndarray, metric: str) -> float:
+    """The `binarize_rdm` cut: "dissimilar" means d > this (1 for correlation, else the median)."""
+    if check_metric(metric) == "correlation":
+        return 1.0
+    return float(np.median(rdm))
+
+
+def threshold_label(metric: str) -> str:
+    """How the binarisation threshold is defined, for titles and legends."""
+    return "d > 1 (r < 0)" if check_metric(metric) == "correlation" else "d > median"
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write `fig` as a PNG at ~120 dpi, creating the folder; returns the path.
+
+    The figure stays usable; nothing global (pyplot's registry) is touched or closed.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI, format="png", facecolor="white")
+    return out

@@ -1,0 +1,126 @@
+"""The RDM itself: a heatmap of an image subset beside its binary version, and its histogram."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+
+from fmri_rdm.errors import DataError
+from fmri_rdm.plots._base import (
+    binarization_threshold,
+    metric_label,
+    new_figure,
+    threshold_label,
+)
+from fmri_rdm.rdm import binarize_rdm, check_metric, n_items, square_rdm
+
+_BINARY_CMAP = ListedColormap(["#c6dbef", "#08306b"])  # similar (light), dissimilar (dark)
+_N_TICKS = 6
+
+
+def check_rdm(rdm: np.ndarray, n_images: int) -> np.ndarray:
+    """`rdm` as an array, after checking it is the condensed RDM of `n_images` images."""
+    rdm = np.asarray(rdm)
+    n = n_items(rdm)
+    if n != n_images:
+        raise DataError(f"the RDM covers {n} images, but n_images is {n_images}")
+    return rdm
+
+
+def default_subset(n_images: int, max_images: int) -> np.ndarray:
+    """At most `max_images` evenly spaced image indices in [0, n_images), ascending int64."""
+    if max_images < 2:
+        raise ValueError(f"max_images must be >= 2, got {max_images}")
+    picks = np.linspace(0, n_images - 1, min(n_images, max_images))
+    return np.unique(np.round(picks).astype(np.int64))
+
+
+def _index_ticks(ax: Axes, subset: np.ndarray) -> None:
+    """A few ticks on both axes, labelled with the original image indices."""
+    k = subset.shape[0]
+    pos = np.unique(np.round(np.linspace(0, k - 1, min(k, _N_TICKS))).astype(np.int64))
+    labels = [str(v) for v in subset[pos]]
+    ax.set_xticks(pos, labels)
+    ax.set_yticks(pos, labels)
+    ax.set_xlabel("image index")
+    ax.set_ylabel("image index")
+
+
+def rdm_heatmap(
+    rdm: np.ndarray,
+    n_images: int,
+    metric: str,
+    *,
+    subset: np.ndarray | None = None,
+    max_images: int = 100,
+    title: str | None = None,
+) -> Figure:
+    """The continuous RDM of an image subset beside its binary (similar/dissimilar) version.
+
+    rdm: (n_images(n_images-1)/2,) condensed. subset: image indices to show, in order (default
+    at most `max_images` evenly spaced ones). The binary panel uses `binarize_rdm` on the whole
+    RDM, so the euclidean median is that of all pairs, not of the subset.
+    """
+    check_metric(metric)
+    rdm = check_rdm(rdm, n_images)
+    items = default_subset(n_images, max_images) if subset is None else np.asarray(subset)
+    items = items.astype(np.int64, copy=False)
+    values = square_rdm(rdm, items)
+    binary = square_rdm(binarize_rdm(rdm, metric), items)  # bool RDM -> 0/1 float matrix
+    k = items.shape[0]
+
+    fig = new_figure(12.5, 6.2)
+    ax_val, ax_bin = fig.subplots(1, 2)
+    im = ax_val.imshow(values, cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=ax_val, shrink=0.85, label=metric_label(metric))
+    if k == n_images:
+        shown = f"all {k:,} images"
+    else:
+        shown = f"{k:,} of {n_images:,} images\n({'evenly spaced' if subset is None else 'subset'})"
+    ax_val.set_title(f"RDM of {shown}")
+
+    _index_ticks(ax_val, items)
+
+    norm = BoundaryNorm([-0.5, 0.5, 1.5], _BINARY_CMAP.N)
+    im_bin = ax_bin.imshow(binary, cmap=_BINARY_CMAP, norm=norm, interpolation="nearest")
+    bar = fig.colorbar(im_bin, ax=ax_bin, shrink=0.85)
+    bar.set_ticks([0, 1], labels=["similar", "dissimilar"], rotation=90, va="center")
+    share = float(binary[np.triu_indices(k, 1)].mean()) if k > 1 else float("nan")
+    ax_bin.set_title(
+        f"binary RDM: dissimilar = {threshold_label(metric)}\n{share:.0%} of shown pairs"
+    )
+    _index_ticks(ax_bin, items)
+    fig.suptitle(title or f"Representational dissimilarity matrix ({metric})", fontsize=13)
+    return fig
+
+
+def rdm_histogram(rdm: np.ndarray, metric: str, *, bins: int = 100) -> Figure:
+    """Histogram of the condensed RDM's values with the binarisation threshold marked."""
+    check_metric(metric)
+    rdm = np.asarray(rdm)
+    n = n_items(rdm)
+    if rdm.size == 0:
+        raise DataError("the RDM is empty (fewer than 2 images): nothing to plot")
+    threshold = binarization_threshold(rdm, metric)
+    counts, edges = np.histogram(rdm, bins=bins)
+    dissimilar = float(np.mean(rdm > threshold))  # the binarize_rdm share, one median only
+
+    fig = new_figure(8.0, 4.8)
+    ax = fig.subplots()
+    ax.stairs(counts, edges, fill=True, color="#4c72b0", alpha=0.85, label="pairs")
+    kind = "r = 0" if metric == "correlation" else "median of all pairs"
+    ax.axvline(
+        threshold,
+        color="#c44e52",
+        linestyle="--",
+        linewidth=2,
+        label=f"threshold d = {threshold:.3g} ({kind}): {dissimilar:.1%} of pairs above it",
+    )
+    ax.set_xlabel(metric_label(metric))
+    ax.set_ylabel("number of image pairs")
+    ax.set_title(f"RDM values: {rdm.size:,} pairs of {n:,} images ({metric})")
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    return fig

@@ -1,0 +1,99 @@
+"""`save_run_plots`: every applicable plot of a run, each failure logged without losing the rest."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from fmri_rdm.errors import DataError, FmriRdmError
+from fmri_rdm.plots._base import save_figure
+from fmri_rdm.plots.image_plots import color_examples, extreme_pairs
+from fmri_rdm.plots.rdm_plots import check_rdm, rdm_heatmap, rdm_histogram
+from fmri_rdm.plots.results import (
+    confusion_matrix,
+    fold_summary,
+    predicted_vs_true,
+    training_curves,
+)
+from fmri_rdm.rdm import check_metric
+
+log = logging.getLogger(__name__)
+
+# Failures of one plot that should not cost the others: unreadable images (DataError), odd
+# data matplotlib refuses (ValueError, RuntimeError), a full disk (OSError). Anything else
+# (TypeError, AttributeError, ...) is a bug in the caller or here and propagates.
+PLOT_ERRORS: tuple[type[BaseException], ...] = (FmriRdmError, ValueError, RuntimeError, OSError)
+
+PLOT_NAMES = (
+    "rdm_heatmap",
+    "rdm_histogram",
+    "extreme_pairs",
+    "training_curves",
+    "predicted_vs_true",
+    "fold_summary",
+    "confusion_matrix",
+    "color_examples",
+)
+
+
+def save_run_plots(
+    plot_dir: str | os.PathLike[str],
+    *,
+    rdm: np.ndarray,
+    n_images: int,
+    metric: str,
+    paths: Sequence[str | os.PathLike[str]],
+    metrics: Mapping[str, Any],
+    histories: Sequence[Mapping[str, Sequence[float | None]]] | None = None,
+    train_scatter: tuple[np.ndarray, np.ndarray] | None = None,
+    test_scatter: tuple[np.ndarray, np.ndarray] | None = None,
+    confusion: Sequence[Sequence[int]] | None = None,
+    color_labels: np.ndarray | None = None,
+    colors: Sequence[str] = ("red", "blue"),
+) -> dict[str, Path]:
+    """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
+
+    Arguments are checked first (ConfigError/DataError: a caller bug, nothing is written). Then
+    each plot is drawn and saved on its own: a plotting failure is logged as a warning naming
+    the plot and the others are still written. Optional inputs left None skip their plot.
+    """
+    check_metric(metric)
+    rdm = check_rdm(rdm, n_images)
+    if len(paths) != n_images:
+        raise DataError(f"{len(paths)} image paths for an RDM of {n_images} images")
+    if color_labels is not None and np.shape(color_labels) != (n_images,):
+        raise DataError(f"{np.shape(color_labels)} colour labels for {n_images} images")
+    out = Path(plot_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    jobs: dict[str, Callable[[], Figure]] = {
+        "rdm_heatmap": lambda: rdm_heatmap(rdm, n_images, metric),
+        "rdm_histogram": lambda: rdm_histogram(rdm, metric),
+        "extreme_pairs": lambda: extreme_pairs(rdm, n_images, paths, metric),
+    }
+    if histories and any(histories):
+        jobs["training_curves"] = lambda: training_curves(histories)
+    if train_scatter is not None or test_scatter is not None:
+        jobs["predicted_vs_true"] = lambda: predicted_vs_true(train_scatter, test_scatter, metric)
+    if metrics.get("folds"):
+        jobs["fold_summary"] = lambda: fold_summary(metrics)
+    if confusion is not None:
+        jobs["confusion_matrix"] = lambda: confusion_matrix(confusion)
+    if color_labels is not None:
+        jobs["color_examples"] = lambda: color_examples(paths, color_labels, colors)
+
+    written: dict[str, Path] = {}
+    for name, draw in jobs.items():  # a handful of plots, each isolated
+        try:
+            fig = draw()
+            written[name] = save_figure(fig, out / f"{name}.png")
+        except PLOT_ERRORS as exc:
+            log.warning("plot %s failed and was skipped (%s: %s)", name, type(exc).__name__, exc)
+    log.info("wrote %d plot(s) to %s", len(written), out)
+    return written
