@@ -17,7 +17,7 @@ from typing import IO, Any
 import numpy as np
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -56,7 +56,10 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays to a compressed .npz, atomically."""
-    _atomic_write(Path(path), lambda h: np.savez_compressed(h, **dict(arrays)))
+    def save(handle: IO[bytes]) -> None:
+        np.savez_compressed(handle, allow_pickle=False, **dict(arrays))
+
+    _atomic_write(Path(path), save)
 
 
 def lookup(data: Mapping[str, Any], dotted: str) -> Any:

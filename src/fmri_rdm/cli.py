@@ -20,9 +20,10 @@ log = logging.getLogger("fmri_rdm")
 
 def _is_multirun() -> bool:
     try:
-        return HydraConfig.get().mode.name == "MULTIRUN"
+        mode = HydraConfig.get().mode
     except ValueError:  # not inside a Hydra app
         return False
+    return mode is not None and mode.name == "MULTIRUN"
 
 
 def print_results(metrics: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """Typed schemas of the config groups, registered in Hydra's ConfigStore.
 
-Each YAML option in `conf/<group>/` starts from its schema (`defaults: [/schema/<group>/<name>@_here_, _self_]`),
-so a misspelt key (`model.dropuot=0.1`) or a value of the wrong type (`model.dropout=high`) is
-an error naming the key before anything runs. Call `register_schemas()` before composing.
+Each YAML option in `conf/<group>/` starts from its schema
+(`defaults: [/schema/<group>/<name>@_here_, _self_]`), so a misspelt key
+(`model.dropuot=0.1`) or a value of the wrong type (`model.dropout=high`) is an error naming
+the key before anything runs. Call `register_schemas()` before composing.
 """
 
 from __future__ import annotations

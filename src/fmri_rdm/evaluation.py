@@ -8,7 +8,8 @@ baseline (the raw-embedding RDM read as a prediction) and, on synthetic data, th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ def regression_scores(target: np.ndarray, prediction: np.ndarray) -> dict[str, f
 def classification_scores(
     target: np.ndarray, predicted: np.ndarray, decision: np.ndarray
 ) -> dict[str, float | None]:
-    """Accuracy, precision, recall, F1 (positive = dissimilar) and ROC-AUC of the decision values."""
+    """Accuracy, precision, recall, F1 (positive = dissimilar), ROC-AUC of the decision values."""
     target = np.asarray(target, dtype=bool)
     predicted = np.asarray(predicted, dtype=bool)
     both_classes = target.any() and (~target).any()
@@ -137,7 +138,7 @@ def mean_std(values: Iterable[float | None]) -> dict[str, float | None]:
     return {"mean": float(arr.mean()), "std": float(arr.std()), "n": len(finite)}
 
 
-def aggregate_folds(folds: list[Mapping[str, Mapping[str, float | None]]], section: str) -> dict:
+def aggregate_folds(folds: Sequence[Mapping[str, Any]], section: str) -> dict:
     """{name: {mean, std, n}} over folds for every metric in `section` of the per-fold dicts."""
     names: list[str] = []
     for fold in folds:

@@ -51,6 +51,7 @@ class Inputs:
     j: np.ndarray
     y: np.ndarray
     embedder_info: dict[str, Any]
+    color_labels: np.ndarray | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -202,5 +203,6 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         j=j,
         y=y,
         embedder_info=info,
+        color_labels=labels,
         seconds=seconds,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,30 @@ _RUN_KEYS = ("name", "save_path", "load_path")
 
 @dataclass
 class FoldResult:
-    """Scores and test predictions of one fold."""
+    """Scores, test predictions and what the plots need of one fold."""
 
     scores: dict[str, Any]
     i: np.ndarray
     j: np.ndarray
     target: np.ndarray
     prediction: np.ndarray
+    train_target: np.ndarray | None = None
+    train_prediction: np.ndarray | None = None
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+class EpochHistory(pl.Callback):
+    """Per-epoch train/val scores of one fit, for the training-curve plot (any logger, or none)."""
+
+    KEYS = ("train/loss", "val/loss", "val/pearson")
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float | None]] = {k: [] for k in self.KEYS}
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for key in self.KEYS:
+            value = trainer.callback_metrics.get(key)
+            self.history[key].append(None if value is None else float(value))
 
 
 def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
@@ -51,11 +68,9 @@ def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
 
 
 def _model_kwargs(model_cfg: DictConfig) -> dict[str, Any]:
-    kwargs = OmegaConf.to_container(model_cfg, resolve=True)
-    assert isinstance(kwargs, dict)
-    for key in _RUN_KEYS:
-        kwargs.pop(key, None)
-    return kwargs
+    container = OmegaConf.to_container(model_cfg, resolve=True)
+    assert isinstance(container, dict)
+    return {str(k): v for k, v in container.items() if k not in _RUN_KEYS}
 
 
 def _loggers(cfg: DictConfig, fold: int) -> list[Any] | bool:
@@ -65,7 +80,11 @@ def _loggers(cfg: DictConfig, fold: int) -> list[Any] | bool:
     loggers = []
     for lcfg in cfg.logger.values():
         target = str(lcfg.get("_target_", ""))
-        extra = {"version": f"fold_{fold}"} if target.endswith(("CSVLogger", "TensorBoardLogger")) else {}
+        extra = (
+            {"version": f"fold_{fold}"}
+            if target.endswith(("CSVLogger", "TensorBoardLogger"))
+            else {}
+        )
         loggers.append(instantiate(lcfg, **extra))
     return loggers
 
@@ -132,8 +151,12 @@ def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_im
         save_top_k=1,
         enable_version_counter=False,
     )
+    history = EpochHistory()
     trainer = instantiate(
-        cfg.trainer, callbacks=[checkpoint], logger=_loggers(cfg, fold), default_root_dir=out
+        cfg.trainer,
+        callbacks=[checkpoint, history],
+        logger=_loggers(cfg, fold),
+        default_root_dir=out,
     )
     trainer.fit(module, datamodule=data)
     if checkpoint.best_model_path:
@@ -161,7 +184,8 @@ def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_im
         "baselines": ev.regression_baselines(fy, ty, prediction, baseline, seed=seed),
         "noise_ceiling": _noise_ceiling(inputs, ti, tj, ty),
     }
-    return FoldResult(scores, ti, tj, ty, prediction)
+    recorded = {k: v for k, v in history.history.items() if any(x is not None for x in v)}
+    return FoldResult(scores, ti, tj, ty, prediction, fy[sample], train_pred, recorded)
 
 
 def _svm_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs) -> FoldResult:
@@ -274,4 +298,29 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
     write_npz(out / "predictions.npz", arrays)
     write_json(out / "metrics.json", metrics)
+    _plots(out / "plots", inputs, results, metrics)
     return metrics
+
+
+def _plots(plot_dir: Path, inputs: Inputs, results: list[FoldResult], metrics: dict) -> None:
+    """The run's figures (first fold's scatter; all folds' curves and scores)."""
+    from fmri_rdm.plots import save_run_plots
+
+    first = results[0]
+    train = None
+    if first.train_target is not None and first.train_prediction is not None:
+        train = (first.train_target, first.train_prediction)
+    histories = [r.history for r in results if r.history]
+    save_run_plots(
+        plot_dir,
+        rdm=inputs.rdm,
+        n_images=inputs.n_images,
+        metric=inputs.metric,
+        paths=inputs.paths,
+        metrics=metrics,
+        histories=histories or None,
+        train_scatter=train,
+        test_scatter=None if metrics["model"] == "svm" else (first.target, first.prediction),
+        confusion=first.scores.get("confusion_matrix"),
+        color_labels=inputs.color_labels,
+    )
