@@ -18,12 +18,15 @@ from fmri_rdm.errors import FmriRdmError
 log = logging.getLogger("fmri_rdm")
 
 
-def _is_multirun() -> bool:
+def _sweep_name() -> str | None:
+    """ "<date>/<time>" of the multirun this job belongs to; None for a single run."""
     try:
-        mode = HydraConfig.get().mode
+        hydra_cfg = HydraConfig.get()
     except ValueError:  # not inside a Hydra app
-        return False
-    return mode is not None and mode.name == "MULTIRUN"
+        return None
+    if hydra_cfg.mode is None or hydra_cfg.mode.name != "MULTIRUN":
+        return None
+    return "/".join(Path(str(hydra_cfg.sweep.dir)).parts[-2:])
 
 
 def print_results(metrics: dict[str, Any]) -> None:
@@ -61,7 +64,7 @@ def run_training(cfg: DictConfig) -> float | None:
 
     out = Path(cfg.paths.output_dir)
     try:
-        metrics = run(cfg)
+        metrics = run(cfg, sweep_name=_sweep_name())
     except FmriRdmError as err:
         write_json(
             out / "metrics.json",
@@ -73,7 +76,7 @@ def run_training(cfg: DictConfig) -> float | None:
         )
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             traceback.print_exc()
-        if _is_multirun():
+        if _sweep_name() is not None:
             log.error("job failed: %s", err)
             return None
         print(f"error: {err}", file=sys.stderr)

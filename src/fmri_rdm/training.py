@@ -23,6 +23,7 @@ from fmri_rdm.artifacts import lookup, write_json, write_npz
 from fmri_rdm.datamodule import PairDataModule, PairSplit
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.inputs import Inputs, prepare_inputs
+from fmri_rdm.loggers import RunLoggers
 from fmri_rdm.pairs import image_disjoint_folds, image_disjoint_split, split_pairs
 
 log = logging.getLogger(__name__)
@@ -73,22 +74,6 @@ def _model_kwargs(model_cfg: DictConfig) -> dict[str, Any]:
     return {str(k): v for k, v in container.items() if k not in _RUN_KEYS}
 
 
-def _loggers(cfg: DictConfig, fold: int) -> list[Any] | bool:
-    """One instance of every configured logger per fold (each fold is its own training curve)."""
-    if not cfg.get("logger"):
-        return False
-    loggers = []
-    for lcfg in cfg.logger.values():
-        target = str(lcfg.get("_target_", ""))
-        extra = (
-            {"version": f"fold_{fold}"}
-            if target.endswith(("CSVLogger", "TensorBoardLogger"))
-            else {}
-        )
-        loggers.append(instantiate(lcfg, **extra))
-    return loggers
-
-
 def _noise_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> dict:
     """The measured RDM scored against the noise-free one on the same pairs (synthetic data)."""
     if inputs.rdm_noise_free is None:
@@ -99,7 +84,9 @@ def _noise_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) 
     return {"pearson": scores["pearson"], "spearman": scores["spearman"]}
 
 
-def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs) -> FoldResult:
+def _neural_fold(
+    cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs, loggers: RunLoggers
+) -> FoldResult:
     n, seed = inputs.n_images, int(cfg.seed) + fold
     fit_pos, val_pos = image_disjoint_split(len(train_imgs), cfg.evaluation.val_size, seed=seed)
     fit_imgs, val_imgs = train_imgs[fit_pos], train_imgs[val_pos]
@@ -155,7 +142,7 @@ def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_im
     trainer = instantiate(
         cfg.trainer,
         callbacks=[checkpoint, history],
-        logger=_loggers(cfg, fold),
+        logger=loggers.for_fold(fold) or False,
         default_root_dir=out,
     )
     trainer.fit(module, datamodule=data)
@@ -188,7 +175,9 @@ def _neural_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_im
     return FoldResult(scores, ti, tj, ty, prediction, fy[sample], train_pred, recorded)
 
 
-def _svm_fold(cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs) -> FoldResult:
+def _svm_fold(
+    cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs, loggers: RunLoggers
+) -> FoldResult:
     from fmri_rdm.models.svm import SVMPairClassifier
 
     n, seed = inputs.n_images, int(cfg.seed) + fold
@@ -273,36 +262,56 @@ def optimized_metric_name(cfg: DictConfig) -> str:
     return name
 
 
-def run(cfg: DictConfig) -> dict[str, Any]:
-    """The whole experiment; writes metrics.json and predictions.npz into the run directory."""
+def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
+    """The whole experiment; writes metrics.json, predictions.npz and plots/ into the run
+    directory. `sweep_name` groups the runs of one multirun in wandb."""
     started = time.perf_counter()
     out = Path(cfg.paths.output_dir)
-    inputs = prepare_inputs(cfg)
-    folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
-    chosen = cfg.evaluation.get("folds")
-    selected = range(len(folds)) if chosen is None else [int(f) for f in chosen]
-    fit_fold = _svm_fold if cfg.model.name == "svm" else _neural_fold
-    start = time.perf_counter()
-    results = []
-    for fold in selected:
-        log.info("fold %d/%d", fold + 1, len(folds))
-        train_imgs, test_imgs = folds[fold]
-        results.append(fit_fold(cfg, inputs, fold, train_imgs, test_imgs))
-    seconds = dict(inputs.seconds, training=time.perf_counter() - start)
-    seconds["total"] = time.perf_counter() - started
-    metrics = summarize(cfg, inputs, results, seconds)
-    arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
-    for res in results:
-        f = res.scores["fold"]
-        arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
-        arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
-    write_npz(out / "predictions.npz", arrays)
-    write_json(out / "metrics.json", metrics)
-    _plots(out / "plots", inputs, results, metrics)
+    loggers = RunLoggers(cfg, sweep_name)
+    try:
+        inputs = prepare_inputs(cfg)
+        folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
+        chosen = cfg.evaluation.get("folds")
+        selected = range(len(folds)) if chosen is None else [int(f) for f in chosen]
+        fit_fold = _svm_fold if cfg.model.name == "svm" else _neural_fold
+        start = time.perf_counter()
+        results = []
+        for fold in selected:
+            log.info("fold %d/%d", fold + 1, len(folds))
+            train_imgs, test_imgs = folds[fold]
+            results.append(fit_fold(cfg, inputs, fold, train_imgs, test_imgs, loggers))
+        seconds = dict(inputs.seconds, training=time.perf_counter() - start)
+        seconds["total"] = time.perf_counter() - started
+        metrics = summarize(cfg, inputs, results, seconds)
+        arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
+        for res in results:
+            f = res.scores["fold"]
+            arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
+            arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
+        write_npz(out / "predictions.npz", arrays)
+        write_json(out / "metrics.json", metrics)
+        plots = _plots(out / "plots", inputs, results, metrics)
+    except BaseException as err:
+        loggers.finish(None, failed=f"{type(err).__name__}: {err}")
+        raise
+    first = results[0]
+    shown = slice(0, 10_000)
+    loggers.finish(
+        metrics,
+        plots,
+        {
+            "i": first.i[shown],
+            "j": first.j[shown],
+            "target": first.target[shown],
+            "prediction": first.prediction[shown],
+        },
+    )
     return metrics
 
 
-def _plots(plot_dir: Path, inputs: Inputs, results: list[FoldResult], metrics: dict) -> None:
+def _plots(
+    plot_dir: Path, inputs: Inputs, results: list[FoldResult], metrics: dict
+) -> dict[str, Path]:
     """The run's figures (first fold's scatter; all folds' curves and scores)."""
     from fmri_rdm.plots import save_run_plots
 
@@ -311,7 +320,7 @@ def _plots(plot_dir: Path, inputs: Inputs, results: list[FoldResult], metrics: d
     if first.train_target is not None and first.train_prediction is not None:
         train = (first.train_target, first.train_prediction)
     histories = [r.history for r in results if r.history]
-    save_run_plots(
+    return save_run_plots(
         plot_dir,
         rdm=inputs.rdm,
         n_images=inputs.n_images,
