@@ -6,14 +6,12 @@ Everything a fold needs is computed once here; the folds only index into it.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from fmri_rdm import rdm as rdm_lib
@@ -104,11 +102,9 @@ def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[s
         images = load_images(paths, size=int(cfg.model.image_size), grayscale=grey)
         info = {"backend": "pixels", "model": None, "pretrained": None, "random_init": False}
         return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), info
-    from fmri_rdm.embeddings import build_embeddings
+    from fmri_rdm.embeddings import build_embeddings, instantiate_embedder
 
-    if cfg.embeddings.get("offline"):
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    embedder = instantiate(cfg.embeddings)
+    embedder = instantiate_embedder(cfg.embeddings)
     info = dict(embedder.describe())
     if info.get("random_init"):
         log.warning(
@@ -122,8 +118,9 @@ def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[s
 
 def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
     """Zero-training baseline: the RDM of the raw model inputs (embeddings or pixels)."""
-    flat = table.reshape(len(table), -1).astype(np.float32)
-    return rdm_lib.compute_rdm(flat, metric)
+    from fmri_rdm.embeddings import embedding_rdm
+
+    return embedding_rdm(table.reshape(len(table), -1).astype(np.float32), metric)
 
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:

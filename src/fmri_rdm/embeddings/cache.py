@@ -1,0 +1,129 @@
+"""Content-keyed on-disk cache of embeddings: `<cache_dir>/embeddings/<sha256>.npy` + `.json`.
+
+The key hashes the embedder's `cache_key()` with every image file's name, size and mtime, so any
+change of model, weights, layer, preprocessing or images recomputes. Files are written to a
+temporary name in the same folder and renamed with os.replace (atomic), so a killed extraction
+never leaves a file that a later run would read as valid, and two concurrent writers both
+finish with one complete file (the last rename wins; both hold the same content).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from fmri_rdm.embeddings.base import Embedder
+from fmri_rdm.errors import DataError
+
+log = logging.getLogger(__name__)
+
+CACHE_SUBDIR = "embeddings"
+
+
+def image_fingerprint(paths: Sequence[Path]) -> list[list[Any]]:
+    """[name, size, mtime_ns] per image, in order (stat only, no reading)."""
+    rows = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError as e:
+            raise DataError(f"cannot stat image {path}: {e.strerror}") from None
+        rows.append([Path(path).name, stat.st_size, stat.st_mtime_ns])
+    return rows
+
+
+def cache_digest(key: dict[str, Any], paths: Sequence[Path]) -> str:
+    """sha256 hex of the embedder key and the image fingerprints (canonical JSON)."""
+    material = {"embedder": key, "images": image_fingerprint(paths)}
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_path(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> Path:
+    """Where `embedder`'s embeddings of `paths` are (or would be) cached."""
+    return Path(cache_dir) / CACHE_SUBDIR / f"{cache_digest(embedder.cache_key(), paths)}.npy"
+
+
+def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write via a unique temp file in the target's folder, fsync, then os.replace."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def _load_valid(path: Path, n_images: int) -> np.ndarray | None:
+    """The cached array if it is readable and (n_images, D) float32, else None (+ WARNING)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        log.warning("embedding cache %s is unreadable (%s): recomputing", path.name, e)
+        return None
+    if array.ndim != 2 or array.shape[0] != n_images or array.dtype != np.float32:
+        log.warning(
+            "embedding cache %s holds %s %s, expected (%d, D) float32: recomputing",
+            path.name,
+            array.shape,
+            array.dtype,
+            n_images,
+        )
+        return None
+    return array
+
+
+def _sidecar(embedder: Embedder, shape: tuple[int, ...], paths: Sequence[Path]) -> bytes:
+    info = {
+        "key": embedder.cache_key(),
+        "describe": embedder.describe(),
+        "shape": list(shape),
+        "dtype": "float32",
+        "n_images": len(paths),
+        "first_image": str(paths[0]) if paths else None,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return json.dumps(info, indent=2, sort_keys=True, default=str).encode()
+
+
+def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> np.ndarray:
+    """`embedder.embed(paths)`, cached on disk: float32 (N, D)."""
+    start = time.perf_counter()
+    target = cache_path(embedder, paths, cache_dir)
+    if target.is_file():
+        array = _load_valid(target, len(paths))
+        if array is not None:
+            log.info(
+                "embedding cache hit: %s %s (%.3f s)",
+                target.name[:16],
+                array.shape,
+                time.perf_counter() - start,
+            )
+            return array
+    else:
+        log.info("embedding cache miss: %s, computing", target.name[:16])
+    array = np.ascontiguousarray(embedder.embed(paths), dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] != len(paths):
+        raise DataError(f"embedder returned {array.shape} for {len(paths)} images")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, lambda f: np.save(f, array, allow_pickle=False))
+    sidecar = _sidecar(embedder, array.shape, paths)
+    _atomic_write(target.with_suffix(".json"), lambda f: f.write(sidecar))
+    log.info("embedding cache written: %s", target)
+    return array
