@@ -1,0 +1,175 @@
+"""Serves batches of pair indices + targets; the image/embedding table stays in one place.
+
+A batch is (i, j, y): i, j (B,) int64 indices into `PairDataModule.table`, y (B,) targets. The
+LightningModule gathers table rows itself (see `models.module`), so no pair features are ever
+built here and there is no per-item `__getitem__`: each batch is a slice of a seeded permutation.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data.dataloader import _BaseDataLoaderIter
+
+from fmri_rdm.errors import ConfigError
+
+Batch = tuple[Tensor, Tensor, Tensor]
+
+# Lightning warns about any IterableDataset with __len__ because workers could duplicate data;
+# PairBatches shards its batches over workers, so its length is exact.
+warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
+
+
+@dataclass(frozen=True)
+class PairSplit:
+    """Pairs (i[k], j[k]) with i < j, and their targets y[k] (float32, or bool for the SVM)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        shapes = {np.shape(self.i), np.shape(self.j), np.shape(self.y)}
+        if len(shapes) != 1 or len(np.shape(self.i)) != 1:
+            raise ConfigError(
+                f"PairSplit needs 1-D i, j, y of one length, got shapes "
+                f"{np.shape(self.i)}, {np.shape(self.j)}, {np.shape(self.y)}"
+            )
+        if len(self.i) and np.any(np.asarray(self.i) >= np.asarray(self.j)):
+            raise ConfigError("PairSplit needs i < j for every pair (scipy condensed order)")
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+
+class PairBatches(IterableDataset[Batch]):
+    """Whole batches of (i, j, y) tensors: slices of a permutation that is seeded per epoch.
+
+    With shuffle, epoch e uses torch.randperm(n) seeded with `seed + e`; without, pairs come
+    in stored order. With DataLoader workers each worker yields every W-th batch, and the
+    loader's round-robin keeps the batch order of the single-process case.
+    """
+
+    def __init__(self, split: PairSplit, batch_size: int, shuffle: bool, seed: int = 0) -> None:
+        super().__init__()
+        if batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
+        self.i = torch.as_tensor(np.asarray(split.i), dtype=torch.int64)
+        self.j = torch.as_tensor(np.asarray(split.j), dtype=torch.int64)
+        y = np.asarray(split.y)
+        self.y = torch.as_tensor(y if y.dtype == np.bool_ else y.astype(np.float32, copy=False))
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the permutation of the next iteration (seed + epoch)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        """Number of batches, so that Lightning can show progress."""
+        return math.ceil(len(self.i) / self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n = len(self.i)
+        order: Tensor | None = None
+        if self.shuffle:
+            gen = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(n, generator=gen)
+        info = get_worker_info()
+        first, step = (0, 1) if info is None else (info.id, info.num_workers)
+        for b in range(first, len(self), step):
+            sl = slice(b * self.batch_size, min(n, (b + 1) * self.batch_size))
+            if order is None:
+                yield self.i[sl], self.j[sl], self.y[sl]
+            else:
+                idx = order[sl]
+                yield self.i[idx], self.j[idx], self.y[idx]
+
+
+class _EpochLoader(DataLoader[Batch]):
+    """DataLoader(batch_size=None) that sets the dataset's epoch before every iteration.
+
+    Lightning only calls `set_epoch` on samplers, never on an IterableDataset, so the epoch is
+    taken from `epoch_fn` (the trainer's current epoch, right across resumes) or, outside a
+    Trainer, from how many times this loader has been iterated.
+    """
+
+    def __init__(
+        self, dataset: PairBatches, num_workers: int, epoch_fn: Callable[[], int | None]
+    ) -> None:
+        super().__init__(dataset, batch_size=None, num_workers=num_workers)
+        self._epoch_fn = epoch_fn
+        self._iterations = 0
+
+    def __iter__(self) -> _BaseDataLoaderIter:
+        epoch = self._epoch_fn()
+        assert isinstance(self.dataset, PairBatches)
+        self.dataset.set_epoch(self._iterations if epoch is None else epoch)
+        self._iterations += 1
+        return super().__iter__()
+
+
+class PairDataModule(pl.LightningDataModule):
+    """Holds the table (embeddings (N, D) float, or uint8 images (N, C, H, W)) and the splits.
+
+    `train_dataloader` shuffles (seed + epoch); val/test/predict keep the stored order.
+    `predict_dataloader` serves the test split, else val, else train.
+    """
+
+    def __init__(
+        self,
+        table: Tensor,
+        train: PairSplit,
+        val: PairSplit | None = None,
+        test: PairSplit | None = None,
+        batch_size: int = 4096,
+        seed: int = 0,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.table = torch.as_tensor(table)
+        n = self.table.shape[0]
+        for name, split in (("train", train), ("val", val), ("test", test)):
+            if split is not None and len(split) and int(np.max(split.j)) >= n:
+                raise ConfigError(
+                    f"{name} pairs index image {int(np.max(split.j))} but the table has {n} rows"
+                )
+        if num_workers < 0:
+            raise ConfigError(f"data.num_workers must be >= 0, got {num_workers}")
+        self.train, self.val, self.test = train, val, test
+        self.batch_size = batch_size
+        self.seed = seed
+        self.num_workers = num_workers
+        self._train_batches = PairBatches(train, batch_size, shuffle=True, seed=seed)
+
+    def _trainer_epoch(self) -> int | None:
+        return None if self.trainer is None else self.trainer.current_epoch
+
+    def _ordered(self, split: PairSplit | None) -> DataLoader[Batch] | list[Batch]:
+        if split is None:
+            return []  # Lightning skips a loop whose loader is empty
+        batches = PairBatches(split, self.batch_size, shuffle=False, seed=self.seed)
+        return DataLoader(batches, batch_size=None, num_workers=self.num_workers)
+
+    def train_dataloader(self) -> DataLoader[Batch]:
+        return _EpochLoader(self._train_batches, self.num_workers, self._trainer_epoch)
+
+    def val_dataloader(self) -> DataLoader[Batch] | list[Batch]:
+        return self._ordered(self.val)
+
+    def test_dataloader(self) -> DataLoader[Batch] | list[Batch]:
+        return self._ordered(self.test)
+
+    def predict_dataloader(self) -> DataLoader[Batch] | list[Batch]:
+        split = next(s for s in (self.test, self.val, self.train) if s is not None)
+        return self._ordered(split)

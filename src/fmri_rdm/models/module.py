@@ -1,0 +1,139 @@
+"""LightningModule that trains any pair network on (i, j, y) index batches.
+
+The embedding (or image) table lives in the datamodule; `setup` registers it here as a
+non-persistent buffer, so Lightning moves it to the device with the model while checkpoints
+hold only the weights.
+
+Loading a checkpoint: rebuild the net from the run's config (the same `_target_` and kwargs),
+then
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    module = PairRegressionModule(net, **ckpt["hyper_parameters"])
+    module.load_state_dict(ckpt["state_dict"])
+    module.set_table(table)
+(`PairRegressionModule.load_from_checkpoint(path, net=net)` does the same first three steps.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+from torchmetrics import PearsonCorrCoef
+
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.losses import make_loss
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
+SchedulerFactory = Callable[[Optimizer], LRScheduler]
+
+# Adam at 1e-3 is stable for every net here at batch sizes 1k–16k (see bench/ and the report).
+DEFAULT_OPTIMIZER: OptimizerFactory = partial(torch.optim.Adam, lr=1e-3)
+
+
+class PairRegressionModule(pl.LightningModule):
+    """Regress pair targets y from net(table, i, j).
+
+    Args:
+        net: a pair network with `forward(table, i, j) -> (B,)`.
+        loss: "mse", "pearson" or "mixed" (see `models.losses`).
+        alpha: weight of mse in the mixed loss.
+        optimizer: params -> Optimizer, e.g. functools.partial(torch.optim.Adam, lr=1e-3)
+            (Hydra: `_partial_: true`); default Adam(lr=1e-3).
+        scheduler: Optimizer -> LRScheduler, stepped once per epoch; ReduceLROnPlateau
+            watches `val/loss`.
+    """
+
+    table: Tensor | None
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: str = "mse",
+        alpha: float = 0.5,
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+    ) -> None:
+        super().__init__()
+        # The factories are code, not config: the run's Hydra config already records them.
+        self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"])
+        self.net = net
+        self.loss_fn = make_loss(loss, alpha)
+        self.optimizer_factory = optimizer or DEFAULT_OPTIMIZER
+        self.scheduler_factory = scheduler
+        self.val_pearson = PearsonCorrCoef()
+        self.register_buffer("table", None, persistent=False)
+
+    def set_table(self, table: Tensor) -> None:
+        """Use `table` (N, ...) for the pairs' indices; moved to this module's device."""
+        table = torch.as_tensor(table)
+        if table.is_floating_point():
+            table = table.to(torch.float32)
+        self.register_buffer("table", table.to(self.device), persistent=False)
+
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        table = getattr(datamodule, "table", None)
+        if table is not None:
+            self.set_table(table)
+        elif self.table is None:
+            raise ConfigError(
+                "PairRegressionModule needs a table: fit with a PairDataModule or call set_table()"
+            )
+
+    def forward(self, i: Tensor, j: Tensor) -> Tensor:
+        """i, j (B,) int64 -> predictions (B,)."""
+        if self.table is None:
+            raise ConfigError("PairRegressionModule has no table: call set_table() first")
+        return self.net(self.table, i, j)
+
+    def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
+        i, j, y = batch
+        # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse.
+        loss = self.loss_fn(self(i, j).float(), y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        return loss
+
+    def validation_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
+        i, j, y = batch
+        pred = self(i, j).float()
+        self.log("val/loss", self.loss_fn(pred, y), prog_bar=True, batch_size=len(y))
+        # A metric object accumulates over the whole val set: per-batch r would be noisy.
+        self.val_pearson.update(pred, y.float())
+        self.log("val/pearson", self.val_pearson, prog_bar=True, batch_size=len(y))
+
+    def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+        i, j = batch[0], batch[1]
+        return self(i, j).float()
+
+    @torch.inference_mode()
+    def predict_pairs(self, i: Any, j: Any, batch_size: int = 65536) -> np.ndarray:
+        """Predictions for pairs (i, j) (array-likes of length P) -> float32 (P,)."""
+        i_t = torch.as_tensor(np.asarray(i), dtype=torch.int64, device=self.device)
+        j_t = torch.as_tensor(np.asarray(j), dtype=torch.int64, device=self.device)
+        was_training = self.training
+        self.eval()
+        try:
+            out = [
+                self(i_t[s : s + batch_size], j_t[s : s + batch_size]).float().cpu()
+                for s in range(0, len(i_t), batch_size)
+            ]
+        finally:
+            self.train(was_training)
+        return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "monitor": "val/loss"},
+        }

@@ -1,0 +1,91 @@
+"""The seed's contrastive (siamese) network on embeddings, and the pair heads it shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.models._common import Dropout, distinct_rows
+
+HEADS = ("symmetric", "concat")
+
+
+class PairHead(nn.Module):
+    """Similarity head on two tower outputs: Linear(2Z, hidden) -> ReLU -> Linear(hidden, 1).
+
+    "concat": the seed's head on [z_i, z_j]; its first layer factorises like PairMLP's.
+    "symmetric": head on [|z_i − z_j|, z_i ⊙ z_j], so f(i, j) == f(j, i) exactly.
+    """
+
+    def __init__(self, z_dim: int, hidden: int = 128, kind: str = "symmetric") -> None:
+        super().__init__()
+        if kind not in HEADS:
+            raise ConfigError(f"unknown pair head {kind!r}: choose one of {', '.join(HEADS)}")
+        if hidden < 1:
+            raise ConfigError(f"model.head_hidden must be >= 1, got {hidden}")
+        self.kind = kind
+        self.z_dim = z_dim
+        self.first = nn.Linear(2 * z_dim, hidden)
+        self.out = nn.Sequential(nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, z: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+        """z (U, Z) per distinct image, ii/jj (B,) positions in z -> (B,)."""
+        if self.kind == "symmetric":
+            return self.forward_pairs(z[ii], z[jj])
+        w = self.first.weight
+        hidden = w.shape[0]
+        per_image = z @ torch.cat([w[:, : self.z_dim], w[:, self.z_dim :]], dim=0).T
+        h = per_image[ii, :hidden] + per_image[jj, hidden:] + self.first.bias
+        return self.out(h).squeeze(-1)
+
+    def forward_pairs(self, zi: Tensor, zj: Tensor) -> Tensor:
+        """Direct path: zi, zj (B, Z) -> (B,)."""
+        if self.kind == "symmetric":
+            feats = torch.cat([(zi - zj).abs(), zi * zj], dim=1)
+        else:
+            feats = torch.cat([zi, zj], dim=1)
+        return self.out(self.first(feats)).squeeze(-1)
+
+
+def make_tower(in_dim: int, widths: Sequence[int], dropout: float) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout for each width: (M, in_dim) -> (M, widths[-1])."""
+    if not widths or min(widths) < 1 or in_dim < 1:
+        raise ConfigError(f"model.tower needs positive widths and in_dim, got {list(widths)}")
+    layers: list[nn.Module] = []
+    for w_in, w_out in zip([in_dim, *widths[:-1]], widths, strict=True):
+        layers += [nn.Linear(w_in, w_out), nn.ReLU(), Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+class SiameseNet(nn.Module):
+    """Shared tower (D -> 512 -> 256) on both embeddings, then a PairHead (-> 128 -> 1).
+
+    `forward` runs the tower once per distinct image of the batch. In training mode that means
+    an image appearing in several pairs of one batch shares one dropout mask across them.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        tower: Sequence[int] = (512, 256),
+        head_hidden: int = 128,
+        dropout: float = 0.5,
+        head: str = "symmetric",
+    ) -> None:
+        super().__init__()
+        widths = list(tower)
+        self.tower = make_tower(in_dim, widths, dropout)
+        self.head = PairHead(widths[-1], head_hidden, head)
+
+    def forward(self, table: Tensor, i: Tensor, j: Tensor) -> Tensor:
+        """table (N, D), i/j (B,) int64 -> (B,)."""
+        rows, ii, jj = distinct_rows(table, i, j)
+        z = self.tower(rows.to(self.head.first.weight.dtype))
+        return self.head(z, ii, jj)
+
+    def forward_pairs(self, xi: Tensor, xj: Tensor) -> Tensor:
+        """Direct reference path on explicit pairs: xi, xj (B, D) -> (B,)."""
+        return self.head.forward_pairs(self.tower(xi), self.tower(xj))

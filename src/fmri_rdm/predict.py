@@ -1,0 +1,186 @@
+"""Predict dissimilarities for new images with a trained run (no fMRI needed).
+
+    python predict.py run=outputs/train/<date>/<time> images=<folder of images>
+    python predict.py run=<run dir> pairs=a.png,b.png
+
+The run's own config rebuilds the embedder (same backend, weights and layer) and the network;
+the prediction is the mean over the run's folds' best checkpoints (an ensemble), or one fold
+with `fold=K`. Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list
+and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+from fmri_rdm.pairs import all_pairs
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def load_run_config(run_dir: Path) -> DictConfig:
+    """The composed config a run was trained with (`<run>/.hydra/config.yaml`)."""
+    path = Path(run_dir) / ".hydra" / "config.yaml"
+    if not path.is_file():
+        raise DataError(f"{run_dir} is not a run directory: {path} is missing")
+    cfg = OmegaConf.load(path)
+    assert isinstance(cfg, DictConfig)
+    cfg.paths.output_dir = str(run_dir)  # was ${hydra:runtime.output_dir}
+    return cfg
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files of a folder in sorted order (the RDM's row order)."""
+    if not Path(folder).is_dir():
+        raise DataError(f"image folder {folder} does not exist")
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if len(paths) < 2:
+        raise DataError(f"{folder} holds {len(paths)} image(s); at least 2 are needed")
+    return paths
+
+
+def _table(cfg: DictConfig, paths: Sequence[Path]) -> np.ndarray:
+    """The model's input table for new images, built exactly as in training."""
+    if cfg.model.name == "siamese_cnn":
+        from fmri_rdm.data.images import load_images
+
+        grey = int(cfg.model.in_channels) == 1
+        images = load_images(list(paths), size=int(cfg.model.image_size), grayscale=grey)
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+    from fmri_rdm.embeddings import build_embeddings, instantiate_embedder
+
+    embedder = instantiate_embedder(cfg.embeddings)
+    return np.asarray(build_embeddings(embedder, list(paths), Path(cfg.paths.cache_dir)))
+
+
+def _fold_files(run_dir: Path, pattern: str, fold: int | None) -> list[Path]:
+    files = sorted(Path(run_dir).glob(pattern.format(fold="*" if fold is None else fold)))
+    if not files:
+        raise DataError(f"no trained model ({pattern.format(fold='*')}) in {run_dir}")
+    return files
+
+
+def _neural_predictions(
+    cfg: DictConfig,
+    run_dir: Path,
+    table: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    fold: int | None,
+) -> np.ndarray:
+    from fmri_rdm.models.module import PairRegressionModule
+    from fmri_rdm.training import _model_kwargs
+
+    kwargs = _model_kwargs(cfg.model)
+    if cfg.model.name != "siamese_cnn":
+        kwargs["in_dim"] = int(table.shape[1])
+    predictions = []
+    for ckpt_path in _fold_files(run_dir, "checkpoints/fold{fold}-best.ckpt", fold):
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if cfg.model.name == "mlp":
+            kwargs["output_scale"] = ckpt["hyper_parameters"].get("output_scale", 2.0)
+        net = instantiate(kwargs)
+        hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if k != "output_scale"}
+        module = PairRegressionModule(net, **hparams)
+        module.load_state_dict(ckpt["state_dict"])
+        module.set_table(torch.from_numpy(table))
+        predictions.append(module.predict_pairs(i, j))
+    return np.mean(predictions, axis=0).astype(np.float32)
+
+
+def _svm_predictions(
+    run_dir: Path, table: np.ndarray, i: np.ndarray, j: np.ndarray, fold: int | None
+) -> np.ndarray:
+    from fmri_rdm.models.svm import SVMPairClassifier
+
+    flat = table.reshape(len(table), -1)
+    scores = [
+        SVMPairClassifier.load(p).decision_function(flat, i, j)
+        for p in _fold_files(run_dir, "svm_fold{fold}.joblib", fold)
+    ]
+    return np.mean(scores, axis=0).astype(np.float32)
+
+
+def predict_pairs(
+    run_dir: Path, paths: Sequence[Path], i: np.ndarray, j: np.ndarray, fold: int | None = None
+) -> np.ndarray:
+    """Predicted dissimilarity of pairs (i, j) of `paths` (SVM: decision value, > 0 =
+    dissimilar), averaged over the run's folds unless `fold` is given."""
+    cfg = load_run_config(Path(run_dir))
+    table = _table(cfg, paths)
+    if cfg.model.name == "svm":
+        return _svm_predictions(Path(run_dir), table, i, j, fold)
+    return _neural_predictions(cfg, Path(run_dir), table, i, j, fold)
+
+
+def predict_rdm(run_dir: Path, paths: Sequence[Path], fold: int | None = None) -> np.ndarray:
+    """Condensed predicted RDM (N(N-1)/2,) of the images, in scipy pdist order."""
+    i, j = all_pairs(len(paths))
+    return predict_pairs(run_dir, paths, i, j, fold)
+
+
+def _parse(argv: Sequence[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    for item in argv:
+        key, sep, value = item.partition("=")
+        if not sep or key not in {"run", "images", "pairs", "fold", "out"}:
+            raise ConfigError(
+                f"unexpected argument {item!r}: use run=<run dir> and images=<folder> "
+                "or pairs=a.png,b.png (optional fold=K, out=<folder>)"
+            )
+        args[key] = value
+    if "run" not in args or ("images" in args) == ("pairs" in args):
+        raise ConfigError("give run=<run dir> and exactly one of images=<folder> or pairs=a,b")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
+    try:
+        args = _parse(sys.argv[1:] if argv is None else argv)
+        run_dir = Path(args["run"])
+        fold = int(args["fold"]) if "fold" in args else None
+        if "pairs" in args:
+            a, sep, b = args["pairs"].partition(",")
+            if not sep:
+                raise ConfigError("pairs= takes two image paths separated by a comma")
+            pair_paths = [Path(a), Path(b)]
+            for p in pair_paths:
+                if not p.is_file():
+                    raise DataError(f"image {p} does not exist")
+            zero = np.zeros(1, np.int64)
+            value = predict_pairs(run_dir, pair_paths, zero, zero + 1, fold)[0]
+            print(f"{value:.4f}")
+            return 0
+        folder = Path(args["images"])
+        paths = list_images(folder)
+        rdm = predict_rdm(run_dir, paths, fold)
+        out = Path(args.get("out") or run_dir / "predictions" / folder.name)
+        out.mkdir(parents=True, exist_ok=True)
+        np.save(out / "predicted_rdm.npy", rdm)
+        (out / "images.txt").write_text("\n".join(str(p) for p in paths) + "\n")
+        _heatmap(rdm, len(paths), load_run_config(run_dir), out / "predicted_rdm.png")
+        print(f"predicted RDM of {len(paths)} images -> {out / 'predicted_rdm.npy'}")
+        return 0
+    except FmriRdmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _heatmap(rdm: np.ndarray, n: int, cfg: DictConfig, path: Path) -> None:
+    from fmri_rdm.plots import rdm_heatmap, save_figure
+
+    metric = str(cfg.metric.name)
+    title = f"predicted RDM ({cfg.model.name}, {n} images)"
+    save_figure(rdm_heatmap(rdm, n, metric, title=title), path)

@@ -1,0 +1,26 @@
+"""Tiny synthetic tables and pairs for the model tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair i < j among n items, in scipy condensed order."""
+    i, j = np.triu_indices(n, k=1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+@pytest.fixture
+def emb() -> torch.Tensor:
+    """(20, 16) float32 embeddings."""
+    return torch.randn(20, 16, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.fixture
+def images() -> torch.Tensor:
+    """(12, 1, 16, 16) uint8 images."""
+    gen = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (12, 1, 16, 16), generator=gen, dtype=torch.uint8)

@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.siamese import SiameseNet
+
+
+@pytest.mark.parametrize("head", ["symmetric", "concat"])
+@pytest.mark.parametrize("batch", [4, 100])  # fewer / more indices than table rows
+def test_factorised_equals_direct(emb: torch.Tensor, head: str, batch: int) -> None:
+    torch.manual_seed(0)
+    net = SiameseNet(16, tower=(32, 16), head_hidden=8, head=head).eval()
+    i = torch.randint(0, 19, (batch,))
+    j = torch.randint(0, 20, (batch,))
+    out = net(emb, i, j)
+    assert out.shape == (batch,)
+    torch.testing.assert_close(out, net.forward_pairs(emb[i], emb[j]), atol=1e-5, rtol=1e-5)
+
+
+def test_symmetric_head_is_exactly_symmetric(emb: torch.Tensor) -> None:
+    net = SiameseNet(16, tower=(32, 16), head_hidden=8, head="symmetric").eval()
+    i, j = torch.arange(0, 10), torch.arange(10, 20)
+    assert torch.equal(net(emb, i, j), net(emb, j, i))
+
+
+def test_concat_head_is_order_sensitive(emb: torch.Tensor) -> None:
+    net = SiameseNet(16, tower=(32, 16), head_hidden=8, head="concat").eval()
+    i, j = torch.arange(0, 10), torch.arange(10, 20)
+    assert not torch.allclose(net(emb, i, j), net(emb, j, i))
+
+
+def test_bad_config() -> None:
+    with pytest.raises(ConfigError):
+        SiameseNet(16, head="cosine")
+    with pytest.raises(ConfigError):
+        SiameseNet(16, tower=())
