@@ -1,5 +1,8 @@
-"""Predict the RDM of new images with a trained run:
-`python predict.py run=<run dir> images=<folder>`, or one pair: `python predict.py run=<run dir> pairs=a.png,b.png` (see fmri_rdm.predict)."""
+"""Predict the RDM of new images with a trained run (see fmri_rdm.predict):
+
+python predict.py run=<run dir> images=<folder>
+python predict.py run=<run dir> pairs=a.png,b.png
+"""
 
 import sys
 

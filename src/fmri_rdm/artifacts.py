@@ -56,6 +56,7 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays to a compressed .npz, atomically."""
+
     def save(handle: IO[bytes]) -> None:
         np.savez_compressed(handle, allow_pickle=False, **dict(arrays))
 

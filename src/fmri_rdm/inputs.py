@@ -105,13 +105,7 @@ def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[s
     from fmri_rdm.embeddings import build_embeddings, instantiate_embedder
 
     embedder = instantiate_embedder(cfg.embeddings)
-    info = dict(embedder.describe())
-    if info.get("random_init"):
-        log.warning(
-            "EMBEDDINGS USE RANDOMLY INITIALISED %s WEIGHTS (embeddings.pretrained=null): "
-            "scores are not those of a pretrained CLIP model",
-            info.get("model"),
-        )
+    info = dict(embedder.describe())  # the embedder itself warns loudly about random weights
     table = build_embeddings(embedder, paths, Path(cfg.paths.cache_dir))
     return np.asarray(table, dtype=np.float32), info
 

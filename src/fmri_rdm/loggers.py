@@ -61,13 +61,13 @@ class RunLoggers:
         self.wandb_run: Any = None
         logger_cfg = cfg.get("logger") or {}
         self.others = {k: v for k, v in logger_cfg.items() if k != "wandb"}
-        self.wandb_cfg = logger_cfg.get("wandb")
+        self.wandb_cfg: Any = logger_cfg.get("wandb")
 
     def _start_wandb(self) -> Any:
         import wandb
 
         wcfg = self.wandb_cfg
-        mode = wandb_mode(wcfg.get("offline"))
+        mode: Any = wandb_mode(wcfg.get("offline"))
         save_dir = Path(str(wcfg.save_dir))
         save_dir.mkdir(parents=True, exist_ok=True)
         model = str(self.cfg.model.name)

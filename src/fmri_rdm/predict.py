@@ -30,13 +30,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 def load_run_config(run_dir: Path) -> DictConfig:
-    """The composed config a run was trained with (`<run>/.hydra/config.yaml`)."""
-    path = Path(run_dir) / ".hydra" / "config.yaml"
+    """The resolved config a run was trained with (`<run>/run_config.yaml`)."""
+    path = Path(run_dir) / "run_config.yaml"
     if not path.is_file():
         raise DataError(f"{run_dir} is not a run directory: {path} is missing")
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
-    cfg.paths.output_dir = str(run_dir)  # was ${hydra:runtime.output_dir}
     return cfg
 
 
@@ -72,7 +71,6 @@ def _fold_files(run_dir: Path, pattern: str, fold: int | None) -> list[Path]:
 
 
 def _neural_predictions(
-    cfg: DictConfig,
     run_dir: Path,
     table: np.ndarray,
     i: np.ndarray,
@@ -80,18 +78,13 @@ def _neural_predictions(
     fold: int | None,
 ) -> np.ndarray:
     from fmri_rdm.models.module import PairRegressionModule
-    from fmri_rdm.training import _model_kwargs
 
-    kwargs = _model_kwargs(cfg.model)
-    if cfg.model.name != "siamese_cnn":
-        kwargs["in_dim"] = int(table.shape[1])
     predictions = []
     for ckpt_path in _fold_files(run_dir, "checkpoints/fold{fold}-best.ckpt", fold):
+        # trusted file: written by this project's own training run
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if cfg.model.name == "mlp":
-            kwargs["output_scale"] = ckpt["hyper_parameters"].get("output_scale", 2.0)
-        net = instantiate(kwargs)
-        hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if k != "output_scale"}
+        hparams = dict(ckpt["hyper_parameters"])
+        net = instantiate(hparams["net_config"])
         module = PairRegressionModule(net, **hparams)
         module.load_state_dict(ckpt["state_dict"])
         module.set_table(torch.from_numpy(table))
@@ -121,7 +114,7 @@ def predict_pairs(
     table = _table(cfg, paths)
     if cfg.model.name == "svm":
         return _svm_predictions(Path(run_dir), table, i, j, fold)
-    return _neural_predictions(cfg, Path(run_dir), table, i, j, fold)
+    return _neural_predictions(Path(run_dir), table, i, j, fold)
 
 
 def predict_rdm(run_dir: Path, paths: Sequence[Path], fold: int | None = None) -> np.ndarray:

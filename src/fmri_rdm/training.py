@@ -121,12 +121,18 @@ def _neural_fold(
     net = instantiate(kwargs)
     from fmri_rdm.models.module import PairRegressionModule
 
+    bounded = cfg.model.name == "mlp" and cfg.model.head == "sigmoid"
+    fit_y = inputs.y[fit_mask]
     module = PairRegressionModule(
         net,
         loss=str(cfg.training.loss),
         alpha=float(cfg.training.alpha),
         optimizer=instantiate(cfg.training.optimizer),
         scheduler=instantiate(cfg.training.scheduler) if cfg.training.scheduler else None,
+        # a sigmoid head already spans the metric's range; other heads learn z-scored targets
+        target_mean=0.0 if bounded else float(fit_y.mean()),
+        target_std=1.0 if bounded else float(fit_y.std()) or 1.0,
+        net_config=kwargs,
     )
     out = Path(cfg.paths.output_dir)
     monitor = "val/loss" if val_mask.any() else "train/loss"
@@ -191,7 +197,8 @@ def _svm_fold(
         clf = SVMPairClassifier.load(Path(load_path))
         log.info("loaded a fitted SVM from %s (no training)", load_path)
     else:
-        clf = SVMPairClassifier(**_model_kwargs(cfg.model), seed=seed)
+        kwargs = {k: v for k, v in _model_kwargs(cfg.model).items() if k != "_target_"}
+        clf = SVMPairClassifier(**kwargs, seed=seed)
         clf.fit(table, inputs.i[train_mask], inputs.j[train_mask], labels[train_mask])
     out = Path(cfg.paths.output_dir)
     clf.save(out / f"svm_fold{fold}.joblib")
@@ -268,6 +275,9 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(cfg.paths.output_dir)
     loggers = RunLoggers(cfg, sweep_name)
+    out.mkdir(parents=True, exist_ok=True)
+    # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
+    (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         inputs = prepare_inputs(cfg)
         folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))

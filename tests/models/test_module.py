@@ -94,7 +94,13 @@ def test_fast_dev_run_and_checkpoint_reload(tmp_path) -> None:  # type: ignore[n
     path = tmp_path / "m.ckpt"
     trainer.save_checkpoint(path)
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    assert ckpt["hyper_parameters"] == {"loss": "mixed", "alpha": 0.3}
+    assert ckpt["hyper_parameters"] == {
+        "loss": "mixed",
+        "alpha": 0.3,
+        "target_mean": 0.0,
+        "target_std": 1.0,
+        "net_config": None,
+    }
     again = PairRegressionModule(PairMLP(16, first_hidden=32), **ckpt["hyper_parameters"])
     again.load_state_dict(ckpt["state_dict"])
     again.set_table(dm.table)

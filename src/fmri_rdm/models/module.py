@@ -48,6 +48,10 @@ class PairRegressionModule(pl.LightningModule):
             (Hydra: `_partial_: true`); default Adam(lr=1e-3).
         scheduler: Optimizer -> LRScheduler, stepped once per epoch; ReduceLROnPlateau
             watches `val/loss`.
+        target_mean, target_std: the net's raw output is scaled by std and shifted by mean
+            (the training targets' statistics), so it learns standardised targets.
+        net_config: the net's Hydra config (`_target_` + kwargs), kept in the checkpoint's
+            hyper-parameters so `predict` can rebuild the net from the checkpoint alone.
     """
 
     table: Tensor | None
@@ -59,6 +63,9 @@ class PairRegressionModule(pl.LightningModule):
         alpha: float = 0.5,
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
+        target_mean: float = 0.0,
+        target_std: float = 1.0,
+        net_config: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         # The factories are code, not config: the run's Hydra config already records them.
@@ -69,6 +76,10 @@ class PairRegressionModule(pl.LightningModule):
         self.scheduler_factory = scheduler
         self.val_pearson = PearsonCorrCoef()
         self.register_buffer("table", None, persistent=False)
+        # The net predicts standardised targets: RDM values sit in a narrow band (e.g. 1 ± 0.1
+        # for correlation), far from a fresh net's outputs around 0.
+        self.target_mean = float(target_mean)
+        self.target_std = float(target_std)
 
     def set_table(self, table: Tensor) -> None:
         """Use `table` (N, ...) for the pairs' indices; moved to this module's device."""
@@ -91,7 +102,7 @@ class PairRegressionModule(pl.LightningModule):
         """i, j (B,) int64 -> predictions (B,)."""
         if self.table is None:
             raise ConfigError("PairRegressionModule has no table: call set_table() first")
-        return self.net(self.table, i, j)
+        return self.net(self.table, i, j) * self.target_std + self.target_mean
 
     def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
         i, j, y = batch

@@ -1,0 +1,154 @@
+"""End to end on the synthetic data: every model, the metrics.json contract, image-disjointness,
+reproducibility, prediction for new images, and the `train.py` entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+from fmri_rdm.config import register_schemas
+from fmri_rdm.pairs import image_disjoint_folds
+from fmri_rdm.predict import list_images, predict_rdm
+from fmri_rdm.training import run
+
+ROOT = Path(__file__).resolve().parents[1]
+# Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.
+TINY = [
+    "experiment=demo",
+    "logger=none",
+    "data.generate.n_images=48",
+    "data.generate.n_test_images=6",
+    "data.generate.image_size=64",
+    "evaluation.k_folds=3",
+    "trainer.max_epochs=2",
+    "trainer.enable_progress_bar=false",
+    "training.batch_size=256",
+]
+MODEL_OVERRIDES = {
+    "mlp": ["model=mlp"],
+    "siamese": ["model=siamese"],
+    "siamese_cnn": ["model=siamese_cnn", "model.image_size=32", "model.channels=[4,8]"],
+    "svm": ["model=svm"],
+}
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def tiny_config(out: Path, cache: Path, extra: list[str]):
+    register_schemas()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        overrides = [*TINY, *extra, f"paths.output_dir={out}", f"paths.cache_dir={cache}"]
+        return compose("config", overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def siamese_run(tmp_path_factory, cache_dir) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("siamese_run")
+    cfg = tiny_config(out, cache_dir, MODEL_OVERRIDES["siamese"])
+    return out, run(cfg)
+
+
+def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
+    for key in ("model", "pretrained", "n_images", "n_pairs_train", "n_pairs_test", "folds"):
+        assert key in metrics
+    for name in names:
+        assert set(metrics["test"][name]) >= {"mean", "std"}
+    assert "mean" in metrics["baselines"]["zero_training_spearman"]
+    for stage in ("data", "rdm", "embeddings", "training"):
+        assert metrics["seconds"][stage] >= 0
+
+
+@pytest.mark.parametrize("model", ["mlp", "siamese_cnn", "svm"])
+def test_each_model_end_to_end(model, tmp_path, cache_dir):
+    metrics = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES[model]))
+    assert metrics["model"] == model and len(metrics["folds"]) == 3
+    if model == "svm":
+        check_contract(metrics, ("accuracy", "precision", "recall", "f1", "roc_auc"))
+        assert len(list(tmp_path.glob("svm_fold*.joblib"))) == 3
+        assert (
+            sum(map(sum, metrics["folds"][0]["confusion_matrix"]))
+            == metrics["folds"][0]["n_pairs_test"]
+        )
+    else:
+        check_contract(metrics, ("pearson", "spearman", "r2", "mse"))
+        assert len(list((tmp_path / "checkpoints").glob("fold*-best.ckpt"))) == 3
+        assert metrics["baselines"]["mean_predictor_mse"]["mean"] > 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["model"] == model
+    assert (tmp_path / "plots" / "rdm_heatmap.png").is_file()
+
+
+def test_siamese_metrics_predictions_and_image_disjointness(siamese_run):
+    out, metrics = siamese_run
+    check_contract(metrics, ("pearson", "spearman", "r2", "mse"))
+    assert metrics["pretrained"] is None and metrics["random_init"] is True
+    assert metrics["n_images"] == 48 and metrics["noise_ceiling"]["pearson"]["mean"] > 0.5
+    folds = image_disjoint_folds(48, 3, seed=0)
+    with np.load(out / "predictions.npz") as pred:
+        for k, (train_imgs, test_imgs) in enumerate(folds):
+            used = np.union1d(pred[f"fold{k}_i"], pred[f"fold{k}_j"])
+            assert np.isin(used, test_imgs).all() and not np.isin(used, train_imgs).any()
+            assert len(pred[f"fold{k}_prediction"]) == metrics["folds"][k]["n_pairs_test"]
+    curves = out / "plots" / "training_curves.png"
+    assert curves.is_file() and curves.stat().st_size > 1000
+
+
+def test_same_seed_same_metrics(siamese_run, tmp_path, cache_dir):
+    _, first = siamese_run
+    again = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES["siamese"]))
+    assert again["test"] == first["test"] and again["baselines"] == first["baselines"]
+
+
+def test_predict_new_images(siamese_run, cache_dir):
+    out, _ = siamese_run
+    test_folder = next(cache_dir.glob("synthetic/*/subj01/test_split/test_images"))
+    paths = list_images(test_folder)
+    rdm = predict_rdm(out, paths)
+    assert rdm.shape == (len(paths) * (len(paths) - 1) // 2,)
+    assert np.isfinite(rdm).all() and rdm.std() > 0
+
+
+def _train_py(args: list[str], cache: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, FMRI_RDM_CACHE=str(cache), FMRI_RDM_ROOT=str(cwd))
+    env.pop("ALGONAUTS_DIR", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_train_py_without_data_points_to_the_demo(tmp_path, cache_dir):
+    result = _train_py(["logger=none"], cache_dir, tmp_path)
+    assert result.returncode == 2
+    assert "experiment=demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_multirun_sweep_and_compare(tmp_path, cache_dir):
+    args = ["-m", *TINY, "evaluation.k_folds=1", "model=mlp", "model.hidden_layers=0,1,2,3"]
+    result = _train_py(args, cache_dir, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    sweep = next((tmp_path / "multirun").glob("*/*"))
+    runs = sorted(p.parent for p in sweep.glob("*/metrics.json"))
+    assert len(runs) == 4
+    layers = sorted(json.loads((r / "metrics.json").read_text())["model"] for r in runs)
+    assert layers == ["mlp"] * 4
+
+    from fmri_rdm.compare import main as compare_main
+
+    assert compare_main([str(sweep)]) == 0
+    assert (sweep / "comparison.csv").read_text().count("\n") == 5
+    assert (sweep / "comparison.png").is_file()
