@@ -21,3 +21,9 @@ def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_dataset(
         root, subjects=(1,), n_images=60, n_test_images=6, image_size=64, seed=0
     )
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder (synthetic data + embeddings) shared by the end-to-end tests."""
+    return tmp_path_factory.mktemp("cache")

@@ -39,11 +39,6 @@ MODEL_OVERRIDES = {
 }
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
 def tiny_config(out: Path, cache: Path, extra: list[str]):
     register_schemas()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
