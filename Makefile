@@ -12,11 +12,12 @@ install: $(STAMP)
 
 # Re-runs only when pyproject.toml changes. thingsvision pins torchvision 0.15 / numpy<2 /
 # tensorflow, so it goes in without its dependencies (its real runtime needs are in pyproject).
+# (The grep drops this machine's pip notes about absent local index folders, nothing else.)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m pip install -q --no-deps $(THINGSVISION)
+	set -o pipefail; $(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	set -o pipefail; $(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	set -o pipefail; $(PY) -m pip install -q --no-deps $(THINGSVISION) 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	touch $(STAMP)
 
 demo: install
