@@ -17,7 +17,8 @@ from typing import IO, Any
 import numpy as np
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write `path` through `write(handle)` into a temp file of the same folder, fsync, rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -51,7 +52,7 @@ def _jsonable(value: Any) -> Any:
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write `data` as indented JSON, atomically."""
     text = json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n"
-    _atomic_write(Path(path), lambda h: h.write(text.encode()))
+    atomic_write(Path(path), lambda h: h.write(text.encode()))
 
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
@@ -60,7 +61,7 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     def save(handle: IO[bytes]) -> None:
         np.savez_compressed(handle, allow_pickle=False, **dict(arrays))
 
-    _atomic_write(Path(path), save)
+    atomic_write(Path(path), save)
 
 
 def lookup(data: Mapping[str, Any], dotted: str) -> Any:

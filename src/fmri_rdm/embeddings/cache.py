@@ -9,20 +9,19 @@ finish with one complete file (the last rename wins; both hold the same content)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from fmri_rdm.artifacts import atomic_write
 from fmri_rdm.embeddings.base import Embedder
 from fmri_rdm.errors import DataError
 
@@ -53,21 +52,6 @@ def cache_digest(key: dict[str, Any], paths: Sequence[Path]) -> str:
 def cache_path(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> Path:
     """Where `embedder`'s embeddings of `paths` are (or would be) cached."""
     return Path(cache_dir) / CACHE_SUBDIR / f"{cache_digest(embedder.cache_key(), paths)}.npy"
-
-
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write via a unique temp file in the target's folder, fsync, then os.replace."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
 
 
 def _load_valid(path: Path, n_images: int) -> np.ndarray | None:
@@ -122,8 +106,8 @@ def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path
     if array.ndim != 2 or array.shape[0] != len(paths):
         raise DataError(f"embedder returned {array.shape} for {len(paths)} images")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, lambda f: np.save(f, array, allow_pickle=False))
+    atomic_write(target, lambda f: np.save(f, array, allow_pickle=False))
     sidecar = _sidecar(embedder, array.shape, paths)
-    _atomic_write(target.with_suffix(".json"), lambda f: f.write(sidecar))
+    atomic_write(target.with_suffix(".json"), lambda f: f.write(sidecar))
     log.info("embedding cache written: %s", target)
     return array
