@@ -147,3 +147,24 @@ def test_multirun_sweep_and_compare(tmp_path, cache_dir):
     assert compare_main([str(sweep)]) == 0
     assert (sweep / "comparison.csv").read_text().count("\n") == 5
     assert (sweep / "comparison.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "launch",
+    [
+        ["-m", "hydra/launcher=submitit_local", "model.hidden_layers=0,1"],
+        ["hparams_search=optuna", "hydra.sweeper.n_trials=2"],
+    ],
+    ids=["submitit_local", "optuna"],
+)
+def test_other_launchers_and_sweepers(launch, tmp_path, cache_dir):
+    model = [] if "hparams_search=optuna" in launch else ["model=mlp"]
+    flags = [a for a in launch if a.startswith("-")]  # argparse wants flags before overrides
+    overrides = [a for a in launch if not a.startswith("-")]
+    args = [*flags, *TINY, "evaluation.k_folds=1", *model, *overrides]
+    result = _train_py(args, cache_dir, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = list((tmp_path / "multirun").glob("*/*/*/metrics.json"))
+    assert len(metrics) == 2
+    assert all("test" in json.loads(p.read_text()) for p in metrics)
