@@ -1,11 +1,14 @@
 """Train and evaluate one model: `python train.py model=siamese roi=V1v` (Hydra entry point).
 
-Compose the config, run the experiment, return the optimised metric for sweepers.
+Compose the config, run the experiment, return the optimised metric for sweepers. A user error
+(a typo in an override, missing or broken data, an impossible setting) ends the run with one
+line on stderr and exit status 2; HYDRA_FULL_ERROR=1 shows the traceback.
 """
 
 import hydra
 from omegaconf import DictConfig
 
+from fmri_rdm.cli import hydra_main
 from fmri_rdm.config import register_schemas
 
 register_schemas()
@@ -19,4 +22,4 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    hydra_main(main)

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.data import algonauts
-from fmri_rdm.data.images import dominant_colors, load_images
+from fmri_rdm.data.images import COLOR_NAMES, dominant_colors, load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.pairs import select_pairs
 
@@ -119,7 +119,19 @@ def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
     images = load_images(paths, size=64)
-    return dominant_colors(images, threshold=float(cfg.distribution.get("threshold", 0.7)))
+    threshold = float(cfg.distribution.get("threshold", 0.7))
+    labels = dominant_colors(images, threshold=threshold)
+    wanted = [str(c) for c in cfg.distribution.get("colors", ("red", "blue"))]
+    counts = {c: int(np.sum(labels == COLOR_NAMES.index(c))) for c in wanted if c in COLOR_NAMES}
+    if counts and min(counts.values()) < 2:  # unknown colour names are select_pairs' to report
+        found = ", ".join(f"{c}={n}" for c, n in counts.items())
+        raise ConfigError(
+            f"distribution=colors needs at least 2 images dominated by each of "
+            f"{' and '.join(wanted)} (>= {threshold:.0%} of the pixels) but found {found} among "
+            f"{len(paths)} images: use more images (data.n_images), lower "
+            "distribution.threshold or choose other distribution.colors"
+        )
+    return labels
 
 
 def prepare_inputs(cfg: DictConfig) -> Inputs:

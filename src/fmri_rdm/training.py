@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +19,13 @@ import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from fmri_rdm import evaluation as ev
 from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.artifacts import lookup, write_json, write_npz
 from fmri_rdm.datamodule import PairDataModule, PairSplit
-from fmri_rdm.errors import ConfigError
+from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.inputs import Inputs, prepare_inputs
 from fmri_rdm.loggers import RunLoggers
 from fmri_rdm.pairs import image_disjoint_folds, image_disjoint_split, split_pairs
@@ -60,9 +64,133 @@ class EpochHistory(pl.Callback):
             self.history[key].append(None if value is None else float(value))
 
 
+class RunInterrupted(Exception):
+    """Training stopped by Ctrl-C or SIGTERM; `checkpoint` resumes it (None: nothing to resume)."""
+
+    def __init__(self, signum: int, fold: int, epoch: int, checkpoint: str | None) -> None:
+        self.signum, self.fold, self.epoch, self.checkpoint = signum, fold, epoch, checkpoint
+        how = (
+            f"resume with the same command plus ckpt_path={checkpoint}"
+            if checkpoint
+            else "no epoch of this fold finished, so there is nothing to resume: run it again"
+        )
+        super().__init__(
+            f"{signal.Signals(signum).name} stopped fold {fold} during epoch {epoch}; {how}"
+        )
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
+class EpochSeed(pl.Callback):
+    """Reseeds every RNG before the first step of each epoch from (seed, epoch), so that a run
+    resumed from a checkpoint draws the same dropout masks as an uninterrupted one (on resume
+    Lightning creates the loader, which draws from the RNG, at another moment)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if batch_idx != 0:
+            return
+        state = np.random.SeedSequence([self.seed, trainer.current_epoch]).generate_state(1)
+        pl.seed_everything(int(state[0]), workers=True, verbose=False)
+
+
+class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
+    """ModelCheckpoint that keeps the best-so-far score when a fold resumes into a new run
+    directory (Lightning restores it only when the folder is unchanged). Lightning deletes
+    files in its own folder only, so the interrupted run's files stay as they are."""
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict({**state_dict, "dirpath": self.dirpath})
+
+
+class _ResumableData(PairDataModule):
+    """Shuffles by the epoch about to run, also right after a resume: Lightning creates the
+    first resumed epoch's loader before it counts the checkpoint's epoch as completed, so
+    `trainer.current_epoch` is one behind there; the count of processed epochs is not."""
+
+    def _trainer_epoch(self) -> int | None:
+        if self.trainer is None:
+            return None
+        progress = self.trainer.fit_loop.epoch_progress.current
+        return int(progress.processed)  # type: ignore[attr-defined]
+
+
+def resume_fold(cfg: DictConfig, selected: list[int]) -> tuple[int, Path] | None:
+    """(fold, checkpoint) that `ckpt_path` resumes: the fold in the file name
+    (`fold<k>-last.ckpt`), or the only fold the run trains."""
+    value = cfg.get("ckpt_path")
+    if value in (None, ""):
+        return None
+    path = Path(str(value)).expanduser()
+    if cfg.model.name == "svm":
+        raise ConfigError("ckpt_path resumes neural training; the SVM has no checkpoints")
+    if not path.is_file():
+        raise DataError(
+            f"checkpoint ckpt_path={value} not found: give a checkpoints/fold<k>-last.ckpt "
+            "of the interrupted run"
+        )
+    named = re.match(r"fold(\d+)-", path.name)
+    if named is None and len(selected) != 1:
+        raise ConfigError(
+            f"cannot tell which fold ckpt_path={value} belongs to: name it fold<k>-....ckpt "
+            "or run that fold only with evaluation.folds=[k]"
+        )
+    fold = int(named.group(1)) if named else selected[0]
+    if fold not in selected:
+        raise ConfigError(
+            f"ckpt_path={value} resumes fold {fold}, which this run does not train "
+            f"(folds {selected}): fix evaluation.folds or evaluation.k_folds"
+        )
+    return fold, path
+
+
+def _check_resume(path: Path, module: pl.LightningModule) -> None:
+    """A resume checkpoint must be readable and hold this model's weights."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    except Exception as err:  # truncated file, not a Lightning checkpoint, ...
+        msg = " ".join(str(err).split())[:200]
+        raise DataError(
+            f"cannot read checkpoint {path} ({msg}): it is truncated or not a "
+            "Lightning checkpoint of this project"
+        ) from err
+    ours = module.state_dict()
+    if set(state) != set(ours) or any(state[k].shape != ours[k].shape for k in ours):
+        raise ConfigError(
+            f"checkpoint {path} holds a different model: resume with the config of the "
+            "interrupted run (its .hydra/overrides.yaml)"
+        )
+
+
+def selected_folds(evaluation: DictConfig) -> list[int]:
+    """The folds a run trains: `evaluation.folds`, or all of them."""
+    n_folds = max(1, int(evaluation.k_folds))
+    chosen = evaluation.get("folds")
+    selected = list(range(n_folds)) if chosen is None else [int(f) for f in chosen]
+    unknown = [f for f in selected if not 0 <= f < n_folds]
+    if unknown or not selected:
+        what = f"folds {unknown} do not exist" if unknown else "no fold selected"
+        raise ConfigError(
+            f"evaluation.folds={selected}: {what} with evaluation.k_folds={evaluation.k_folds}; "
+            f"choose among 0..{n_folds - 1} (or null for all)"
+        )
+    return selected
+
+
 def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
     """K image-disjoint folds, or one image-disjoint train/test split when k_folds == 1."""
     k = int(evaluation.k_folds)
+    if not 1 <= k <= max(1, n_images // 2):  # a test fold needs 2 images for one pair
+        raise ConfigError(
+            f"evaluation.k_folds={k} is impossible with {n_images} images: use 1 (one "
+            f"train/test split with evaluation.test_size) or 2..{n_images // 2} folds"
+        )
     if k == 1:
         return [image_disjoint_split(n_images, evaluation.test_size, seed=seed)]
     return image_disjoint_folds(n_images, k, seed=seed)
@@ -85,7 +213,13 @@ def _noise_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) 
 
 
 def _neural_fold(
-    cfg: DictConfig, inputs: Inputs, fold: int, train_imgs, test_imgs, loggers: RunLoggers
+    cfg: DictConfig,
+    inputs: Inputs,
+    fold: int,
+    train_imgs,
+    test_imgs,
+    loggers: RunLoggers,
+    resume: Path | None = None,
 ) -> FoldResult:
     n, seed = inputs.n_images, int(cfg.seed) + fold
     fit_pos, val_pos = image_disjoint_split(len(train_imgs), cfg.evaluation.val_size, seed=seed)
@@ -103,7 +237,7 @@ def _neural_fold(
 
     pl.seed_everything(seed, workers=True, verbose=False)
     table = torch.from_numpy(inputs.table)
-    data = PairDataModule(
+    data = _ResumableData(
         table,
         split(fit_mask),
         val=split(val_mask) if val_mask.any() else None,
@@ -136,22 +270,49 @@ def _neural_fold(
     )
     out = Path(cfg.paths.output_dir)
     monitor = "val/loss" if val_mask.any() else "train/loss"
-    checkpoint = pl.callbacks.ModelCheckpoint(
-        dirpath=out / "checkpoints",
+    ckpt_dir = out / "checkpoints"
+    checkpoint = FoldCheckpoint(
+        dirpath=ckpt_dir,
         filename=f"fold{fold}-best",
         monitor=monitor,
         mode="min",
         save_top_k=1,
         enable_version_counter=False,
     )
+    # fold<k>-last.ckpt after every epoch, what `ckpt_path=` resumes (Lightning's save_last only
+    # writes it in epochs that improved the best); after `checkpoint` so it holds its state
+    latest = FoldCheckpoint(
+        dirpath=ckpt_dir, filename=f"fold{fold}-last", save_top_k=1, enable_version_counter=False
+    )
     history = EpochHistory()
     trainer = instantiate(
         cfg.trainer,
-        callbacks=[checkpoint, history],
+        callbacks=[checkpoint, latest, history, EpochSeed(seed)],
         logger=loggers.for_fold(fold) or False,
         default_root_dir=out,
     )
-    trainer.fit(module, datamodule=data)
+    if resume is not None:
+        _check_resume(resume, module)
+        log.info("fold %d resumes from %s", fold, resume)
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=resume)
+    except (KeyboardInterrupt, SystemExit) as stop:
+        # Lightning turns Ctrl-C into SystemExit(1) and SIGTERM into SIGTERMException
+        if isinstance(stop, SIGTERMException):
+            signum = signal.SIGTERM
+        elif isinstance(stop, KeyboardInterrupt) or isinstance(stop.__context__, KeyboardInterrupt):
+            signum = signal.SIGINT
+        else:
+            raise
+        last = ckpt_dir / f"fold{fold}-last.ckpt"
+        raise RunInterrupted(
+            signum, fold, trainer.current_epoch, str(last) if last.is_file() else None
+        ) from stop
+    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+    if best is not None and best.parent != ckpt_dir and best.is_file():
+        # the best epoch came before the interruption: keep this run directory self-contained
+        shutil.copy2(best, ckpt_dir / f"fold{fold}-best.ckpt")
+        checkpoint.best_model_path = str(ckpt_dir / f"fold{fold}-best.ckpt")
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"])
@@ -279,17 +440,20 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
     # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
     (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
+        selected = selected_folds(cfg.evaluation)
+        resume = resume_fold(cfg, selected)  # config mistakes fail before the data is read
         inputs = prepare_inputs(cfg)
         folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
-        chosen = cfg.evaluation.get("folds")
-        selected = range(len(folds)) if chosen is None else [int(f) for f in chosen]
-        fit_fold = _svm_fold if cfg.model.name == "svm" else _neural_fold
         start = time.perf_counter()
         results = []
         for fold in selected:
             log.info("fold %d/%d", fold + 1, len(folds))
             train_imgs, test_imgs = folds[fold]
-            results.append(fit_fold(cfg, inputs, fold, train_imgs, test_imgs, loggers))
+            if cfg.model.name == "svm":
+                results.append(_svm_fold(cfg, inputs, fold, train_imgs, test_imgs, loggers))
+                continue
+            ckpt = resume[1] if resume is not None and resume[0] == fold else None
+            results.append(_neural_fold(cfg, inputs, fold, train_imgs, test_imgs, loggers, ckpt))
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         metrics = summarize(cfg, inputs, results, seconds)

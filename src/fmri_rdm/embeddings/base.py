@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -131,7 +133,15 @@ def make_loader(
         collate_fn=_collate,
         pin_memory=pin,
         prefetch_factor=4 if workers > 0 else None,
+        multiprocessing_context=_worker_context() if workers > 0 else None,
     )
+
+
+def _worker_context() -> Any:
+    """The platform's standard start method, named explicitly: inside a joblib (loky) worker,
+    e.g. a `hydra/launcher=joblib` job, the default context is loky's, which cannot start
+    DataLoader workers ("'Process' object has no attribute 'env'")."""
+    return multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
 
 
 def device_batches(
