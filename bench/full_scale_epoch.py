@@ -2,6 +2,8 @@
 
     python -m bench.full_scale_epoch --accelerator gpu --precision bf16-mixed
     python -m bench.full_scale_epoch --accelerator cpu --limit-batches 20   # extrapolated
+    python -m bench.full_scale_epoch --accelerator cpu --precision bf16-mixed \
+        --batch-size 65536 --models mlp                                      # a real CPU epoch
 
 Embeddings and targets are synthetic (random unit vectors, targets from a hidden linear map),
 the code path is the project's: PairDataModule + PairRegressionModule + Lightning Trainer.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 
 import numpy as np
@@ -81,6 +84,9 @@ def time_epoch(
         "pairs_per_s": round(pairs / seconds),
         "epoch_s_all_pairs": round(len(split) / (pairs / seconds), 1),
         "train_loss": float(trainer.callback_metrics["train/loss"]),
+        "torch_threads": torch.get_num_threads(),
+        # peak RSS of this process so far (run one model per process for a per-model figure)
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 
@@ -93,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=262144)
     parser.add_argument("--limit-batches", type=int, default=0)
     parser.add_argument("--models", default="siamese,mlp")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.set_float32_matmul_precision("high")
     table, split = synthetic_problem(args.images, args.dim)
     nets = {

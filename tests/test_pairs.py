@@ -273,3 +273,20 @@ def test_pairs_within_and_split_errors() -> None:
         pairs_within(i, j, np.array([7]), 5)
     with pytest.raises(DataError, match="equal shape"):
         pairs_within(i, j[:2], np.array([0]), 5)
+
+
+def test_extremes_with_tied_values_keep_k_per_side() -> None:
+    n, k = 40, 4
+    rdm = np.round(_rdm(n, seed=11), 1)  # 20 distinct values: ties at most thresholds
+    i, j = extremes_pairs(rdm, n, k)
+    _assert_condensed_order(i, j, n)
+    sq = squareform(rdm)
+    chosen = _as_set(i, j)
+    for a in range(n):
+        partners = np.array([b for b in range(n) if b != a])
+        values = sq[a, partners]
+        lo, hi = np.sort(values)[k - 1], np.sort(values)[-k]
+        mine = [b for b in partners if (min(a, b), max(a, b)) in chosen]
+        assert sum(sq[a, b] <= lo for b in mine) >= k
+        assert sum(sq[a, b] >= hi for b in mine) >= k
+    assert len(chosen) <= 2 * k * n

@@ -52,30 +52,61 @@ def all_pairs(n: int) -> Pairs:
     return i, j
 
 
+def _square_rows(
+    rdm: np.ndarray, n: int, r0: int, r1: int, base: np.ndarray, idx_dtype: type[np.integer]
+) -> np.ndarray:
+    """Rows r0..r1-1 of the square matrix as float32 (r1 - r0, n), NaN on the diagonal.
+
+    Column c of row r is condensed(c, r) = base[c] + r left of the diagonal and
+    condensed(r, c) = base[r] + c right of it; one gather reads them all.
+    """
+    r: np.ndarray = np.arange(r0, r1, dtype=idx_dtype)[:, None]
+    cols: np.ndarray = np.arange(n, dtype=idx_dtype)[None, :]
+    b = base.astype(idx_dtype)  # int32 where possible: half the index traffic
+    idx = b[None, :] + r
+    np.add(b[r], cols, out=idx, where=cols > r)
+    np.clip(idx, 0, rdm.shape[0] - 1, out=idx)  # the diagonal's entry, rewritten below
+    out = np.asarray(rdm[idx], dtype=np.float32)
+    out[np.arange(r1 - r0), np.arange(r0, r1)] = np.nan  # NaN sorts last and compares False
+    return out
+
+
 def _extremes_codes(rdm: np.ndarray, n: int, k: int) -> np.ndarray:
     """Sorted unique condensed indices of each image's k lowest and k highest partners.
 
-    Requires 2k < n - 1. Rows of the square matrix, diagonal left out (column c of row r is
-    partner c if c < r else c + 1), are gathered in row blocks from the condensed vector.
+    Requires 2k < n - 1. Per block of square rows: the k-th lowest and k-th highest value of
+    each row by two value-only partitions (half the cost of argpartition), the partners at or
+    beyond them by comparison, marked in a bitmap over condensed positions (no sort for the
+    union). A row whose threshold is tied keeps exactly k per side via argpartition.
     """
-    idx_dtype = np.int32 if n_pairs(n) < 2**31 else np.int64  # halves the gather traffic
-    cols: np.ndarray = np.arange(n - 1, dtype=idx_dtype)[None, :]
+    idx_dtype = np.int32 if n_pairs(n) < 2**31 else np.int64
     i_all = np.arange(n, dtype=np.int64)
-    # condensed(a, b) = base[a] + b for a < b.
-    base = (n * i_all - i_all * (i_all + 1) // 2 - i_all - 1).astype(idx_dtype)
+    base = n * i_all - i_all * (i_all + 1) // 2 - i_all - 1  # condensed(a, b) = base[a] + b
+    keep = np.zeros(n_pairs(n), dtype=bool)
     block = max(1, _BLOCK_ELEMENTS // n)
-    chunks = []
-    for start in range(0, n, block):
-        r: np.ndarray = np.arange(start, min(start + block, n), dtype=idx_dtype)[:, None]
-        # Left of the diagonal (partner c < r): condensed(c, r); right: condensed(r, c + 1).
-        idx = base[None, : n - 1] + r
-        np.add(base[r] + 1, cols, out=idx, where=cols >= r)
-        vals = rdm[idx]
-        # Two single-kth argpartitions: numpy's multi-kth path is several times slower.
-        for kth, keep in ((k - 1, slice(None, k)), (n - 1 - k, slice(n - 1 - k, None))):
-            chosen = np.argpartition(vals, kth, axis=1)[:, keep]
-            chunks.append(np.take_along_axis(idx, chosen, axis=1).ravel().astype(np.int64))
-    return np.unique(np.concatenate(chunks))
+    for r0 in range(0, n, block):
+        r1 = min(r0 + block, n)
+        sq = _square_rows(rdm, n, r0, r1, base, idx_dtype)
+        lo = np.partition(sq, k - 1, axis=1)[:, k - 1 : k]
+        hi = np.partition(sq, n - 1 - k, axis=1)[:, n - 1 - k : n - k]
+        sel = sq <= lo
+        sel |= sq >= hi
+        rows, cols = np.divmod(np.flatnonzero(sel), n)  # 1-D nonzero: ~5x faster than 2-D
+        tied = np.flatnonzero(np.bincount(rows, minlength=r1 - r0) != 2 * k)
+        if tied.size:  # exactly k per side for rows with ties at a threshold
+            untied = ~np.isin(rows, tied)
+            rows, cols = rows[untied], cols[untied]
+            sub = sq[tied]
+            low = np.argpartition(sub, k - 1, axis=1)[:, :k]
+            sub[np.isnan(sub)] = -np.inf  # the diagonal: now never among the highest
+            high = np.argpartition(sub, n - k, axis=1)[:, n - k :]
+            extra = np.concatenate([low, high], axis=1)
+            rows = np.concatenate([rows, np.repeat(tied, 2 * k)])
+            cols = np.concatenate([cols, extra.ravel()])
+        r = rows.astype(np.int64) + r0
+        c = cols.astype(np.int64)
+        keep[np.where(c > r, base[r] + c, base[c] + r)] = True
+    return np.flatnonzero(keep)
 
 
 def extremes_pairs(rdm: np.ndarray, n_images: int, n_per_image: int = 50) -> Pairs:

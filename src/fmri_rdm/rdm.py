@@ -180,7 +180,11 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
 
 
 def _default_block_rows(n: int) -> int:
-    return max(1, min(n, _BLOCK_ELEMENTS // max(n, 1)))
+    # At least ~8 blocks, so that the wasted lower-left part of each diagonal block product is
+    # ~1/16 of the work (one block would compute the full square, twice the pairs' flops), but
+    # at least 256 rows per GEMM, and at most _BLOCK_ELEMENTS products per block.
+    rows = max(256, -(-n // 8))
+    return max(1, min(n, rows, _BLOCK_ELEMENTS // max(n, 1)))
 
 
 def compute_rdm(
@@ -189,12 +193,14 @@ def compute_rdm(
     """Condensed RDM between the rows of `responses`, in `pdist` order.
 
     responses: (N, V) float32 or float64. metric: "correlation" (1 - Pearson r) or
-    "euclidean". block_rows: rows per block product (default: ~16 M products per block).
+    "euclidean". block_rows: rows per block product (default: about N/8, 256 to ~16 M/N).
     Returns (N(N-1)/2,) float32.
 
     Memory: one float32 (N, V) working copy plus the output plus one (block_rows, N) block.
-    Rows of a block against all later rows form one contiguous run in condensed order, so each
-    block is written with a single boolean-mask extraction.
+    A block of rows is multiplied by the rows from its first one on (a float32 GEMM that skips
+    most of the lower triangle); in condensed order row r's pairs with later rows are one
+    contiguous run, so each row's run is written straight into the output, transformed on the
+    way (1 - r, or the distance), while it is in cache.
     """
     check_metric(metric)
     responses = np.asarray(responses)
@@ -217,22 +223,23 @@ def compute_rdm(
     for start in range(0, n - 1, block_rows):
         stop = min(start + block_rows, n - 1)
         prod = z[start:stop] @ z[start:].T  # (b, N - start) float32 GEMM
-        if sq_norm is not None:
-            # d^2 = |a|^2 + |b|^2 - 2 a.b, in place on the product.
-            prod *= -2.0
-            prod += sq_norm[start:stop, None]
-            prod += sq_norm[None, start:]
-        rows = np.arange(stop - start)[:, None]
-        cols = np.arange(n - start)[None, :]
-        vals = prod[cols > rows]
-        out[offset : offset + vals.shape[0]] = vals
-        offset += vals.shape[0]
-    if metric == "correlation":
-        np.subtract(1.0, out, out=out)
-        # |r| can exceed 1 by rounding; keep d within its mathematical range [0, 2].
-        np.clip(out, 0.0, 2.0, out=out)
-    else:
-        np.maximum(out, 0.0, out=out)  # tiny negatives from cancellation
-        np.sqrt(out, out=out)
+        block_start = offset
+        for r in range(stop - start):  # rows, not pairs: each step moves a whole run
+            seg = out[offset : offset + n - 1 - (start + r)]
+            row = prod[r, r + 1 :]
+            if sq_norm is None:
+                np.subtract(1.0, row, out=seg)
+            else:  # d^2 = |a|^2 + |b|^2 - 2 a.b
+                np.multiply(row, -2.0, out=seg)
+                seg += sq_norm[start + r + 1 :]
+                seg += sq_norm[start + r]
+            offset += seg.shape[0]
+        done = out[block_start:offset]
+        if sq_norm is None:
+            # |r| can exceed 1 by rounding; keep d within its mathematical range [0, 2].
+            np.clip(done, 0.0, 2.0, out=done)
+        else:
+            np.maximum(done, 0.0, out=done)  # tiny negatives from cancellation
+            np.sqrt(done, out=done)
     logger.debug("computed %s RDM over %d items x %d features", metric, n, v)
     return out

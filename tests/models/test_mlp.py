@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models import _common
 from fmri_rdm.models.mlp import PairMLP, hidden_widths
 
 
@@ -49,3 +50,25 @@ def test_linear_model_and_sigmoid_range(emb: torch.Tensor) -> None:
 def test_unknown_head() -> None:
     with pytest.raises(ConfigError):
         PairMLP(16, head="tanh")
+
+
+@pytest.mark.parametrize("hidden_layers", [0, 2])
+def test_chunked_training_path_equals_direct(
+    emb: torch.Tensor, hidden_layers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches larger than PAIR_CHUNK take the chunked CPU path: same values and gradients."""
+    monkeypatch.setattr(_common, "PAIR_CHUNK", 7)
+    torch.manual_seed(0)
+    net = PairMLP(16, hidden_layers=hidden_layers, first_hidden=32).double()
+    table = emb.double()
+    i, j = torch.randint(0, 19, (40,)), torch.randint(0, 20, (40,))
+    weights = torch.randn(40, dtype=torch.float64)
+    results = []
+    for out in (lambda: net(table, i, j), lambda: net.forward_pairs(table[i], table[j])):
+        net.zero_grad()
+        pred = out()
+        (pred * weights).sum().backward()
+        results.append((pred.detach(), [p.grad.clone() for p in net.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for fast, direct in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(fast, direct)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models import _common
 from fmri_rdm.models.siamese import SiameseNet
 
 
@@ -34,3 +35,25 @@ def test_bad_config() -> None:
         SiameseNet(16, head="cosine")
     with pytest.raises(ConfigError):
         SiameseNet(16, tower=())
+
+
+@pytest.mark.parametrize("head", ["symmetric", "concat"])
+def test_chunked_training_path_equals_direct(
+    emb: torch.Tensor, head: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches larger than PAIR_CHUNK take the chunked CPU path: same values and gradients."""
+    monkeypatch.setattr(_common, "PAIR_CHUNK", 7)
+    torch.manual_seed(0)
+    net = SiameseNet(16, tower=(32, 16), head_hidden=8, dropout=0.0, head=head).double()
+    table = emb.double()
+    i, j = torch.randint(0, 19, (40,)), torch.randint(0, 20, (40,))
+    weights = torch.randn(40, dtype=torch.float64)
+    results = []
+    for out in (lambda: net(table, i, j), lambda: net.forward_pairs(table[i], table[j])):
+        net.zero_grad()
+        pred = out()
+        (pred * weights).sum().backward()
+        results.append((pred.detach(), [p.grad.clone() for p in net.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for fast, direct in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(fast, direct)

@@ -14,7 +14,7 @@ from fmri_rdm.errors import ConfigError, DataError
 COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
 NO_COLOR = -1
 _PROGRESS_MIN = 200  # show a progress bar above this many images
-_PIXELS_PER_CHUNK = 1 << 23  # dominant_colors works on ~8 M pixels at a time
+_PIXELS_PER_CHUNK = 1 << 16  # dominant_colors: pixels per run (its masks stay in cache)
 
 
 def _decode(path: str | os.PathLike[str], size: int | None, grayscale: bool) -> np.ndarray:
@@ -62,12 +62,52 @@ def load_images(
     return out
 
 
+def _nearest_counts(flat: np.ndarray, rows: int, m0: np.ndarray) -> np.ndarray:
+    """Pixels of each of `rows` equal-sized images in `flat` whose nearest pure colour is red,
+    green, blue: (rows, 3) int64.
+
+    `flat` is the images' interleaved RGB bytes, one contiguous uint8 run of L bytes. Every
+    comparison runs on the whole run at once, against the run shifted by one or two bytes: at a
+    pixel's first byte k = 3p, f[k], f[k+1], f[k+2] are its r, g, b, so "r > max(g, b)" is
+    f[k] > max(f[k+1], f[k+2]) there. The other positions mix neighbouring pixels and are
+    masked out by `m0` (True at k = 3p). All passes are contiguous SIMD byte operations; the
+    per-image counts are popcounts of the masks read as uint64 words.
+    """
+    size = flat.shape[0]
+    per_row = size // rows
+    mx1 = np.maximum(flat[:-1], flat[1:])  # at 3p: max(r, g); at 3p + 1: max(g, b)
+    mx2 = np.maximum(flat[:-2], flat[2:])  # at 3p: max(r, b)
+    tests = ((flat[:-2], mx1[1:]), (flat[1:-1], mx2), (flat[2:], mx1[:-1]))  # r, g, b wins
+    mask = np.zeros(size, dtype=bool)  # the last two bytes are never a pixel's first
+    stride = -(-per_row // 8) * 8  # per-image rows padded to whole uint64 words
+    padded = np.zeros((rows, stride), dtype=bool) if rows > 1 and stride != per_row else None
+    counts = np.empty((rows, 3), dtype=np.int64)
+    for c, (value, others) in enumerate(tests):
+        np.greater(value, others, out=mask[: size - 2])
+        mask[: size - 2] &= m0[: size - 2]
+        if rows == 1:
+            counts[0, c] = np.count_nonzero(mask)
+            continue
+        if padded is None:
+            words = mask.view(np.uint64).reshape(rows, -1)
+        else:
+            padded[:, :per_row] = mask.reshape(rows, per_row)
+            words = padded.view(np.uint64)
+        counts[:, c] = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+    return counts
+
+
 def dominant_colors(images: np.ndarray, threshold: float = 0.7) -> np.ndarray:
     """Per-image dominant pure colour, int8 (N,): -1 none, 0 red, 1 green, 2 blue.
 
     Each pixel of uint8 `images` (N, H, W, 3) goes to the nearest of (255,0,0), (0,255,0),
     (0,0,255) in RGB Euclidean distance (exact ties: no colour); an image gets the colour that
     holds a share >= `threshold` of its pixels.
+
+    |p - 255 e_c|^2 = |p|^2 - 510 p_c + 255^2, so the nearest pure colour is the channel with
+    the largest value and a tie in distance is exactly a tie in that maximum: exact uint8
+    comparisons replace the distance arithmetic. Images are processed in runs of about
+    `_PIXELS_PER_CHUNK` pixels, so that the byte masks stay in cache.
     """
     if images.ndim != 4 or images.shape[-1] != 3:
         raise DataError(f"dominant_colors needs RGB images (N, H, W, 3), got shape {images.shape}")
@@ -76,17 +116,26 @@ def dominant_colors(images: np.ndarray, threshold: float = 0.7) -> np.ndarray:
     n, h, w, _ = images.shape
     if n == 0:
         return np.zeros(0, dtype=np.int8)
+    hw = h * w
+    if hw == 0:
+        return np.full(n, NO_COLOR, dtype=np.int8)
+    flat = np.ascontiguousarray(images, dtype=np.uint8).reshape(n, 3 * hw)
     counts = np.zeros((n, 3), dtype=np.int64)
-    chunk = max(1, _PIXELS_PER_CHUNK // max(1, h * w))
-    for start in range(0, n, chunk):  # chunks of images bound the boolean temporaries
-        x = images[start : start + chunk].reshape(-1, h * w, 3)
-        # |p - 255 e_c|^2 = |p|^2 - 510 p_c + 255^2, so the nearest pure colour is the channel
-        # with the largest value and a tie in distance is exactly a tie in that maximum: exact
-        # uint8 comparisons replace the distance arithmetic (no overflow, no int32 copies).
-        r, g, b = x[..., 0], x[..., 1], x[..., 2]
-        nearest = [(r > g) & (r > b), (g > r) & (g > b), (b > r) & (b > g)]
-        counts[start : start + chunk] = np.stack([m.sum(axis=1) for m in nearest], axis=1)
-    share = counts / float(h * w)
+    if hw >= _PIXELS_PER_CHUNK:  # large images: each one in pieces of whole pixels
+        m0 = np.zeros(3 * _PIXELS_PER_CHUNK, dtype=bool)
+        m0[::3] = True
+        for k in range(n):
+            for start in range(0, 3 * hw, 3 * _PIXELS_PER_CHUNK):
+                piece = flat[k, start : start + 3 * _PIXELS_PER_CHUNK]
+                counts[k] += _nearest_counts(piece, 1, m0)[0]
+    else:  # small images: several whole images per run
+        per_run = max(1, _PIXELS_PER_CHUNK // hw)
+        m0 = np.zeros(3 * hw * per_run, dtype=bool)
+        m0[::3] = True
+        for start in range(0, n, per_run):
+            run = flat[start : start + per_run]
+            counts[start : start + run.shape[0]] = _nearest_counts(run.ravel(), run.shape[0], m0)
+    share = counts / float(hw)
     best = share.argmax(axis=1)
     hit = share[np.arange(n), best] >= threshold
     return np.where(hit, best, NO_COLOR).astype(np.int8)

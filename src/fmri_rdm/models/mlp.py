@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models._common import Dropout, distinct_rows
+from fmri_rdm.models._common import Dropout, distinct_rows, pair_sum_apply
 
 HEADS = ("linear", "sigmoid")
 
@@ -75,8 +75,12 @@ class PairMLP(nn.Module):
         # One GEMM for both halves: (U, D) @ (D, 2*h0) -> [W1·e | W2·e] per distinct image.
         w1, w2 = self.first.weight[:, : self.in_dim], self.first.weight[:, self.in_dim :]
         per_image = rows @ torch.cat([w1, w2], dim=0).T
-        h = per_image[ii, :h0] + per_image[jj, h0:] + self.first.bias
-        return self._finish(h)
+        # The bias joins the i side once per image (in the activations' dtype, as nn.Linear
+        # does under autocast); per pair there is one gathered sum, then the rest of the MLP.
+        left = per_image[:, :h0] + self.first.bias.to(per_image.dtype)
+        return pair_sum_apply(
+            self._finish, left, per_image[:, h0:], ii, jj, list(self.rest.parameters())
+        )
 
     def forward_pairs(self, xi: Tensor, xj: Tensor) -> Tensor:
         """Direct reference path on explicit pairs: xi, xj (B, D) -> (B,)."""

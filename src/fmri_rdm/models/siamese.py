@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models._common import Dropout, distinct_rows
+from fmri_rdm.models._common import Dropout, distinct_rows, pair_apply, pair_sum_apply
 
 HEADS = ("symmetric", "concat")
 
@@ -32,13 +32,23 @@ class PairHead(nn.Module):
         self.out = nn.Sequential(nn.ReLU(), nn.Linear(hidden, 1))
 
     def forward(self, z: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
-        """z (U, Z) per distinct image, ii/jj (B,) positions in z -> (B,)."""
+        """z (U, Z) per distinct image, ii/jj (B,) positions in z -> (B,).
+
+        The per-pair part runs through `pair_apply` (in chunks of pairs on CPU).
+        """
         if self.kind == "symmetric":
-            return self.forward_pairs(z[ii], z[jj])
+            return pair_apply(self.forward_pairs, z, z, ii, jj, list(self.parameters()))
         w = self.first.weight
         hidden = w.shape[0]
         per_image = z @ torch.cat([w[:, : self.z_dim], w[:, self.z_dim :]], dim=0).T
-        h = per_image[ii, :hidden] + per_image[jj, hidden:] + self.first.bias
+        # bias on the i side, once per image, in the activations' dtype (as under autocast)
+        left = per_image[:, :hidden] + self.first.bias.to(per_image.dtype)
+        return pair_sum_apply(
+            self._finish, left, per_image[:, hidden:], ii, jj, list(self.out.parameters())
+        )
+
+    def _finish(self, h: Tensor) -> Tensor:
+        """First-layer pre-activations (B, hidden) -> (B,)."""
         return self.out(h).squeeze(-1)
 
     def forward_pairs(self, zi: Tensor, zj: Tensor) -> Tensor:

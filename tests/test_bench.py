@@ -1,0 +1,80 @@
+"""bench.run machinery on tiny sizes: row fields, table, bench.json layout (no speed checks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+
+from bench import baselines
+from bench.run import FIELDS, Row, Sizes, format_table, main, run, write_json
+from fmri_rdm.data.images import dominant_colors
+from fmri_rdm.pairs import (
+    all_pairs,
+    balanced_pairs,
+    extremes_pairs,
+    image_disjoint_folds,
+    split_pairs,
+)
+from fmri_rdm.rdm import compute_rdm
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def test_rows_table_and_json(tmp_path: Path) -> None:
+    rows = run(Sizes.quick(), only=("rdm", "extremes", "folds", "colors"))
+    names = [r.operation for r in rows]
+    assert any("pdist" in n for n in names) and any("colour" in n for n in names)
+    for r in rows:
+        assert r.project_s > 0
+        assert (r.baseline_s is None) == (r.ratio is None)
+    rdm_row = rows[0]
+    assert rdm_row.gflops and rdm_row.gemm_gflops and rdm_row.ratio
+    table = format_table(rows)
+    assert "GFLOP/s" in table and len(table.splitlines()) == len(rows) + 2
+    out = tmp_path / "bench.json"
+    write_json(rows, out)
+    data = json.loads(out.read_text())
+    assert isinstance(data, list) and len(data) == len(rows)
+    assert all(set(d) == set(FIELDS) for d in data)
+
+
+def test_main_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "b.json"
+    main(["--quick", "--only", "colors", "--out", str(out)])
+    assert "colour classification" in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())
+    assert row["operation"].startswith("colour") and row["ratio"] > 0
+
+
+def test_row_rounding() -> None:
+    d = Row("x", "n=1", 0.123456789, 12.3456).as_dict()
+    assert d["project_s"] == 0.1235 and d["baseline_s"] == 12.3 and d["met"] is None
+
+
+def test_baselines_agree_with_the_project() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 30)).astype(np.float32)
+    np.testing.assert_allclose(baselines.rdm_pdist(x), pdist(x, "correlation"))
+    np.testing.assert_allclose(compute_rdm(x), baselines.rdm_pdist(x), atol=2e-5)
+    n, k = 25, 3
+    rdm = rng.random(n * (n - 1) // 2).astype(np.float32) * 2
+    i, j = extremes_pairs(rdm, n, k)
+    assert baselines.extremes_loop(rdm, n, k) == list(zip(i.tolist(), j.tolist(), strict=True))
+    bi, _ = balanced_pairs(rdm, n, "correlation", k, seed=0, mid_band=0.3)
+    assert len(baselines.balanced_loop(rdm, n, k, mid_band=0.3)) == len(bi)
+    imgs = rng.integers(0, 256, (6, 5, 4, 3), dtype=np.uint8)
+    imgs[0] = (200, 10, 10)
+    imgs[1, :4] = (90, 90, 90)  # exact ties
+    np.testing.assert_array_equal(baselines.dominant_colors_loop(imgs), dominant_colors(imgs))
+    pi, pj = all_pairs(14)
+    folds = image_disjoint_folds(14, 5, seed=0)
+    for (train, test), (tr, te) in zip(
+        baselines.folds_list_comprehension(pi, pj, folds), folds, strict=True
+    ):
+        train_mask, test_mask = split_pairs(pi, pj, tr, te, 14)
+        assert train == list(zip(pi[train_mask].tolist(), pj[train_mask].tolist(), strict=True))
+        assert test == list(zip(pi[test_mask].tolist(), pj[test_mask].tolist(), strict=True))
