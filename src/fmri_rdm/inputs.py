@@ -66,7 +66,8 @@ def data_root(cfg: DictConfig) -> Path:
         return ensure_synthetic_dataset(
             Path(cfg.paths.cache_dir),
             subjects=(int(cfg.subject.id),),
-            n_images=int(g.n_images),
+            # `data.n_images=9841` on synthetic data asks for that many images: generate them
+            n_images=max(int(g.n_images), int(cfg.data.n_images or 0)),
             n_test_images=int(g.n_test_images),
             image_size=int(g.image_size),
             seed=int(g.seed),
