@@ -161,7 +161,12 @@ class PairDataModule(pl.LightningDataModule):
         self._train_batches = PairBatches(train, batch_size, shuffle=True, seed=seed)
 
     def _trainer_epoch(self) -> int | None:
-        return None if self.trainer is None else self.trainer.current_epoch
+        """The epoch about to run, also right after a resume: Lightning creates the first
+        resumed epoch's loader before it counts the checkpoint's epoch as completed, so
+        `trainer.current_epoch` is one behind there; the count of processed epochs is not."""
+        if self.trainer is None:
+            return None
+        return int(self.trainer.fit_loop.epoch_progress.current.processed)  # type: ignore[attr-defined]
 
     def _ordered(self, split: PairSplit | None) -> DataLoader[Batch] | list[Batch]:
         if split is None:

@@ -109,18 +109,6 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
         super().load_state_dict({**state_dict, "dirpath": self.dirpath})
 
 
-class _ResumableData(PairDataModule):
-    """Shuffles by the epoch about to run, also right after a resume: Lightning creates the
-    first resumed epoch's loader before it counts the checkpoint's epoch as completed, so
-    `trainer.current_epoch` is one behind there; the count of processed epochs is not."""
-
-    def _trainer_epoch(self) -> int | None:
-        if self.trainer is None:
-            return None
-        progress = self.trainer.fit_loop.epoch_progress.current
-        return int(progress.processed)  # type: ignore[attr-defined]
-
-
 def resume_fold(cfg: DictConfig, selected: list[int]) -> tuple[int, Path] | None:
     """(fold, checkpoint) that `ckpt_path` resumes: the fold in the file name
     (`fold<k>-last.ckpt`), or the only fold the run trains."""
@@ -237,7 +225,7 @@ def _neural_fold(
 
     pl.seed_everything(seed, workers=True, verbose=False)
     table = torch.from_numpy(inputs.table)
-    data = _ResumableData(
+    data = PairDataModule(
         table,
         split(fit_mask),
         val=split(val_mask) if val_mask.any() else None,
