@@ -96,7 +96,7 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
     return measured, noise_free
 
 
-def _model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
+def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
     """(table, description): pixels for the CNN, embeddings (cached) for everything else."""
     if cfg.model.name == "siamese_cnn":
         grey = int(cfg.model.in_channels) == 1
@@ -161,7 +161,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     seconds["rdm"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    table, info = _model_table(cfg, paths)
+    table, info = model_table(cfg, paths)
     baseline = _baseline_rdm(table, metric)
     seconds["embeddings"] = time.perf_counter() - start
 

@@ -22,6 +22,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+from fmri_rdm.inputs import model_table
 from fmri_rdm.pairs import all_pairs
 
 log = logging.getLogger(__name__)
@@ -47,20 +48,6 @@ def list_images(folder: Path) -> list[Path]:
     if len(paths) < 2:
         raise DataError(f"{folder} holds {len(paths)} image(s); at least 2 are needed")
     return paths
-
-
-def _table(cfg: DictConfig, paths: Sequence[Path]) -> np.ndarray:
-    """The model's input table for new images, built exactly as in training."""
-    if cfg.model.name == "siamese_cnn":
-        from fmri_rdm.data.images import load_images
-
-        grey = int(cfg.model.in_channels) == 1
-        images = load_images(list(paths), size=int(cfg.model.image_size), grayscale=grey)
-        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-    from fmri_rdm.embeddings import build_embeddings, instantiate_embedder
-
-    embedder = instantiate_embedder(cfg.embeddings)
-    return np.asarray(build_embeddings(embedder, list(paths), Path(cfg.paths.cache_dir)))
 
 
 def _fold_files(run_dir: Path, pattern: str, fold: int | None) -> list[Path]:
@@ -111,7 +98,8 @@ def predict_pairs(
     """Predicted dissimilarity of pairs (i, j) of `paths` (SVM: decision value, > 0 =
     dissimilar), averaged over the run's folds unless `fold` is given."""
     cfg = load_run_config(Path(run_dir))
-    table = _table(cfg, paths)
+    # built exactly as in training (same embedder, weights, layer, or pixel size)
+    table, _ = model_table(cfg, list(paths))
     if cfg.model.name == "svm":
         return _svm_predictions(Path(run_dir), table, i, j, fold)
     return _neural_predictions(Path(run_dir), table, i, j, fold)
