@@ -20,7 +20,7 @@ import torch
 from fmri_rdm.artifacts import write_json
 from fmri_rdm.data.algonauts import image_paths
 from fmri_rdm.embeddings import ClipEmbedder, cached_embeddings
-from fmri_rdm.training import run
+from fmri_rdm.experiment import run
 from tests.test_train import ROOT, TINY, _train_py, tiny_config
 
 SMALL = "embeddings.model_name=ViT-S-32-alt"  # random-init small CLIP, fast on 2 cores

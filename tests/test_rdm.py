@@ -196,3 +196,16 @@ def test_n_items(length: int, n: int) -> None:
 def test_n_items_rejects_non_triangular(bad: np.ndarray) -> None:
     with pytest.raises(DataError):
         n_items(bad)
+
+
+@pytest.mark.parametrize("metric", ["correlation", "euclidean"])
+@pytest.mark.parametrize("n_pairs", [3, 400])  # the gathered path and the GEMM path
+def test_pair_distances_equal_pdist(metric, n_pairs):
+    from fmri_rdm.rdm import pair_distances
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 7)).astype(np.float32)
+    codes = np.sort(rng.choice(60 * 59 // 2, n_pairs, replace=False))
+    i, j = condensed_to_pairs(codes, 60)
+    want = pdist(x.astype(np.float64), metric)[codes]
+    np.testing.assert_allclose(pair_distances(x, i, j, metric), want, rtol=1e-5, atol=1e-5)

@@ -14,9 +14,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from fmri_rdm.config import register_schemas
+from fmri_rdm.experiment import run
 from fmri_rdm.pairs import image_disjoint_folds
 from fmri_rdm.predict import list_images, predict_rdm
-from fmri_rdm.training import run
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.
@@ -36,6 +36,18 @@ MODEL_OVERRIDES = {
     "siamese": ["model=siamese"],
     "siamese_cnn": ["model=siamese_cnn", "model.image_size=32", "model.channels=[4,8]"],
     "svm": ["model=svm"],
+    "encoding": ["model=encoding"],
+    "frrsa": ["model=frrsa"],
+    "rsa": ["model=rsa"],
+    "siamese_correlation": ["model=siamese", "model.head=correlation"],
+}
+MODEL_FILES = {
+    "mlp": "checkpoints/fold*-best.ckpt",
+    "siamese_cnn": "checkpoints/fold*-best.ckpt",
+    "siamese_correlation": "checkpoints/fold*-best.ckpt",
+    "svm": "svm_fold*.joblib",
+    "encoding": "encoding_fold*.npz",
+    "frrsa": "frrsa_fold*.npz",
 }
 
 
@@ -63,10 +75,18 @@ def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
         assert metrics["seconds"][stage] >= 0
 
 
-@pytest.mark.parametrize("model", ["mlp", "siamese_cnn", "svm"])
+@pytest.mark.parametrize(
+    "model", ["mlp", "siamese_cnn", "svm", "encoding", "frrsa", "rsa", "siamese_correlation"]
+)
 def test_each_model_end_to_end(model, tmp_path, cache_dir):
     metrics = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES[model]))
-    assert metrics["model"] == model and len(metrics["folds"]) == 3
+    assert metrics["model"] == model.split("_correlation")[0] and len(metrics["folds"]) == 3
+    if model in MODEL_FILES:
+        assert len(list(tmp_path.glob(MODEL_FILES[model]))) == 3
+    # every learner predicts new images through predict.py's path
+    test_folder = next(cache_dir.glob("synthetic/*/subj01/test_split/test_images"))
+    new_rdm = predict_rdm(tmp_path, list_images(test_folder))
+    assert np.isfinite(new_rdm).all() and new_rdm.std() > 0
     if model == "svm":
         check_contract(metrics, ("accuracy", "precision", "recall", "f1", "roc_auc"))
         assert len(list(tmp_path.glob("svm_fold*.joblib"))) == 3
@@ -76,9 +96,17 @@ def test_each_model_end_to_end(model, tmp_path, cache_dir):
         )
     else:
         check_contract(metrics, ("pearson", "spearman", "r2", "mse"))
-        assert len(list((tmp_path / "checkpoints").glob("fold*-best.ckpt"))) == 3
         assert metrics["baselines"]["mean_predictor_mse"]["mean"] > 0
-    assert json.loads((tmp_path / "metrics.json").read_text())["model"] == model
+        assert metrics["baselines"]["encoding_pearson"]["n"] == 3
+    if model == "rsa":  # the embedding RDM itself: its Spearman is the zero-training baseline
+        for fold in metrics["folds"]:
+            expected = fold["baselines"]["zero_training_spearman"]
+            assert fold["test"]["spearman"] == pytest.approx(expected, abs=1e-4)
+    if model == "encoding":  # the baseline is the same model fitted the same way
+        for fold in metrics["folds"]:
+            expected = fold["baselines"]["encoding_pearson"]
+            assert fold["test"]["pearson"] == pytest.approx(expected, abs=1e-6)
+    assert json.loads((tmp_path / "metrics.json").read_text())["model"] == metrics["model"]
     assert (tmp_path / "plots" / "rdm_heatmap.png").is_file()
 
 

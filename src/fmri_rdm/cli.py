@@ -258,7 +258,7 @@ def run_training(cfg: DictConfig) -> float | None:
     """Run one experiment; user errors end it with one line (exit 2), or, in a sweep, are
     recorded in the job's metrics.json while the sweep goes on. An interrupted run records how
     to resume it and exits with 128 + the signal number (a sweep stops too)."""
-    from fmri_rdm.training import RunInterrupted, run
+    from fmri_rdm.experiment import RunInterrupted, run
 
     out = Path(cfg.paths.output_dir)
     try:

@@ -60,6 +60,7 @@ class DistributionSchema:
     mid_quantiles: list[float] = field(default_factory=lambda: [0.45, 0.55])
     colors: list[str] = field(default_factory=lambda: ["red", "blue"])
     threshold: float = 0.7
+    color_image_size: int = 128
 
 
 @dataclass
@@ -68,13 +69,17 @@ class EvaluationSchema:
     test_size: float = 0.2
     val_size: float = 0.1
     folds: list[int] | None = None
+    encoding_baseline: bool = True
 
 
 @dataclass
 class TrainingSchema:
     loss: str = "mse"
     alpha: float = 0.5
-    batch_size: int = 4096
+    batch_size: Any = "auto"
+    steps_per_epoch: int = 50
+    max_auto_batch_size: int = 4096
+    early_stopping_patience: int | None = None
     optimizer: Any = MISSING
     scheduler: Any = None
 
@@ -83,6 +88,8 @@ class TrainingSchema:
 class MLPSchema:
     name: str = "mlp"
     _target_: str = "fmri_rdm.models.mlp.PairMLP"
+    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
+    input: str = "embeddings"
     hidden_layers: int = 2
     first_hidden: int = 512
     dropout: float = 0.0
@@ -93,6 +100,8 @@ class MLPSchema:
 class SiameseSchema:
     name: str = "siamese"
     _target_: str = "fmri_rdm.models.siamese.SiameseNet"
+    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
+    input: str = "embeddings"
     tower: list[int] = field(default_factory=lambda: [512, 256])
     head_hidden: int = 128
     dropout: float = 0.5
@@ -103,6 +112,8 @@ class SiameseSchema:
 class SiameseCNNSchema:
     name: str = "siamese_cnn"
     _target_: str = "fmri_rdm.models.siamese_cnn.SiameseCNN"
+    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
+    input: str = "pixels"
     in_channels: int = 1
     image_size: int = 128
     channels: list[int] = field(default_factory=lambda: [32, 64])
@@ -115,6 +126,8 @@ class SiameseCNNSchema:
 class SVMSchema:
     name: str = "svm"
     _target_: str = "fmri_rdm.models.svm.SVMPairClassifier"
+    learner: str = "fmri_rdm.learners.svm.SVMLearner"
+    input: str = "embeddings"
     kernel: str = "poly"
     degree: int = 2
     C: float = 1.0
@@ -123,6 +136,34 @@ class SVMSchema:
     max_train_pairs: int = 20000
     save_path: str | None = None
     load_path: str | None = None
+
+
+@dataclass
+class EncodingSchema:
+    name: str = "encoding"
+    learner: str = "fmri_rdm.learners.encoding.EncodingLearner"
+    input: str = "embeddings"
+    log10_alpha_min: float = -2.0
+    log10_alpha_max: float = 8.0
+    n_alphas: int = 21
+    cv: int = 5
+    backend: str = "auto"
+    n_targets_batch: int = 8192
+
+
+@dataclass
+class FrrsaSchema:
+    name: str = "frrsa"
+    learner: str = "fmri_rdm.learners.frrsa.FeatureReweightedRSA"
+    input: str = "embeddings"
+    max_train_pairs: int = 1_000_000
+
+
+@dataclass
+class RsaSchema:
+    name: str = "rsa"
+    learner: str = "fmri_rdm.learners.rsa.RSALearner"
+    input: str = "embeddings"
 
 
 SCHEMAS: dict[tuple[str, str], type] = {
@@ -138,6 +179,9 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("model", "siamese"): SiameseSchema,
     ("model", "siamese_cnn"): SiameseCNNSchema,
     ("model", "svm"): SVMSchema,
+    ("model", "encoding"): EncodingSchema,
+    ("model", "frrsa"): FrrsaSchema,
+    ("model", "rsa"): RsaSchema,
 }
 
 

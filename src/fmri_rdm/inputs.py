@@ -30,6 +30,7 @@ class Inputs:
     """What every fold of a run reads.
 
     table: (N, D) float32 embeddings, or (N, C, H, W) uint8 images for the CNN.
+    responses: (N, V) float32 measured voxel responses (ROI-masked, both hemispheres).
     rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32.
     i, j: (P,) int pair indices (i < j); y: (P,) float32 RDM values of those pairs.
     """
@@ -40,7 +41,7 @@ class Inputs:
     metric: str
     image_indices: np.ndarray
     paths: list[Path]
-    n_voxels: int
+    responses: np.ndarray
     rdm: np.ndarray
     rdm_noise_free: np.ndarray | None
     table: np.ndarray
@@ -50,11 +51,16 @@ class Inputs:
     y: np.ndarray
     embedder_info: dict[str, Any]
     color_labels: np.ndarray | None = None
+    colors: tuple[str, ...] = ("red", "blue")
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_images(self) -> int:
         return len(self.image_indices)
+
+    @property
+    def n_voxels(self) -> int:
+        return int(self.responses.shape[1])
 
 
 def data_root(cfg: DictConfig) -> Path:
@@ -97,8 +103,9 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
 
 
 def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
-    """(table, description): pixels for the CNN, embeddings (cached) for everything else."""
-    if cfg.model.name == "siamese_cnn":
+    """(table, description): pixels when the model reads them (`model.input: pixels`, the
+    Siamese CNN), embeddings (cached) for everything else."""
+    if cfg.model.get("input", "embeddings") == "pixels":
         grey = int(cfg.model.in_channels) == 1
         images = load_images(paths, size=int(cfg.model.image_size), grayscale=grey)
         info = {"backend": "pixels", "model": None, "pretrained": None, "random_init": False}
@@ -119,7 +126,8 @@ def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
 
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
-    images = load_images(paths, size=64)
+    # the seed's rule classified 128-px images; at 64 px some labels flip at the threshold
+    images = load_images(paths, size=int(cfg.distribution.get("color_image_size", 128)))
     threshold = float(cfg.distribution.get("threshold", 0.7))
     labels = dominant_colors(images, threshold=threshold)
     wanted = [str(c) for c in cfg.distribution.get("colors", ("red", "blue"))]
@@ -198,7 +206,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         metric=metric,
         image_indices=images,
         paths=paths,
-        n_voxels=int(measured.shape[1]),
+        responses=measured,
         rdm=rdm,
         rdm_noise_free=rdm_true,
         table=table,
@@ -208,5 +216,6 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         y=y,
         embedder_info=info,
         color_labels=labels,
+        colors=tuple(str(c) for c in dist.get("colors", ("red", "blue"))),
         seconds=seconds,
     )

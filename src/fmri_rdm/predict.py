@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
@@ -50,59 +48,23 @@ def list_images(folder: Path) -> list[Path]:
     return paths
 
 
-def _fold_files(run_dir: Path, pattern: str, fold: int | None) -> list[Path]:
-    files = sorted(Path(run_dir).glob(pattern.format(fold="*" if fold is None else fold)))
-    if not files:
-        raise DataError(f"no trained model ({pattern.format(fold='*')}) in {run_dir}")
-    return files
-
-
-def _neural_predictions(
-    run_dir: Path,
-    table: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    fold: int | None,
-) -> np.ndarray:
-    from fmri_rdm.models.module import PairRegressionModule
-
-    predictions = []
-    for ckpt_path in _fold_files(run_dir, "checkpoints/fold{fold}-best.ckpt", fold):
-        # trusted file: written by this project's own training run
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        hparams = dict(ckpt["hyper_parameters"])
-        net = instantiate(hparams["net_config"])
-        module = PairRegressionModule(net, **hparams)
-        module.load_state_dict(ckpt["state_dict"])
-        module.set_table(torch.from_numpy(table))
-        predictions.append(module.predict_pairs(i, j))
-    return np.mean(predictions, axis=0).astype(np.float32)
-
-
-def _svm_predictions(
-    run_dir: Path, table: np.ndarray, i: np.ndarray, j: np.ndarray, fold: int | None
-) -> np.ndarray:
-    from fmri_rdm.models.svm import SVMPairClassifier
-
-    flat = table.reshape(len(table), -1)
-    scores = [
-        SVMPairClassifier.load(p).decision_function(flat, i, j)
-        for p in _fold_files(run_dir, "svm_fold{fold}.joblib", fold)
-    ]
-    return np.mean(scores, axis=0).astype(np.float32)
-
-
 def predict_pairs(
     run_dir: Path, paths: Sequence[Path], i: np.ndarray, j: np.ndarray, fold: int | None = None
 ) -> np.ndarray:
-    """Predicted dissimilarity of pairs (i, j) of `paths` (SVM: decision value, > 0 =
+    """Predicted dissimilarity of pairs (i, j) of `paths` (a classifier's decision value, > 0 =
     dissimilar), averaged over the run's folds unless `fold` is given."""
-    cfg = load_run_config(Path(run_dir))
+    from fmri_rdm.learners import learner_class
+
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    cls = learner_class(cfg.model)
+    folds = cls.saved_folds(run_dir) if fold is None else [fold]
+    if not folds:
+        raise DataError(f"no trained model of {cfg.model.name} in {run_dir}")
     # built exactly as in training (same embedder, weights, layer, or pixel size)
     table, _ = model_table(cfg, list(paths))
-    if cfg.model.name == "svm":
-        return _svm_predictions(Path(run_dir), table, i, j, fold)
-    return _neural_predictions(Path(run_dir), table, i, j, fold)
+    predictions = [cls.load(run_dir, f, cfg).predict(table, i, j) for f in folds]
+    return np.mean(predictions, axis=0).astype(np.float32)
 
 
 def predict_rdm(run_dir: Path, paths: Sequence[Path], fold: int | None = None) -> np.ndarray:

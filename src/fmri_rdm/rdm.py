@@ -243,3 +243,42 @@ def compute_rdm(
             np.sqrt(done, out=done)
     logger.debug("computed %s RDM over %d items x %d features", metric, n, v)
     return out
+
+
+_PAIR_CHUNK = 8192  # pairs per gathered block in the direct path of `pair_distances`
+
+
+def pair_distances(
+    features: np.ndarray, i: np.ndarray, j: np.ndarray, metric: str = "correlation"
+) -> np.ndarray:
+    """Dissimilarity of the rows i and j of `features`, the brain RDM's own metric.
+
+    features: (N, F) per-image vectors (embeddings, predicted responses, reweighted features).
+    i, j: (P,) pair indices, i < j. Returns (P,) float32, equal to
+    `rdm_values(compute_rdm(features, metric), i, j, N)`.
+
+    When the pairs cover a good part of all pairs among the images they touch, the RDM of those
+    images is computed with GEMMs and indexed; for a few pairs among many images the pairs are
+    gathered in chunks instead, so the cost follows P rather than N².
+    """
+    check_metric(metric)
+    features = np.asarray(features)
+    n = len(features)
+    i, j = _check_pairs(np.asarray(i), np.asarray(j), n)
+    if len(i) == 0:
+        return np.zeros(0, np.float32)
+    used = np.unique(np.concatenate([i, j]))
+    if len(i) * 8 >= n_pairs(len(used)):
+        # positions in `used` keep i < j because `used` is sorted
+        pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
+        return rdm_values(compute_rdm(features[used], metric), pi, pj, len(used))
+    z = _prepare_rows(features, metric, _default_block_rows(n))
+    out = np.empty(len(i), np.float32)
+    for s in range(0, len(i), _PAIR_CHUNK):
+        a, b = z[i[s : s + _PAIR_CHUNK]], z[j[s : s + _PAIR_CHUNK]]
+        if metric == "correlation":
+            out[s : s + len(a)] = np.clip(1.0 - np.einsum("ij,ij->i", a, b), 0.0, 2.0)
+        else:
+            diff = a - b
+            out[s : s + len(a)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out

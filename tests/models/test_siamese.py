@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -6,7 +7,7 @@ from fmri_rdm.models import _common
 from fmri_rdm.models.siamese import SiameseNet
 
 
-@pytest.mark.parametrize("head", ["symmetric", "concat"])
+@pytest.mark.parametrize("head", ["symmetric", "concat", "correlation"])
 @pytest.mark.parametrize("batch", [4, 100])  # fewer / more indices than table rows
 def test_factorised_equals_direct(emb: torch.Tensor, head: str, batch: int) -> None:
     torch.manual_seed(0)
@@ -22,6 +23,16 @@ def test_symmetric_head_is_exactly_symmetric(emb: torch.Tensor) -> None:
     net = SiameseNet(16, tower=(32, 16), head_hidden=8, head="symmetric").eval()
     i, j = torch.arange(0, 10), torch.arange(10, 20)
     assert torch.equal(net(emb, i, j), net(emb, j, i))
+
+
+def test_correlation_head_is_a_scaled_correlation_distance(emb: torch.Tensor) -> None:
+    net = SiameseNet(16, tower=(32, 16), head="correlation").eval()
+    i, j = torch.arange(0, 10), torch.arange(10, 20)
+    assert torch.equal(net(emb, i, j), net(emb, j, i))
+    z = net.tower(emb).detach().double().numpy()
+    r = [np.corrcoef(z[a], z[b])[0, 1] for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+    want = torch.tensor(1.0 - np.asarray(r), dtype=torch.float32) - 1.0  # scale 1, shift -1
+    torch.testing.assert_close(net(emb, i, j), want, atol=1e-5, rtol=1e-5)
 
 
 def test_concat_head_is_order_sensitive(emb: torch.Tensor) -> None:

@@ -10,7 +10,40 @@ from torch import Tensor, nn
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models._common import Dropout, distinct_rows, pair_apply, pair_sum_apply
 
-HEADS = ("symmetric", "concat")
+HEADS = ("symmetric", "concat", "correlation")
+
+
+class CorrelationHead(nn.Module):
+    """d = scale · (1 − Pearson r(z_i, z_j)) + shift: the brain RDM's own form on tower outputs.
+
+    Symmetric by construction. The tower outputs are centred and normalised once per distinct
+    image, so a pair costs one dot product of two Z-vectors. `scale` and `shift` (learned) map
+    the distance onto the module's standardised targets; they start at 1 and −1, so a fresh
+    head outputs −r ≈ 0.
+    """
+
+    kind = "correlation"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+        self.shift = nn.Parameter(-torch.ones(()))
+
+    @staticmethod
+    def _unit_rows(z: Tensor) -> Tensor:
+        centred = z - z.mean(dim=1, keepdim=True)
+        return centred / centred.norm(dim=1, keepdim=True).clamp_min(1e-6)
+
+    def forward(self, z: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+        """z (U, Z) per distinct image, ii/jj (B,) positions in z -> (B,)."""
+        u = self._unit_rows(z.float())
+        r = (u.index_select(0, ii) * u.index_select(0, jj)).sum(dim=1)
+        return self.scale * (1.0 - r) + self.shift
+
+    def forward_pairs(self, zi: Tensor, zj: Tensor) -> Tensor:
+        """Direct path: zi, zj (B, Z) -> (B,)."""
+        r = (self._unit_rows(zi.float()) * self._unit_rows(zj.float())).sum(dim=1)
+        return self.scale * (1.0 - r) + self.shift
 
 
 class PairHead(nn.Module):
@@ -22,7 +55,7 @@ class PairHead(nn.Module):
 
     def __init__(self, z_dim: int, hidden: int = 128, kind: str = "symmetric") -> None:
         super().__init__()
-        if kind not in HEADS:
+        if kind not in HEADS[:2]:
             raise ConfigError(f"unknown pair head {kind!r}: choose one of {', '.join(HEADS)}")
         if hidden < 1:
             raise ConfigError(f"model.head_hidden must be >= 1, got {hidden}")
@@ -88,12 +121,18 @@ class SiameseNet(nn.Module):
         super().__init__()
         widths = list(tower)
         self.tower = make_tower(in_dim, widths, dropout)
-        self.head = PairHead(widths[-1], head_hidden, head)
+        self.head: PairHead | CorrelationHead = (
+            CorrelationHead() if head == "correlation" else PairHead(widths[-1], head_hidden, head)
+        )
+
+    @property
+    def dtype_of_weights(self) -> torch.dtype:
+        return next(self.tower.parameters()).dtype
 
     def forward(self, table: Tensor, i: Tensor, j: Tensor) -> Tensor:
         """table (N, D), i/j (B,) int64 -> (B,)."""
         rows, ii, jj = distinct_rows(table, i, j)
-        z = self.tower(rows.to(self.head.first.weight.dtype))
+        z = self.tower(rows.to(self.dtype_of_weights))
         return self.head(z, ii, jj)
 
     def forward_pairs(self, xi: Tensor, xj: Tensor) -> Tensor:

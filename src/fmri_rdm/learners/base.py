@@ -1,0 +1,114 @@
+"""The learner protocol: what the experiment loop knows of a model.
+
+A learner is fitted on the training images (and their pairs) of one fold, predicts a
+dissimilarity for any pair of images of a table, and saves/loads itself in a run directory.
+The experiment never asks which model it runs; everything model-specific lives behind this
+protocol, and a new model is a new learner plus a `conf/model/<name>.yaml` whose `learner`
+key names its class.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from omegaconf import DictConfig
+
+Task = Literal["regression", "classification"]
+
+
+@dataclass
+class FoldData:
+    """What a learner may read when it is fitted on one fold.
+
+    table: (N, ...) model inputs of every image of the run (embeddings (N, D) or pixels).
+    train_images: (T,) indices of the fold's training images (validation images included).
+    fit_images / val_images: an image-disjoint split of train_images for learners that hold
+        out a validation set (val_images is empty when evaluation.val_size = 0).
+    fit_i, fit_j, fit_y: (P,) pairs among fit_images and their targets (RDM values for a
+        regression learner, bool "dissimilar" labels for a classifier).
+    val_i, val_j, val_y: the same among val_images (possibly empty).
+    train_i, train_j, train_y: the same among all train_images (fit ∪ val pairs and the pairs
+        that straddle them), for learners without a validation set.
+    responses: (N, V) float32 voxel responses of every image; a learner reads only the rows of
+        its training images (the encoding model).
+    """
+
+    fold: int
+    seed: int
+    metric: str
+    table: np.ndarray
+    train_images: np.ndarray
+    fit_images: np.ndarray
+    val_images: np.ndarray
+    fit_i: np.ndarray
+    fit_j: np.ndarray
+    fit_y: np.ndarray
+    val_i: np.ndarray
+    val_j: np.ndarray
+    val_y: np.ndarray
+    train_i: np.ndarray
+    train_j: np.ndarray
+    train_y: np.ndarray
+    responses: np.ndarray
+    output_dir: Path
+    logger: Any = None
+    resume_from: Path | None = None
+
+
+@dataclass
+class FitReport:
+    """What a fit tells the run: extra per-fold facts (epochs, alphas, ...) and curves."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Learner(Protocol):
+    """A model of pair dissimilarities, as the experiment loop sees it."""
+
+    task: ClassVar[Task]
+
+    resumable: ClassVar[bool]  # whether `ckpt_path=` can resume an interrupted fit
+    # whether it fits on fit_* and selects on val_* (else it gets all training images as fit_*)
+    uses_validation: ClassVar[bool]
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> Learner:
+        """A fresh, unfitted learner for this run's config (one per fold)."""
+        ...
+
+    def fit(self, data: FoldData) -> FitReport:
+        """Fit on the fold's training images/pairs."""
+        ...
+
+    def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """(P,) float32 predicted dissimilarity of pairs (i, j) of `table`'s images (for a
+        classifier: a decision value, > 0 = dissimilar)."""
+        ...
+
+    def save(self, run_dir: Path, fold: int) -> Path | None:
+        """Write the fitted learner into the run directory; returns the file (None: nothing
+        was fitted)."""
+        ...
+
+    @classmethod
+    def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> Learner:
+        """The fitted learner of `fold` that `save` wrote into `run_dir`."""
+        ...
+
+    @classmethod
+    def saved_folds(cls, run_dir: Path) -> list[int]:
+        """Folds whose fitted learner `run_dir` holds."""
+        ...
+
+
+def saved_fold_numbers(run_dir: Path, pattern: str) -> list[int]:
+    """Fold numbers of the files `pattern` (with a `{fold}` field) matches in `run_dir`."""
+    regex = re.compile(re.escape(Path(pattern).name).replace(r"\{fold\}", r"(\d+)") + "$")
+    found = Path(run_dir).glob(pattern.format(fold="*"))
+    return sorted(int(m.group(1)) for p in found if (m := regex.match(p.name)))

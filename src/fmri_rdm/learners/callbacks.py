@@ -1,0 +1,72 @@
+"""Lightning callbacks of the pair-network learner: curves, resume-safe seeding, checkpoints."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+
+
+class EpochHistory(pl.Callback):
+    """Per-epoch train/val scores of one fit, for the training-curve plot (any logger, or none)."""
+
+    KEYS = ("train/loss", "val/loss", "val/pearson")
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float | None]] = {k: [] for k in self.KEYS}
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for key in self.KEYS:
+            value = trainer.callback_metrics.get(key)
+            self.history[key].append(None if value is None else float(value))
+
+    def recorded(self) -> dict[str, list[float | None]]:
+        """The curves that were logged at least once."""
+        return {k: v for k, v in self.history.items() if any(x is not None for x in v)}
+
+
+class EpochSeed(pl.Callback):
+    """Reseeds every RNG before the first step of each epoch from (seed, epoch), so that a run
+    resumed from a checkpoint draws the same dropout masks as an uninterrupted one (on resume
+    Lightning creates the loader, which draws from the RNG, at another moment)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if batch_idx != 0:
+            return
+        state = np.random.SeedSequence([self.seed, trainer.current_epoch]).generate_state(1)
+        pl.seed_everything(int(state[0]), workers=True, verbose=False)
+
+
+class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
+    """ModelCheckpoint that keeps the best-so-far score when a fold resumes into a new run
+    directory (Lightning restores it only when the folder is unchanged). Lightning deletes
+    files in its own folder only, so the interrupted run's files stay as they are."""
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict({**state_dict, "dirpath": self.dirpath})
+
+
+class RunInterrupted(Exception):
+    """Training stopped by Ctrl-C or SIGTERM; `checkpoint` resumes it (None: nothing to resume)."""
+
+    def __init__(self, signum: int, fold: int, epoch: int, checkpoint: str | None) -> None:
+        self.signum, self.fold, self.epoch, self.checkpoint = signum, fold, epoch, checkpoint
+        how = (
+            f"resume with the same command plus ckpt_path={checkpoint}"
+            if checkpoint
+            else "no epoch of this fold finished, so there is nothing to resume: run it again"
+        )
+        super().__init__(
+            f"{signal.Signals(signum).name} stopped fold {fold} during epoch {epoch}; {how}"
+        )
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum

@@ -1,0 +1,175 @@
+"""Voxelwise ridge encoding model (himalaya) as a learner.
+
+Embeddings -> every voxel's response, with one ridge penalty per voxel chosen by
+cross-validation on the fold's training images only; a pair's predicted dissimilarity is the
+run's metric (1 − Pearson r, or Euclidean distance) between the two images' predicted
+responses, i.e. the RDM of the predicted responses. It needs no pairs to fit, so it scales
+with images × voxels, not with pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from omegaconf import DictConfig
+
+from fmri_rdm.artifacts import write_npz
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_fold_numbers
+from fmri_rdm.rdm import check_metric, pair_distances
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "numpy", "torch", "torch_cuda")
+DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 8, 21))
+
+
+def himalaya_backend(requested: str, accelerator: str | None = None) -> str:
+    """`auto`: torch_cuda when the run trains on a GPU that is present, else numpy."""
+    if requested not in BACKENDS:
+        raise ConfigError(f"model.backend={requested!r}: choose one of {', '.join(BACKENDS)}")
+    if requested != "auto":
+        return requested
+    if accelerator in ("gpu", "cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            return "torch_cuda"
+    return "numpy"
+
+
+class EncodingLearner:
+    """Ridge from standardised embeddings (N, D) to responses (N, V), alpha per voxel."""
+
+    task: ClassVar[Task] = "regression"
+    resumable: ClassVar[bool] = False
+    uses_validation: ClassVar[bool] = False
+    FILE = "encoding_fold{fold}.npz"
+
+    def __init__(
+        self,
+        metric: str = "correlation",
+        alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+        cv: int = 5,
+        backend: str = "numpy",
+        n_targets_batch: int = 8192,
+    ) -> None:
+        self.metric = check_metric(metric)
+        self.alphas = np.asarray(alphas, dtype=np.float64)
+        if self.alphas.size == 0 or np.any(self.alphas <= 0):
+            raise ConfigError(f"model.alphas must be positive, got {list(self.alphas)}")
+        if cv < 2:
+            raise ConfigError(f"model.cv must be >= 2 folds, got {cv}")
+        self.cv, self.backend, self.n_targets_batch = int(cv), backend, int(n_targets_batch)
+        self.state: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> EncodingLearner:
+        m = cfg.model
+        alphas = np.logspace(float(m.log10_alpha_min), float(m.log10_alpha_max), int(m.n_alphas))
+        accelerator = str(cfg.trainer.get("accelerator", "cpu"))
+        return cls(
+            metric=str(cfg.metric.name),
+            alphas=alphas,
+            cv=int(m.cv),
+            backend=himalaya_backend(str(m.backend), accelerator),
+            n_targets_batch=int(m.n_targets_batch),
+        )
+
+    def fit(self, data: FoldData) -> FitReport:
+        from himalaya.backend import set_backend
+        from himalaya.ridge import RidgeCV
+        from himalaya.scoring import r2_score
+        from sklearn.model_selection import KFold
+
+        images = data.train_images
+        if len(images) < 2 * self.cv:
+            raise ConfigError(
+                f"the encoding model's {self.cv}-fold alpha search needs at least {2 * self.cv} "
+                f"training images, the fold has {len(images)}: use more images or model.cv"
+            )
+        x = np.asarray(data.table[images], dtype=np.float32).reshape(len(images), -1)
+        y = np.asarray(data.responses[images], dtype=np.float32)
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale == 0] = 1.0
+        backend = set_backend(self.backend, on_error="raise")
+        model = RidgeCV(
+            alphas=self.alphas,
+            fit_intercept=True,
+            cv=KFold(self.cv, shuffle=True, random_state=data.seed),
+            # R² per voxel (himalaya's default score is the negative squared error)
+            solver_params={
+                "n_targets_batch": self.n_targets_batch,
+                "score_func": r2_score,
+                "warn": False,
+            },
+        )
+        model.fit((x - mean) / scale, y)
+        alphas = np.asarray(backend.to_numpy(model.best_alphas_), dtype=np.float64)
+        self.state = {
+            "coef": np.asarray(backend.to_numpy(model.coef_), dtype=np.float32),
+            "intercept": np.asarray(backend.to_numpy(model.intercept_), dtype=np.float32),
+            "mean": mean,
+            "scale": scale,
+            "best_alphas": alphas.astype(np.float32),
+            "cv_scores": np.asarray(backend.to_numpy(model.cv_scores_), dtype=np.float32),
+        }
+        self._warn_grid_edges(alphas)
+        facts = {
+            "alpha_median": float(np.median(alphas)),
+            "cv_r2_median": float(np.median(self.state["cv_scores"])),
+            "n_voxels": int(y.shape[1]),
+        }
+        return FitReport(facts=facts)
+
+    def _warn_grid_edges(self, alphas: np.ndarray) -> None:
+        for edge, name in ((self.alphas.min(), "smallest"), (self.alphas.max(), "largest")):
+            share = float(np.mean(np.isclose(alphas, edge)))
+            if share > 0.1:
+                log.warning(
+                    "encoding model: %.0f%% of voxels chose the %s alpha (%g): widen "
+                    "model.log10_alpha_min/max",
+                    100 * share,
+                    name,
+                    edge,
+                )
+
+    def predict_responses(self, table: np.ndarray) -> np.ndarray:
+        """(N, ...) model inputs -> (N, V) float32 predicted voxel responses."""
+        if not self.state:
+            raise ConfigError("the encoding model is not fitted: call fit() or load() first")
+        s = self.state
+        x = np.asarray(table, dtype=np.float32).reshape(len(table), -1)
+        return ((x - s["mean"]) / s["scale"]) @ s["coef"] + s["intercept"]
+
+    def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        # only the images the pairs touch are predicted: (U, V), not (N, V)
+        used = np.unique(np.concatenate([np.asarray(i), np.asarray(j)]))
+        responses = self.predict_responses(np.asarray(table)[used])
+        pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
+        return pair_distances(responses, pi, pj, self.metric)
+
+    def save(self, run_dir: Path, fold: int) -> Path:
+        path = Path(run_dir) / self.FILE.format(fold=fold)
+        meta: dict[str, Any] = {"metric": np.asarray(self.metric)}
+        write_npz(path, {**self.state, **meta})
+        return path
+
+    @classmethod
+    def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> EncodingLearner:
+        path = Path(run_dir) / cls.FILE.format(fold=fold)
+        if not path.is_file():
+            raise DataError(f"no fitted encoding model for fold {fold}: {path} is missing")
+        with np.load(path) as saved:
+            learner = cls(metric=str(saved["metric"]))
+            learner.state = {k: saved[k] for k in saved.files if k != "metric"}
+        return learner
+
+    @classmethod
+    def saved_folds(cls, run_dir: Path) -> list[int]:
+        return saved_fold_numbers(run_dir, cls.FILE)

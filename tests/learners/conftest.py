@@ -1,0 +1,52 @@
+"""A tiny fold for the learners: random features, responses and pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fmri_rdm.learners.base import FoldData
+from fmri_rdm.pairs import all_pairs, split_pairs
+from fmri_rdm.rdm import compute_rdm, rdm_values
+
+
+def make_fold(
+    n: int = 40, d: int = 6, v: int = 5, n_train: int = 30, seed: int = 0, tmp: Path = Path(".")
+) -> FoldData:
+    """n images with (n, d) features, (n, v) responses linear in them plus noise; the first
+    n_train images train, the fit/val split is the whole training set."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    responses = (x @ rng.normal(size=(d, v)) + 0.5 * rng.normal(size=(n, v))).astype(np.float32)
+    i, j = all_pairs(n)
+    y = rdm_values(compute_rdm(responses, "correlation"), i, j, n)
+    train = np.arange(n_train)
+    mask, _ = split_pairs(i, j, train, np.arange(n_train, n), n)
+    none = np.zeros(0, dtype=i.dtype)
+    return FoldData(
+        fold=0,
+        seed=seed,
+        metric="correlation",
+        table=x,
+        train_images=train,
+        fit_images=train,
+        val_images=train[:0],
+        fit_i=i[mask],
+        fit_j=j[mask],
+        fit_y=y[mask],
+        val_i=none,
+        val_j=none,
+        val_y=y[:0],
+        train_i=i[mask],
+        train_j=j[mask],
+        train_y=y[mask],
+        responses=responses,
+        output_dir=tmp,
+    )
+
+
+@pytest.fixture
+def fold(tmp_path: Path) -> FoldData:
+    return make_fold(tmp=tmp_path)

@@ -1,0 +1,51 @@
+"""Feature-reweighted RSA against a direct bounded least-squares fit on explicit features."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import lsq_linear, nnls
+
+from fmri_rdm.learners.frrsa import FeatureReweightedRSA, nnls_from_moments
+
+from .conftest import make_fold
+
+
+def _explicit(x, i, j):
+    return np.square(x[i].astype(np.float64) - x[j])
+
+
+def test_weights_equal_a_direct_nnls(fold):
+    learner = FeatureReweightedRSA()
+    learner.fit(fold)
+    f = _explicit(fold.table, fold.train_i, fold.train_j)
+    y = fold.train_y.astype(np.float64)
+    # intercept free, weights >= 0: an independent solver on the explicit (P, 1 + D) problem
+    design = np.column_stack([np.ones(len(f)), f])
+    lower = np.r_[-np.inf, np.zeros(f.shape[1])]
+    ref = lsq_linear(design, y, bounds=(lower, np.inf), tol=1e-12, method="bvls")
+    assert learner.weights is not None
+    np.testing.assert_allclose(learner.weights, ref.x[1:], atol=1e-6)
+    assert (
+        learner.intercept == np.float64(ref.x[0]).item() or abs(learner.intercept - ref.x[0]) < 1e-6
+    )
+    # prediction: intercept + weighted squared differences
+    i, j = fold.train_i[:7], fold.train_j[:7]
+    want = ref.x[0] + _explicit(fold.table, i, j) @ ref.x[1:]
+    np.testing.assert_allclose(learner.predict(fold.table, i, j), want, rtol=1e-4, atol=1e-5)
+
+
+def test_moments_reduction_equals_scipy_nnls_on_centred_features():
+    rng = np.random.default_rng(1)
+    f = rng.random((200, 5))
+    y = f @ np.array([0.0, 2.0, 0.5, 0.0, 1.0]) + 3.0 + 0.01 * rng.normal(size=200)
+    fc, yc = f - f.mean(0), y - y.mean()
+    w_ref, _ = nnls(fc, yc)
+    w, b = nnls_from_moments(f.T @ f, f.T @ y, f.sum(0), float(y.sum()), n=200)
+    np.testing.assert_allclose(w, w_ref, atol=1e-8)
+    assert abs(b - (y.mean() - f.mean(0) @ w_ref)) < 1e-8
+
+
+def test_large_training_sets_are_subsampled(tmp_path):
+    fold = make_fold(tmp=tmp_path)
+    report = FeatureReweightedRSA(max_train_pairs=100).fit(fold)
+    assert report.facts["n_fit_pairs"] == 100
