@@ -34,7 +34,12 @@ METRICS_FILE = "metrics.json"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
 DEFAULT_METRIC = "test.pearson.mean"
 # Baselines shown when a run has them (regression and classification runs differ).
-KEY_BASELINES = ("zero_training_spearman", "shuffled_pearson", "mean_predictor_mse")
+KEY_BASELINES = (
+    "zero_training_spearman",
+    "encoding_pearson",
+    "shuffled_pearson",
+    "mean_predictor_mse",
+)
 NOISE_CEILING = "pearson"
 SECONDS_KEY = "training"
 # Metric names containing one of these are "lower is better" for --sort.
@@ -338,6 +343,7 @@ _SHORT_BASELINES = {
     "zero_training_": "zero-train",
     "shuffled_": "shuffled",
     "mean_predictor_": "mean-pred",
+    "encoding_": "encoding",
 }
 
 

@@ -153,7 +153,7 @@ def fold_scores(
         scores = {
             **sizes,
             **report.facts,
-            "fit_seconds": fit_seconds,
+            "seconds": {"fit": fit_seconds},
             "test": ev.classification_scores(ty, prediction > 0, prediction),
             "confusion_matrix": ev.confusion(ty, prediction > 0),
             "baselines": ev.classification_baselines(
@@ -176,7 +176,7 @@ def fold_scores(
     scores = {
         **sizes,
         **report.facts,
-        "fit_seconds": fit_seconds,
+        "seconds": {"fit": fit_seconds},
         "test": ev.regression_scores(ty, prediction),
         "train": ev.regression_scores(fy, train_pred),
         "baselines": baselines,

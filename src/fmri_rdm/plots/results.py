@@ -18,7 +18,12 @@ from fmri_rdm.rdm import check_metric
 SCATTER_MAX_POINTS = 20_000  # above this, predicted_vs_true draws a hexbin density instead
 _SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
 _BASELINES = {
-    "pearson": ("shuffled_pearson", "zero_training_pearson", "zero_training_spearman"),
+    "pearson": (
+        "shuffled_pearson",
+        "zero_training_pearson",
+        "zero_training_spearman",
+        "encoding_pearson",
+    ),
     "roc_auc": ("majority_accuracy", "zero_training_roc_auc"),
 }
 _BASELINE_LABELS = {
@@ -27,6 +32,7 @@ _BASELINE_LABELS = {
     "zero_training_spearman": "zero-training embedding distance (Spearman ρ)",
     "majority_accuracy": "majority class (accuracy)",
     "zero_training_roc_auc": "zero-training embedding distance (ROC-AUC)",
+    "encoding_pearson": "voxelwise ridge encoding model (Pearson r)",
 }
 _SCORE_NAMES = {"pearson": "Pearson r", "roc_auc": "ROC-AUC"}
 _LINE_STYLES = ("--", "-.", ":", (0, (5, 2, 1, 2)))
@@ -160,9 +166,11 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     """Per-fold test score bars beside the chance / zero-training baselines and noise ceiling.
 
     metrics: the metrics.json dict. Score: test Pearson r (regression) or ROC-AUC when
-    metrics["model"] == "svm". Baselines and ceiling are fold means; None values are skipped.
+    metrics["task"] == "classification" (runs before that key: model "svm"). Baselines and
+    ceiling are fold means; None values are skipped.
     """
-    key = "roc_auc" if metrics.get("model") == "svm" else "pearson"
+    classifier = metrics.get("task", "classification" if metrics.get("model") == "svm" else "")
+    key = "roc_auc" if classifier == "classification" else "pearson"
     folds = metrics.get("folds") or []
     if not folds:
         raise ValueError("metrics has no per-fold results ('folds' is empty)")
