@@ -95,7 +95,7 @@ class Sizes:
     train_batch: int = 65536
     seed_batches: int = 300
     stats_images: int = 2000  # a 2000-image test fold: all its pairs, bootstrap + permutations
-    stats_base: int = 40  # the fold on which the materialized bootstrap loop runs
+    stats_base: int = 100  # the fold on which the materialized bootstrap loop runs
     stats_resamples: int = 1000
     stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
     repeats: int = 3

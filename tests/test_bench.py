@@ -85,7 +85,7 @@ def test_statistics_rows_and_loop_reference() -> None:
     from fmri_rdm.stats.bootstrap import bootstrap_scores, resample_counts
 
     rows = run(Sizes.quick(), only=("stats",))
-    assert rows[0].operation.startswith("stimulus bootstrap") and len(rows) == 5
+    assert rows[0].operation.startswith("stimulus bootstrap") and len(rows) == 6
     i, j, t, p = _fold(10)
     counts = resample_counts(np.random.default_rng(0), 10, 8)
     got = bootstrap_scores(t, p, i, j, counts, ("pearson", "spearman"))
