@@ -94,6 +94,10 @@ class Sizes:
     train_dim: int = 512
     train_batch: int = 65536
     seed_batches: int = 300
+    stats_images: int = 2000  # a 2000-image test fold: all its pairs, bootstrap + permutations
+    stats_base: int = 100  # the fold on which the materialized bootstrap loop runs
+    stats_resamples: int = 1000
+    stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
     repeats: int = 3
 
     @staticmethod
@@ -113,6 +117,10 @@ class Sizes:
             train_dim=16,
             train_batch=256,
             seed_batches=3,
+            stats_images=30,
+            stats_base=12,
+            stats_resamples=20,
+            stats_slow=5,
             repeats=1,
         )
 
@@ -348,6 +356,13 @@ def bench_training(sizes: Sizes) -> list[Row]:
     return rows
 
 
+def bench_statistics(sizes: Sizes) -> list[Row]:
+    from bench.statistics import rows
+
+    found = rows(sizes.stats_images, sizes.stats_base, sizes.stats_resamples, sizes.stats_slow)
+    return [Row(**r) for r in found]
+
+
 def _child_json(args: list[str], timeout: float) -> dict[str, Any]:
     """Run a `python -m ...` child; the last JSON line of its stdout."""
     proc = subprocess.run(
@@ -460,7 +475,7 @@ def run(
     threads: int | None = None,
 ) -> list[Row]:
     """All benchmark rows (or those whose group is in `only`)."""
-    groups = ("rdm", "extremes", "folds", "colors", "training")
+    groups = ("rdm", "extremes", "folds", "colors", "training", "stats")
     chosen = [g for g in groups if not only or g in only]
     rows: list[Row] = []
     if "rdm" in chosen:
@@ -473,6 +488,8 @@ def run(
         rows += bench_colors(sizes)
     if "training" in chosen:
         rows += bench_training(sizes)
+    if "stats" in chosen:
+        rows += bench_statistics(sizes)
     if full:
         rows += bench_full(threads)
     return rows

@@ -78,3 +78,16 @@ def test_baselines_agree_with_the_project() -> None:
         train_mask, test_mask = split_pairs(pi, pj, tr, te, 14)
         assert train == list(zip(pi[train_mask].tolist(), pj[train_mask].tolist(), strict=True))
         assert test == list(zip(pi[test_mask].tolist(), pj[test_mask].tolist(), strict=True))
+
+
+def test_statistics_rows_and_loop_reference() -> None:
+    from bench.statistics import _fold, materialized_loop
+    from fmri_rdm.stats.bootstrap import bootstrap_scores, resample_counts
+
+    rows = run(Sizes.quick(), only=("stats",))
+    assert rows[0].operation.startswith("stimulus bootstrap") and len(rows) == 6
+    i, j, t, p = _fold(10)
+    counts = resample_counts(np.random.default_rng(0), 10, 8)
+    got = bootstrap_scores(t, p, i, j, counts, ("pearson", "spearman"))
+    ref = materialized_loop(counts, i, j, t, p)  # the baseline computes the same numbers
+    np.testing.assert_allclose(np.stack([got["pearson"][0], got["spearman"][0]], 1), ref, atol=1e-6)

@@ -233,11 +233,14 @@ def print_results(metrics: dict[str, Any]) -> None:
         f"{metrics['model']} · subject {metrics['subject']} · ROI {metrics['roi']} · "
         f"{metrics['metric']} · {metrics['n_images']} images · {len(metrics['folds'])} fold(s)"
     )
+    from fmri_rdm.stats.report import summary_line
+
     table = Table(title=title)
     table.add_column("score")
     table.add_column("test", justify="right")
+    table.add_column("95 % CI, p (folds pooled)", justify="right")
     for name, entry in metrics["test"].items():
-        table.add_row(name, fmt(entry))
+        table.add_row(name, fmt(entry), summary_line(entry))
     for name, entry in metrics["baselines"].items():
         table.add_row(f"[dim]baseline {name}[/dim]", fmt(entry))
     for name, entry in metrics.get("noise_ceiling", {}).items():

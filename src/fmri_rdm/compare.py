@@ -608,6 +608,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sort", action="store_true", help="best run first (lower first for mse/loss metrics)"
     )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="stimulus resamples for the paired differences of each run against the first "
+        "(runs sharing folds and test pairs); 0 leaves them out",
+    )
     return parser
 
 
@@ -630,6 +637,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     console.print(table)
+    if args.bootstrap > 0:
+        from fmri_rdm.stats.paired import paired_report
+
+        for item in paired_report(runs, n_boot=args.bootstrap):
+            console.print(item)
     for path in paths.values():
         console.print(f"wrote {path}", highlight=False)
     return 0

@@ -21,6 +21,10 @@ class SyntheticGeneration:
     n_test_images: int = 50
     image_size: int = 128
     seed: int = 0
+    # other subjects generated beside the run's (for evaluation.noise_ceiling=inter_subject)
+    subjects: list[int] | None = None
+    # training images all subjects share (null: all of them, the earlier data)
+    n_shared: int | None = None
 
 
 @dataclass
@@ -70,6 +74,10 @@ class EvaluationSchema:
     val_size: float = 0.1
     folds: list[int] | None = None
     encoding_baseline: bool = True
+    n_bootstrap: int = 1000
+    n_permutations: int = 1000
+    ci_level: float = 0.95
+    noise_ceiling: str = "auto"
 
 
 @dataclass

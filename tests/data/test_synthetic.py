@@ -197,3 +197,22 @@ def test_full_size_generation_is_fast(tmp_path):
     start = time.perf_counter()
     generate_dataset(tmp_path, n_images=600, n_test_images=50, image_size=128, seed=0)
     assert time.perf_counter() - start < 30
+
+
+def test_subjects_share_some_images(tmp_path):
+    kwargs = dict(n_images=12, n_test_images=1, image_size=32, seed=5)
+    root = generate_dataset(tmp_path / "s", subjects=(1, 2, 3), n_shared=7, **kwargs)
+    alone = generate_dataset(tmp_path / "alone", subjects=(2,), n_shared=7, **kwargs)
+    names = {s: [p.name[-13:] for p in image_paths(root, s)] for s in (1, 2, 3)}
+    shared = set(names[1]) & set(names[2]) & set(names[3])
+    assert len(shared) == 7 and all(len(set(v)) == 12 for v in names.values())
+    assert len(set(names[1]) | set(names[2]) | set(names[3])) == 7 + 3 * 5  # own ids never clash
+    pixels = {s: dict(zip(names[s], load_images(image_paths(root, s)), strict=True)) for s in names}
+    for name in shared:  # same NSD id, same image, in every subject
+        np.testing.assert_array_equal(pixels[1][name], pixels[3][name])
+    fmri = "training_split/training_fmri/lh_training_fmri.npy"
+    assert np.load(root / "subj01" / fmri).shape[1] != np.load(root / "subj02" / fmri).shape[1]
+    # a subject's data does not depend on which other subjects were generated with it
+    assert (root / "subj02" / fmri).read_bytes() == (alone / "subj02" / fmri).read_bytes()
+    with pytest.raises(ConfigError, match="n_shared"):
+        generate_dataset(tmp_path / "bad", n_shared=13, **kwargs)

@@ -8,8 +8,11 @@ hV4 pools hue/saturation, category ROIs respond to the presence, size and positi
 objects, streams mix these. Measured = noise-free + Gaussian noise; the noise-free responses go
 to `<root>/synthetic_truth/`, outside the Algonauts folders.
 
+Subjects share all training images by default; with `n_shared` they share that many (same NSD
+id, same image) and see images of their own besides, as NSD subjects do.
+
 CLI: `python -m fmri_rdm.data.synthetic OUT --subjects 1 2 --images 600 --test-images 50
---size 128 --seed 0`.
+--size 128 --seed 0 [--shared 300]`.
 """
 
 from __future__ import annotations
@@ -226,6 +229,36 @@ def _check_params(subjects: Sequence[int], n_images: int, n_test: int, size: int
         raise ConfigError(f"image_size must be >= 32 pixels, got {size}")
 
 
+def _subject_scenes(
+    base: scenes.SceneSet,
+    base_ids: np.ndarray,
+    n_shared: int,
+    subject: int,
+    seed: int,
+    free_ids: np.ndarray,
+    size: int,
+) -> tuple[scenes.SceneSet, np.ndarray]:
+    """Scenes and sorted NSD ids of one subject: the first `n_shared` base scenes (shared by
+    every subject) plus scenes of its own, drawn from (seed, subject) so that a subject's
+    images do not depend on which other subjects are generated. Own ids are subject-specific
+    slices of one permutation of the unused ids, so no id names two different images."""
+    n_own = base.images.shape[0] - n_shared
+    if subject * n_own > free_ids.size:
+        raise ConfigError(
+            f"not enough NSD ids for {n_own} own images of subject {subject}: share more "
+            "images (data.generate.n_shared) or use fewer images"
+        )
+    own = scenes.render_scenes(np.random.default_rng([seed, 4, subject]), n_own, size)
+    ids = np.concatenate([base_ids[:n_shared], free_ids[(subject - 1) * n_own : subject * n_own]])
+    order = np.argsort(ids)
+    parts = [
+        (getattr(base, f)[:n_shared], getattr(own, f))
+        for f in ("images", "tint", "areas", "objects")
+    ]
+    merged = scenes.SceneSet(*(np.concatenate(p)[order] for p in parts))
+    return merged, ids[order]
+
+
 def generate_dataset(
     out_dir: PathLike,
     subjects: Sequence[int] = (1,),
@@ -233,10 +266,19 @@ def generate_dataset(
     n_test_images: int = 50,
     image_size: int = 128,
     seed: int = 0,
+    n_shared: int | None = None,
 ) -> Path:
-    """Write a synthetic dataset in the Algonauts layout under `out_dir`; return `out_dir`."""
+    """Write a synthetic dataset in the Algonauts layout under `out_dir`; return `out_dir`.
+
+    n_shared: training images every subject sees (same NSD id, same image), as NSD's shared
+    images; the others are the subject's own. None (default): all images shared, which is
+    exactly the data of earlier versions. Each subject has its own vertices, weights and noise.
+    """
     subjects = [int(s) for s in subjects]
     _check_params(subjects, n_images, n_test_images, image_size)
+    shared = n_images if n_shared is None else int(n_shared)
+    if not 0 <= shared <= n_images:
+        raise ConfigError(f"n_shared={n_shared} must lie in 0..n_images={n_images}")
     out, start = Path(out_dir), time.perf_counter()
     nsd = np.random.default_rng([seed, 3]).choice(73000, n_images + n_test_images, replace=False)
     train_ids, test_ids = np.sort(nsd[:n_images]), np.sort(nsd[n_images:])
@@ -244,11 +286,20 @@ def generate_dataset(
     test = scenes.render_scenes(np.random.default_rng([seed, 2]), n_test_images, image_size)
     features = scenes.image_features(train)
     train_png, test_png = _png_bytes(train.images), _png_bytes(test.images)
+    free_ids = np.random.default_rng([seed, 5]).permutation(np.setdiff1d(np.arange(73000), nsd))
     truth = out / TRUTH_DIR
     for subject in subjects:
         rng = np.random.default_rng([seed, 100, subject])
         sdir = out / f"subj{subject:02d}"
-        _write_images(sdir / SPLIT_IMAGE_DIRS["train"], "train", train_ids, train_png)
+        ids, png, feats = train_ids, train_png, features
+        if shared < n_images:
+            mine, ids = _subject_scenes(
+                train, train_ids, shared, subject, seed, free_ids, image_size
+            )
+            png, feats = _png_bytes(mine.images), scenes.image_features(mine)
+            (truth / sdir.name).mkdir(parents=True, exist_ok=True)
+            np.savez(truth / sdir.name / "images.npz", tint=mine.tint, nsd_id=ids)
+        _write_images(sdir / SPLIT_IMAGE_DIRS["train"], "train", ids, png)
         _write_images(sdir / SPLIT_IMAGE_DIRS["test"], "test", test_ids, test_png)
         for d in (sdir / TRAIN_FMRI_DIR, sdir / "roi_masks", truth / sdir.name):
             d.mkdir(parents=True, exist_ok=True)
@@ -257,7 +308,7 @@ def generate_dataset(
             np.save(sdir / "roi_masks" / f"mapping_{cls}.npy", mapping)  # pickled, as the real ones
         for hemi in HEMISPHERES:
             n_vertices = int(rng.integers(1500, 3001))
-            masks, clean, noisy = simulate_hemisphere(rng, hemi, n_vertices, features, scenes.GRID)
+            masks, clean, noisy = simulate_hemisphere(rng, hemi, n_vertices, feats, scenes.GRID)
             for cls, codes in masks.items():
                 np.save(sdir / "roi_masks" / f"{hemi}.{cls}_challenge_space.npy", codes)
             np.save(sdir / TRAIN_FMRI_DIR / f"{hemi}_training_fmri.npy", noisy)
@@ -265,6 +316,8 @@ def generate_dataset(
     np.savez(truth / "images.npz", tint=train.tint, object_area=train.areas, nsd_id=train_ids)
     params = dict(subjects=subjects, n_images=n_images, n_test_images=n_test_images,
                   image_size=image_size, seed=seed)  # fmt: skip
+    if n_shared is not None:
+        params["n_shared"] = shared
     manifest = dict(generator_version=GENERATOR_VERSION, seed=seed, params=params,
                     categories=list(scenes.CATEGORIES), colors=list(COLOR_NAMES))  # fmt: skip
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -282,6 +335,7 @@ def ensure_synthetic_dataset(
     n_test_images: int = 50,
     image_size: int = 128,
     seed: int = 0,
+    n_shared: int | None = None,
 ) -> Path:
     """Path of a cached synthetic dataset with these parameters, generating it only if absent.
 
@@ -292,6 +346,8 @@ def ensure_synthetic_dataset(
     key = "subj{}_n{}_t{}_px{}_seed{}_v{}".format(
         "-".join(map(str, subjects)), n_images, n_test_images, image_size, seed, GENERATOR_VERSION
     )
+    if n_shared is not None and int(n_shared) < n_images:  # earlier keys stay as they were
+        key += f"_shared{int(n_shared)}"
     parent = Path(cache_dir) / "synthetic"
     final = parent / key
     if (final / TRUTH_DIR / "manifest.json").is_file():
@@ -305,7 +361,7 @@ def ensure_synthetic_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=parent))
     log.info("generating synthetic dataset %s", final)
     try:
-        generate_dataset(tmp, subjects, n_images, n_test_images, image_size, seed)
+        generate_dataset(tmp, subjects, n_images, n_test_images, image_size, seed, n_shared)
         os.rename(tmp, final)
     except OSError:
         if not (final / TRUTH_DIR / "manifest.json").is_file():
@@ -348,11 +404,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--test-images", type=int, default=50)
     parser.add_argument("--size", type=int, default=128, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shared", type=int, default=None, help="images all subjects share")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         generate_dataset(
-            args.out, args.subjects, args.images, args.test_images, args.size, args.seed
+            args.out,
+            args.subjects,
+            args.images,
+            args.test_images,
+            args.size,
+            args.seed,
+            args.shared,
         )
     except FmriRdmError as exc:
         print(f"error: {exc}", file=sys.stderr)

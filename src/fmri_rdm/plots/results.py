@@ -197,7 +197,24 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     bars = ax.bar(
         x[drawn], scores[drawn], width=0.6, color="#4c72b0", label="model (test)", zorder=2
     )
-    ax.bar_label(bars, fmt="%.3f", padding=2, fontsize=9)
+    low, high, texts = _fold_intervals(folds, key, scores)
+    ax.bar_label(bars, labels=[texts[k] for k in np.flatnonzero(drawn)], padding=2, fontsize=8)
+    has_ci = drawn & np.isfinite(low) & np.isfinite(high)
+    if has_ci.any():
+        ax.errorbar(
+            x[has_ci],
+            scores[has_ci],
+            yerr=[scores[has_ci] - low[has_ci], high[has_ci] - scores[has_ci]],
+            fmt="none",
+            ecolor="black",
+            capsize=4,
+            label="95 % interval (stimulus bootstrap)",
+            zorder=4,
+        )
+    band = _inter_subject_band(metrics.get("noise_ceiling") or {}, key)
+    if band is not None:
+        ax.axhspan(*band, color="0.6", alpha=0.25, zorder=1,
+                   label=f"inter-subject noise ceiling: {band[0]:.3f}–{band[1]:.3f}")  # fmt: skip
     for pos in x[~drawn]:
         ax.text(pos, 0.5, "n/a", ha="center", va="center", color="0.4", transform=blend)
     for n, (label, value) in enumerate(lines):
@@ -211,7 +228,8 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
             zorder=3,
         )
     ax.axhline(0.0, color="0.5", lw=0.8, zorder=1)
-    values = np.concatenate([scores[drawn], [v for _, v in lines], [0.0]])
+    extra = [*high[has_ci], *low[has_ci], *(band or ())]
+    values = np.concatenate([scores[drawn], [v for _, v in lines], extra, [0.0]])
     lo, hi = float(values.min()), float(values.max())
     pad = 0.12 * (hi - lo or 1.0)
     ax.set_ylim(lo - (pad if lo < 0 else 0.03 * (hi - lo or 1.0)), hi + pad)
@@ -228,6 +246,29 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     return fig
+
+
+def _fold_intervals(
+    folds: Sequence[Mapping[str, Any]], key: str, scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per fold: interval ends (NaN when absent) and the bar label (score, p-value)."""
+    low, high, texts = np.full(len(folds), np.nan), np.full(len(folds), np.nan), []
+    for k, fold in enumerate(folds):
+        ci = (fold.get("test_ci") or {}).get(key) or {}
+        if ci.get("ci_low") is not None and ci.get("ci_high") is not None:
+            low[k], high[k] = ci["ci_low"], ci["ci_high"]
+        p = (fold.get("test_p_value") or {}).get(key)
+        text = f"{scores[k]:.3f}"
+        texts.append(text if p is None else f"{text}\np={p:.2g}")
+    return low, high, texts
+
+
+def _inter_subject_band(ceiling: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+    """(lower, upper) fold means of the inter-subject ceiling for Pearson, else None."""
+    if key != "pearson":
+        return None
+    lo, hi = _mean(ceiling, "inter_subject_lower"), _mean(ceiling, "inter_subject_upper")
+    return None if lo is None or hi is None else (lo, hi)
 
 
 def confusion_matrix(cm: Sequence[Sequence[int]], *, title: str | None = None) -> Figure:

@@ -1,0 +1,75 @@
+"""metrics.json layout of the statistics, the results table and the fold-summary error bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fmri_rdm.cli import print_results
+from fmri_rdm.evaluation import aggregate_folds, regression_scores
+from fmri_rdm.plots.results import fold_summary
+from fmri_rdm.stats.bootstrap import percentile_interval
+from fmri_rdm.stats.report import add_statistics, fold_statistics
+
+
+def _run(n_images=24, k=2, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_images, 4))
+    i, j = np.triu_indices(n_images, 1)
+    rdm = np.linalg.norm(x[i] - x[j], axis=1)
+    folds, stats = [], []
+    for f, test in enumerate(np.array_split(rng.permutation(n_images), k)):
+        test = np.sort(test)
+        a, b = np.triu_indices(len(test), 1)
+        ti, tj = test[a], test[b]
+        y = rdm[n_images * ti - ti * (ti + 1) // 2 + tj - ti - 1]
+        pred = y + rng.normal(0, 0.5, y.shape)
+        folds.append({"fold": f, "test": regression_scores(y, pred)})
+        stats.append(
+            fold_statistics(rdm, n_images, ti, tj, y, pred, test, seed=f, n_boot=200, n_perm=99)
+        )
+    metrics = {"model": "mlp", "folds": folds, "test": aggregate_folds(folds, "test")}
+    return metrics, stats
+
+
+def test_layout_keeps_every_key_and_adds_intervals():
+    metrics, stats = _run()
+    before = {name: dict(entry) for name, entry in metrics["test"].items()}
+    add_statistics(metrics, stats)
+    for name, entry in metrics["test"].items():
+        assert before[name].items() <= entry.items()  # nothing replaced
+        assert entry["ci_low"] <= entry["mean"] <= entry["ci_high"]
+    assert metrics["test"]["pearson"]["p_value"] == pytest.approx(0.01)
+    assert "p_value" not in metrics["test"]["mse"]
+    for fold, s in zip(metrics["folds"], stats, strict=True):
+        assert set(fold["test"]) == {"pearson", "spearman", "r2", "mse"}  # still {name: float}
+        ci = fold["test_ci"]["spearman"]
+        assert (ci["ci_low"], ci["ci_high"]) == percentile_interval(s.samples["spearman"])
+        assert fold["test_p_value"]["pearson"] == pytest.approx(0.01)
+        assert fold["statistics"] == {"n_bootstrap": 200, "n_permutations": 99, "level": 0.95}
+        # the observed statistic is the fold's reported score
+        assert s.observed["pearson"] == pytest.approx(fold["test"]["pearson"], abs=1e-5)
+    pooled = np.mean([s.samples["pearson"] for s in stats], axis=0)
+    lo, hi = percentile_interval(pooled)
+    assert metrics["test"]["pearson"]["ci_low"] == pytest.approx(lo)
+    assert metrics["test"]["pearson"]["ci_high"] == pytest.approx(hi)
+
+
+def test_table_and_plot_show_them(capsys):
+    metrics, stats = _run()
+    add_statistics(metrics, stats)
+    metrics |= {"subject": 1, "roi": "V1", "metric": "euclidean", "n_images": 24}
+    metrics |= {"baselines": {}, "noise_ceiling": {}}
+    metrics["noise_ceiling"] = {
+        "inter_subject_lower": {"mean": 0.5, "std": 0.0, "n": 2},
+        "inter_subject_upper": {"mean": 0.7, "std": 0.0, "n": 2},
+    }
+    print_results(metrics)
+    out = capsys.readouterr().out
+    entry = metrics["test"]["pearson"]
+    assert f"[{entry['ci_low']:.3f}, {entry['ci_high']:.3f}] p=0.01" in out
+    fig = fold_summary(metrics)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("95 % interval" in s for s in labels) and any("inter-subject" in s for s in labels)
+    assert any("p=0.01" in t.get_text() for t in ax.texts)
