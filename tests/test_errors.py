@@ -98,7 +98,10 @@ def _exit_2_one_line(result) -> str:
 @pytest.mark.parametrize(
     ("override", "fragments"),
     [
-        ("model=siamse", ["model=siamse", "did you mean 'siamese'", "mlp, rsa, siamese, siamese_cnn, svm"]),
+        (
+            "model=siamse",
+            ["model=siamse", "did you mean 'siamese'", "mlp, rsa, siamese, siamese_cnn, svm"],
+        ),
         ("model.dropuot=0.1", ["model.dropuot", "did you mean 'dropout'", "+model.dropuot=0.1"]),
     ],
 )

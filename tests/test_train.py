@@ -115,6 +115,14 @@ def test_siamese_metrics_predictions_and_image_disjointness(siamese_run):
     check_contract(metrics, ("pearson", "spearman", "r2", "mse"))
     assert metrics["pretrained"] is None and metrics["random_init"] is True
     assert metrics["n_images"] == 48 and metrics["noise_ceiling"]["pearson"]["mean"] > 0.5
+    # intervals over stimuli and permutation p-values, per fold and pooled over folds
+    pearson = metrics["test"]["pearson"]
+    assert pearson["ci_low"] < pearson["mean"] < pearson["ci_high"]
+    assert 0 < pearson["p_value"] <= 1
+    for fold in metrics["folds"]:
+        ci = fold["test_ci"]["pearson"]
+        assert ci["ci_low"] <= fold["test"]["pearson"] <= ci["ci_high"]
+        assert 0 < fold["test_p_value"]["pearson"] <= 1
     folds = image_disjoint_folds(48, 3, seed=0)
     with np.load(out / "predictions.npz") as pred:
         for k, (train_imgs, test_imgs) in enumerate(folds):

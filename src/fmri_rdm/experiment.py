@@ -149,6 +149,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
         resume = resume_fold(cfg, selected)  # config mistakes fail before the data is read
         task = learner_class(cfg.model).task
         inputs = prepare_inputs(cfg)
+        ceiling = _inter_subject_ceiling(cfg, inputs)
         folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
         start = time.perf_counter()
         results = []
@@ -157,10 +158,16 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
             learner = build_learner(cfg)
             ckpt = resume[1] if resume is not None and resume[0] == fold else None
             data = fold_data(cfg, inputs, learner, fold, folds[fold], loggers.for_fold(fold), ckpt)
-            results.append(fold_scores(cfg, inputs, learner, data, folds[fold][1]))
+            results.append(fold_scores(cfg, inputs, learner, data, folds[fold][1], ceiling))
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         metrics = summarize(cfg, inputs, results, seconds, task)
+        if task == "regression":
+            from fmri_rdm.stats.report import add_statistics
+
+            add_statistics(metrics, [r.statistics for r in results])
+        if ceiling is not None:
+            metrics["inter_subject"] = ceiling.info()
         arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
         for res in results:
             f = res.scores["fold"]
@@ -185,6 +192,24 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
         },
     )
     return metrics
+
+
+def _inter_subject_ceiling(cfg: DictConfig, inputs: Inputs) -> Any:
+    """The leave-one-subject-out ceiling from the other subjects' RDMs on the shared images,
+    when `evaluation.noise_ceiling=inter_subject` (None otherwise)."""
+    from fmri_rdm.stats.ceiling import inter_subject_ceiling, wants_inter_subject
+
+    if not wants_inter_subject(str(cfg.evaluation.noise_ceiling)):
+        return None
+    return inter_subject_ceiling(
+        inputs.root,
+        inputs.subject,
+        inputs.roi,
+        inputs.metric,
+        inputs.paths,
+        inputs.rdm,
+        standardize=bool(cfg.data.standardize),
+    )
 
 
 def _plots(

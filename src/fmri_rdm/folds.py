@@ -35,6 +35,7 @@ class FoldResult:
     train_target: np.ndarray | None = None
     train_prediction: np.ndarray | None = None
     history: dict[str, list[float | None]] = field(default_factory=dict)
+    statistics: Any = None  # stats.report.FoldStatistics of a regression fold
 
 
 def pair_targets(inputs: Inputs, task: str) -> np.ndarray:
@@ -127,9 +128,17 @@ def _classification_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.
 
 
 def fold_scores(
-    cfg: DictConfig, inputs: Inputs, learner: Learner, data: FoldData, test_imgs: np.ndarray
+    cfg: DictConfig,
+    inputs: Inputs,
+    learner: Learner,
+    data: FoldData,
+    test_imgs: np.ndarray,
+    ceiling: Any = None,
 ) -> FoldResult:
-    """Fit the learner on the fold, save it, and score its test predictions."""
+    """Fit the learner on the fold, save it, and score its test predictions (with bootstrap
+    intervals, permutation p-values and, given `ceiling`, the inter-subject noise ceiling)."""
+    from fmri_rdm.stats.report import fold_statistics
+
     n = inputs.n_images
     start = time.perf_counter()
     report = learner.fit(data)
@@ -173,6 +182,23 @@ def fold_scores(
             "encoding_pearson": encoded["pearson"],
             "encoding_spearman": encoded["spearman"],
         }
+    evaluation = cfg.evaluation
+    statistics = fold_statistics(
+        inputs.rdm,
+        n,
+        ti,
+        tj,
+        ty,
+        prediction,
+        test_imgs,
+        seed=data.seed,
+        n_boot=int(evaluation.n_bootstrap),
+        n_perm=int(evaluation.n_permutations),
+        level=float(evaluation.ci_level),
+    )
+    noise_ceiling = _noise_ceiling(inputs, ti, tj, ty)
+    if ceiling is not None:
+        noise_ceiling |= ceiling.bounds(ti, tj)
     scores = {
         **sizes,
         **report.facts,
@@ -180,6 +206,7 @@ def fold_scores(
         "test": ev.regression_scores(ty, prediction),
         "train": ev.regression_scores(fy, train_pred),
         "baselines": baselines,
-        "noise_ceiling": _noise_ceiling(inputs, ti, tj, ty),
+        "noise_ceiling": noise_ceiling,
+        **statistics.as_metrics(),
     }
-    return FoldResult(scores, ti, tj, ty, prediction, fy, train_pred, report.history)
+    return FoldResult(scores, ti, tj, ty, prediction, fy, train_pred, report.history, statistics)

@@ -71,7 +71,9 @@ def data_root(cfg: DictConfig) -> Path:
         g = cfg.data.generate
         return ensure_synthetic_dataset(
             Path(cfg.paths.cache_dir),
-            subjects=(int(cfg.subject.id),),
+            # other subjects share images with this one (the inter-subject noise ceiling)
+            subjects=sorted({int(cfg.subject.id), *(g.get("subjects") or [])}),
+            n_shared=g.get("n_shared"),
             # `data.n_images=9841` on synthetic data asks for that many images: generate them
             n_images=max(int(g.n_images), int(cfg.data.n_images or 0)),
             n_test_images=int(g.n_test_images),

@@ -63,4 +63,5 @@ def test_bad_settings_are_config_errors(fold):
         himalaya_backend("jax")
     with pytest.raises(ConfigError, match="training images"):
         EncodingLearner(cv=20).fit(fold)
-    assert himalaya_backend("auto", "cpu") == "numpy"
+    assert himalaya_backend("auto", "cpu") == "torch"
+    assert himalaya_backend("numpy", "gpu") == "numpy"

@@ -29,7 +29,8 @@ DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 8, 21))
 
 
 def himalaya_backend(requested: str, accelerator: str | None = None) -> str:
-    """`auto`: torch_cuda when the run trains on a GPU that is present, else numpy."""
+    """`auto`: torch_cuda when the run trains on a GPU that is present, else torch on the CPU
+    (here 2-8x faster than himalaya's numpy backend for the same fit, see the closing notes)."""
     if requested not in BACKENDS:
         raise ConfigError(f"model.backend={requested!r}: choose one of {', '.join(BACKENDS)}")
     if requested != "auto":
@@ -39,7 +40,7 @@ def himalaya_backend(requested: str, accelerator: str | None = None) -> str:
 
         if torch.cuda.is_available():
             return "torch_cuda"
-    return "numpy"
+    return "torch"
 
 
 class EncodingLearner:
@@ -55,7 +56,7 @@ class EncodingLearner:
         metric: str = "correlation",
         alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
         cv: int = 5,
-        backend: str = "numpy",
+        backend: str = "torch",
         n_targets_batch: int = 8192,
     ) -> None:
         self.metric = check_metric(metric)

@@ -1,0 +1,73 @@
+"""The encoding learner at the size of a real subject: one fold of 9841 images x ~40k voxels.
+
+    python -m bench.encoding_full_scale                      # 9841 images, 39548 voxels
+    python -m bench.encoding_full_scale --voxels 5000        # a quick look
+
+Embeddings (D = 512) and responses are random (responses = a hidden linear map + noise), the
+code path is the project's: `EncodingLearner.fit` on 4/5 of the images (himalaya RidgeCV,
+21 alphas, 5-fold CV) and `predict` of every test pair (the RDM of the predicted responses).
+Prints one JSON line: seconds for fit and predict, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fmri_rdm.learners.base import FoldData
+from fmri_rdm.learners.encoding import EncodingLearner
+from fmri_rdm.pairs import all_pairs, image_disjoint_folds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=9841)
+    parser.add_argument("--voxels", type=int, default=39548)
+    parser.add_argument("--dim", type=int, default=512)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.images, args.dim), dtype=np.float32)
+    y = np.empty((args.images, args.voxels), np.float32)
+    for s in range(0, args.voxels, 4096):  # hidden map + noise, in column blocks
+        w = rng.standard_normal((args.dim, min(4096, args.voxels - s)), dtype=np.float32)
+        y[:, s : s + w.shape[1]] = x @ w * 0.05 + rng.standard_normal((args.images, w.shape[1]))
+    train, test = image_disjoint_folds(args.images, 5, seed=0)[0]
+    none = np.zeros(0, np.int64)
+    data = FoldData(
+        fold=0, seed=0, metric="correlation", table=x, train_images=train, fit_images=train,
+        val_images=none, fit_i=none, fit_j=none, fit_y=none.astype(np.float32), val_i=none,
+        val_j=none, val_y=none.astype(np.float32), train_i=none, train_j=none,
+        train_y=none.astype(np.float32), responses=y, output_dir=Path("."),
+    )  # fmt: skip
+    learner = EncodingLearner()
+    start = time.perf_counter()
+    report = learner.fit(data)
+    fit_s = time.perf_counter() - start
+    ti, tj = all_pairs(len(test))
+    start = time.perf_counter()
+    pred = learner.predict(x, test[ti], test[tj])
+    predict_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "images": args.images,
+                "voxels": args.voxels,
+                "train_images": len(train),
+                "test_pairs": len(pred),
+                "fit_s": round(fit_s, 1),
+                "predict_s": round(predict_s, 1),
+                "peak_rss_mb": round(peak_mb),
+                "alpha_median": report.facts["alpha_median"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
