@@ -17,6 +17,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 import numpy as np
 from omegaconf import DictConfig
 
+from fmri_rdm.errors import DataError
+
 Task = Literal["regression", "classification"]
 
 
@@ -112,3 +114,11 @@ def saved_fold_numbers(run_dir: Path, pattern: str) -> list[int]:
     regex = re.compile(re.escape(Path(pattern).name).replace(r"\{fold\}", r"(\d+)") + "$")
     found = Path(run_dir).glob(pattern.format(fold="*"))
     return sorted(int(m.group(1)) for p in found if (m := regex.match(p.name)))
+
+
+def saved_file(run_dir: Path, pattern: str, fold: int) -> Path:
+    """The file `pattern` names for `fold` in `run_dir`; DataError when it is missing."""
+    path = Path(run_dir) / pattern.format(fold=fold)
+    if not path.is_file():
+        raise DataError(f"no fitted model for fold {fold} in {run_dir}: {path.name} is missing")
+    return path

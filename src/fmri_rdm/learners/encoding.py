@@ -18,8 +18,8 @@ import numpy as np
 from omegaconf import DictConfig
 
 from fmri_rdm.artifacts import write_npz
-from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_fold_numbers
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.rdm import check_metric, pair_distances
 
 log = logging.getLogger(__name__)
@@ -163,9 +163,7 @@ class EncodingLearner:
 
     @classmethod
     def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> EncodingLearner:
-        path = Path(run_dir) / cls.FILE.format(fold=fold)
-        if not path.is_file():
-            raise DataError(f"no fitted encoding model for fold {fold}: {path} is missing")
+        path = saved_file(run_dir, cls.FILE, fold)
         with np.load(path) as saved:
             learner = cls(metric=str(saved["metric"]))
             learner.state = {k: saved[k] for k in saved.files if k != "metric"}

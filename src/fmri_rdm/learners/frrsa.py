@@ -22,8 +22,8 @@ from omegaconf import DictConfig
 from scipy.optimize import nnls
 
 from fmri_rdm.artifacts import write_npz
-from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_fold_numbers
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.rdm import pair_distances
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,7 @@ class FeatureReweightedRSA:
 
     @classmethod
     def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> FeatureReweightedRSA:
-        path = Path(run_dir) / cls.FILE.format(fold=fold)
-        if not path.is_file():
-            raise DataError(f"no fitted frrsa model for fold {fold}: {path} is missing")
+        path = saved_file(run_dir, cls.FILE, fold)
         learner = cls.from_config(cfg)
         with np.load(path) as saved:
             learner.weights = saved["weights"]

@@ -23,7 +23,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from fmri_rdm.datamodule import PairDataModule, PairSplit
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_fold_numbers
+from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.learners.callbacks import EpochHistory, EpochSeed, FoldCheckpoint, RunInterrupted
 
 log = logging.getLogger(__name__)
@@ -223,9 +223,7 @@ class PairNetworkLearner:
     def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> PairNetworkLearner:
         from fmri_rdm.models.module import PairRegressionModule
 
-        path = Path(run_dir) / cls.CHECKPOINT.format(fold=fold)
-        if not path.is_file():
-            raise DataError(f"no trained network for fold {fold}: {path} is missing")
+        path = saved_file(run_dir, cls.CHECKPOINT, fold)
         # trusted file: written by this project's own training run
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
         hparams = dict(ckpt["hyper_parameters"])

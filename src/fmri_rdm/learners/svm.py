@@ -9,8 +9,7 @@ from typing import ClassVar
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm.errors import DataError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_fold_numbers
+from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.learners.pair_network import net_kwargs
 
 log = logging.getLogger(__name__)
@@ -69,9 +68,7 @@ class SVMLearner:
     def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> SVMLearner:
         from fmri_rdm.models.svm import SVMPairClassifier
 
-        path = Path(run_dir) / cls.FILE.format(fold=fold)
-        if not path.is_file():
-            raise DataError(f"no trained SVM for fold {fold}: {path} is missing")
+        path = saved_file(run_dir, cls.FILE, fold)
         return cls(cfg, SVMPairClassifier.load(path))
 
     @classmethod
