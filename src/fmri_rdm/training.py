@@ -25,6 +25,7 @@ from fmri_rdm import evaluation as ev
 from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.artifacts import lookup, write_json, write_npz
 from fmri_rdm.datamodule import PairDataModule, PairSplit
+from fmri_rdm.distributed import is_global_zero
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.inputs import Inputs, prepare_inputs
 from fmri_rdm.loggers import RunLoggers
@@ -425,8 +426,10 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
     out = Path(cfg.paths.output_dir)
     loggers = RunLoggers(cfg, sweep_name)
     out.mkdir(parents=True, exist_ok=True)
+    writer = is_global_zero()  # DDP: ranks > 0 share the run directory and write nothing
     # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
-    (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if writer:
+        (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         selected = selected_folds(cfg.evaluation)
         resume = resume_fold(cfg, selected)  # config mistakes fail before the data is read
@@ -450,9 +453,11 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
             f = res.scores["fold"]
             arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
             arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
-        write_npz(out / "predictions.npz", arrays)
-        write_json(out / "metrics.json", metrics)
-        plots = _plots(out / "plots", inputs, results, metrics)
+        plots: dict[str, Path] = {}
+        if writer:
+            write_npz(out / "predictions.npz", arrays)
+            write_json(out / "metrics.json", metrics)
+            plots = _plots(out / "plots", inputs, results, metrics)
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise
