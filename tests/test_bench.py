@@ -78,3 +78,14 @@ def test_baselines_agree_with_the_project() -> None:
         train_mask, test_mask = split_pairs(pi, pj, tr, te, 14)
         assert train == list(zip(pi[train_mask].tolist(), pj[train_mask].tolist(), strict=True))
         assert test == list(zip(pi[test_mask].tolist(), pj[test_mask].tolist(), strict=True))
+
+
+@pytest.mark.slow  # three processes that each import Lightning: ~30 s on the shared 2 cores
+def test_concurrent_row_machinery() -> None:
+    """Two training processes started together (3 steps each): fields, not speed."""
+    from bench.run import bench_concurrent
+
+    (row,) = bench_concurrent(Sizes.quick())
+    assert row.project_s > 0 and row.baseline_s and row.baseline_s > 0
+    assert row.ratio == pytest.approx(row.project_s / row.baseline_s, rel=1e-2)
+    assert "3 steps" in row.size and row.operation.startswith("training: 2 copies")
