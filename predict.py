@@ -6,7 +6,11 @@ python predict.py run=<run dir> pairs=a.png,b.png
 
 import sys
 
-from fmri_rdm.predict import main
+from fmri_rdm.threads import set_passive_wait_policy
+
+set_passive_wait_policy()  # before fmri_rdm.predict imports torch: OpenMP reads it at load
+
+from fmri_rdm.predict import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

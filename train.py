@@ -5,11 +5,15 @@ Compose the config, run the experiment, return the optimised metric for sweepers
 line on stderr and exit status 2; HYDRA_FULL_ERROR=1 shows the traceback.
 """
 
-import hydra
-from omegaconf import DictConfig
+from fmri_rdm.threads import set_passive_wait_policy
 
-from fmri_rdm.cli import hydra_main
-from fmri_rdm.config import register_schemas
+set_passive_wait_policy()  # before anything imports torch: OpenMP reads it once, at load
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from fmri_rdm.cli import hydra_main  # noqa: E402
+from fmri_rdm.config import register_schemas  # noqa: E402
 
 register_schemas()
 

@@ -16,6 +16,9 @@ baseline runs once on a size where it finishes in seconds; the ratio is baseline
 project time on that same size, in the same process. Project times are the best of a few
 repeats (the machine may be shared: `uptime` is printed with the table). Rows at the target
 sizes (e.g. N = 10,000) have no baseline; their target is an absolute time or an efficiency.
+The shared-cores row (bench/concurrent_training.py) is the exception: its "baseline" is the
+same training alone, its project time two copies at once, and its ratio together / alone
+(lower is better, 2.0 = the two copies share the cores perfectly).
 
 RDM GFLOP/s counts the useful work, 2V flops per pair (N(N-1)/2 pairs), and the GEMM reference
 is numpy's float32 matmul (4000 x 5000 @ 5000 x 4000) measured in the same process.
@@ -98,6 +101,7 @@ class Sizes:
     stats_base: int = 100  # the fold on which the materialized bootstrap loop runs
     stats_resamples: int = 1000
     stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
+    concurrent_steps: int = 0  # 0: 3 epochs (528 steps); see bench/concurrent_training.py
     repeats: int = 3
 
     @staticmethod
@@ -121,6 +125,7 @@ class Sizes:
             stats_base=12,
             stats_resamples=20,
             stats_slow=5,
+            concurrent_steps=3,
             repeats=1,
         )
 
@@ -363,6 +368,24 @@ def bench_statistics(sizes: Sizes) -> list[Row]:
     return [Row(**r) for r in found]
 
 
+def bench_concurrent(sizes: Sizes) -> list[Row]:
+    """Two copies of a small-batch training at once vs one alone (separate processes)."""
+    from bench.concurrent_training import BATCH, N_IMAGES, measure
+
+    res = measure(sizes.concurrent_steps, "project", repeats=max(1, sizes.repeats - 1))
+    return [
+        Row(
+            f"training: 2 copies at once / alone (ideal 2), siamese batch {BATCH}",
+            f"{N_IMAGES} images, {res['steps']} steps",
+            res["together_s"],
+            res["alone_s"],
+            res["ratio"],
+            target="<= 2.5x",
+            met=res["ratio"] <= 2.5,
+        )
+    ]
+
+
 def _child_json(args: list[str], timeout: float) -> dict[str, Any]:
     """Run a `python -m ...` child; the last JSON line of its stdout."""
     proc = subprocess.run(
@@ -475,7 +498,7 @@ def run(
     threads: int | None = None,
 ) -> list[Row]:
     """All benchmark rows (or those whose group is in `only`)."""
-    groups = ("rdm", "extremes", "folds", "colors", "training", "stats")
+    groups = ("rdm", "extremes", "folds", "colors", "training", "stats", "concurrent")
     chosen = [g for g in groups if not only or g in only]
     rows: list[Row] = []
     if "rdm" in chosen:
@@ -490,6 +513,8 @@ def run(
         rows += bench_training(sizes)
     if "stats" in chosen:
         rows += bench_statistics(sizes)
+    if "concurrent" in chosen:
+        rows += bench_concurrent(sizes)
     if full:
         rows += bench_full(threads)
     return rows

@@ -91,3 +91,14 @@ def test_statistics_rows_and_loop_reference() -> None:
     got = bootstrap_scores(t, p, i, j, counts, ("pearson", "spearman"))
     ref = materialized_loop(counts, i, j, t, p)  # the baseline computes the same numbers
     np.testing.assert_allclose(np.stack([got["pearson"][0], got["spearman"][0]], 1), ref, atol=1e-6)
+
+
+@pytest.mark.slow  # three processes that each import Lightning: ~30 s on the shared 2 cores
+def test_concurrent_row_machinery() -> None:
+    """Two training processes started together (3 steps each): fields, not speed."""
+    from bench.run import bench_concurrent
+
+    (row,) = bench_concurrent(Sizes.quick())
+    assert row.project_s > 0 and row.baseline_s and row.baseline_s > 0
+    assert row.ratio == pytest.approx(row.project_s / row.baseline_s, rel=1e-2)
+    assert "3 steps" in row.size and row.operation.startswith("training: 2 copies")

@@ -257,13 +257,47 @@ def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> Non
     write_json(out / "metrics.json", data)
 
 
+def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:
+    """Record a user error in metrics.json and end the run (exit 2), or, in a sweep, log it and
+    return so the sweep goes on; a bug is re-raised with its traceback."""
+    from fmri_rdm.distributed import is_global_zero
+
+    found = user_error(err, running=True)
+    if found is None:
+        setattr(err, _BUG, True)  # hydra_main must not take it for a composition error
+        raise err
+    if is_global_zero():
+        _record_failure(out, cfg, f"{found[0]}: {found[1]}")
+    if full_error_requested():
+        traceback.print_exc()
+    if _sweep_name() is not None:
+        log.error("job failed: %s", found[1])
+        return
+    report_and_exit(found)
+
+
 def run_training(cfg: DictConfig) -> float | None:
     """Run one experiment; user errors end it with one line (exit 2), or, in a sweep, are
     recorded in the job's metrics.json while the sweep goes on. An interrupted run records how
-    to resume it and exits with 128 + the signal number (a sweep stops too)."""
-    from fmri_rdm.experiment import RunInterrupted, run
+    to resume it and exits with 128 + the signal number (a sweep stops too).
+
+    Data-path and ROI mistakes are reported before torch, Lightning or a logger is loaded
+    (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
+    is imported (`parallel.configure_job`)."""
+    from fmri_rdm.distributed import check_ddp_launch, is_global_zero
+    from fmri_rdm.parallel import configure_job
+    from fmri_rdm.preflight import check_run_config
 
     out = Path(cfg.paths.output_dir)
+    try:
+        check_run_config(cfg)
+        check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
+        resources = configure_job(cfg)
+    except Exception as err:
+        _user_error_exit(err, out, cfg)
+        return None
+    from fmri_rdm.experiment import RunInterrupted, run
+
     try:
         metrics = run(cfg, sweep_name=_sweep_name())
     except RunInterrupted as stop:
@@ -275,19 +309,13 @@ def run_training(cfg: DictConfig) -> float | None:
         print("interrupted: Ctrl-C outside training; nothing to resume", file=sys.stderr)
         sys.exit(130)
     except Exception as err:
-        found = user_error(err, running=True)
-        if found is None:
-            setattr(err, _BUG, True)  # hydra_main must not take it for a composition error
-            raise
-        _record_failure(out, cfg, f"{found[0]}: {found[1]}")
-        if full_error_requested():
-            traceback.print_exc()
-        if _sweep_name() is not None:
-            log.error("job failed: %s", found[1])
-            return None
-        report_and_exit(found)
-    print_results(metrics)
-    log.info("run directory: %s", out)
+        _user_error_exit(err, out, cfg)
+        return None
+    finally:
+        resources.release()
+    if is_global_zero():
+        print_results(metrics)
+        log.info("run directory: %s", out)
     value = metrics["optimized_metric"]["value"]
     return None if value is None else float(value)
 

@@ -631,7 +631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from rich.console import Console
 
         console = Console()
-        table = rich_table(runs, args.metric, width=console.width)
+        piped = not console.is_terminal  # a file, a pipe or a SLURM log: never cut cells
+        table = rich_table(runs, args.metric, width=None if piped else console.width)
+        if piped:
+            console = Console(width=max(80, Console(width=1 << 16).measure(table).maximum))
         paths = write_comparison(runs, out, args.metric)
     except FmriRdmError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -17,6 +17,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from fmri_rdm.artifacts import lookup, write_json, write_npz
+from fmri_rdm.distributed import is_global_zero
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.folds import FoldResult, fold_data, fold_scores
 from fmri_rdm.inputs import Inputs, prepare_inputs
@@ -142,8 +143,10 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
     out = Path(cfg.paths.output_dir)
     loggers = RunLoggers(cfg, sweep_name)
     out.mkdir(parents=True, exist_ok=True)
+    writer = is_global_zero()  # DDP: ranks > 0 share the run directory and write nothing
     # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
-    (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if writer:
+        (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         selected = selected_folds(cfg.evaluation)
         resume = resume_fold(cfg, selected)  # config mistakes fail before the data is read
@@ -173,9 +176,11 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
             f = res.scores["fold"]
             arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
             arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
-        write_npz(out / "predictions.npz", arrays)
-        write_json(out / "metrics.json", metrics)
-        plots = _plots(out / "plots", inputs, results, metrics, task)
+        plots: dict[str, Path] = {}
+        if writer:
+            write_npz(out / "predictions.npz", arrays)
+            write_json(out / "metrics.json", metrics)
+            plots = _plots(out / "plots", inputs, results, metrics, task)
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

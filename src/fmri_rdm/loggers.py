@@ -60,6 +60,10 @@ class RunLoggers:
         self.sweep_name = sweep_name
         self.wandb_run: Any = None
         logger_cfg = cfg.get("logger") or {}
+        from fmri_rdm.distributed import is_global_zero
+
+        if not is_global_zero():  # DDP ranks > 0 start no logger run (rank 0 logs the run)
+            logger_cfg = {}
         self.others = {k: v for k, v in logger_cfg.items() if k != "wandb"}
         self.wandb_cfg: Any = logger_cfg.get("wandb")
 

@@ -194,7 +194,12 @@ class PairNetworkLearner:
                 signum, fold, trainer.current_epoch, str(last) if last.is_file() else None
             ) from stop
         best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
-        if best is not None and best.parent != ckpt_dir and best.is_file():
+        if (
+            best is not None
+            and best.parent != ckpt_dir
+            and best.is_file()
+            and trainer.is_global_zero
+        ):
             # the best epoch came before the interruption: keep this run directory self-contained
             shutil.copy2(best, ckpt_dir / f"fold{fold}-best.ckpt")
             checkpoint.best_model_path = str(ckpt_dir / f"fold{fold}-best.ckpt")

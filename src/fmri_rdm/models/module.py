@@ -108,14 +108,26 @@ class PairRegressionModule(pl.LightningModule):
         i, j, y = batch
         # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse.
         loss = self.loss_fn(self(i, j).float(), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        # sync_dist: under DDP every rank sees the mean over all ranks' batches, so that the
+        # checkpoint callbacks (monitoring it without validation) decide alike on every rank
+        self.log(
+            "train/loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=len(y),
+            sync_dist=True,
+        )
         return loss
 
     def validation_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
         i, j, y = batch
         pred = self(i, j).float()
-        self.log("val/loss", self.loss_fn(pred, y), prog_bar=True, batch_size=len(y))
-        # A metric object accumulates over the whole val set: per-batch r would be noisy.
+        loss = self.loss_fn(pred, y)
+        self.log("val/loss", loss, prog_bar=True, batch_size=len(y), sync_dist=True)
+        # A metric object accumulates over the whole val set: per-batch r would be noisy; under
+        # DDP torchmetrics merges the ranks' sums at compute(), so r is over the whole split.
         self.val_pearson.update(pred, y.float())
         self.log("val/pearson", self.val_pearson, prog_bar=True, batch_size=len(y))
 

@@ -1,0 +1,41 @@
+"""`python -m fmri_rdm.compare SWEEP > file`: the full table, whatever the terminal width."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_compare import _metrics, _write_run
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_piped_output_has_uncut_cells(tmp_path: Path) -> None:
+    sweep = tmp_path / "multirun" / "2026-11-26" / "10-00-00-123"
+    for layers in range(3):
+        overrides = [f"model.hidden_layers={layers}", f"model.some_long_setting_name=v{layers}"]
+        _write_run(sweep / str(layers), overrides, _metrics(layers))
+    env = dict(
+        os.environ, COLUMNS="80", PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    )
+    env.pop("FORCE_COLOR", None)
+    table = tmp_path / "table.txt"
+    with table.open("w") as out:  # stdout is a file, as with `> table.txt`
+        subprocess.run(
+            [sys.executable, "-m", "fmri_rdm.compare", str(sweep)],
+            stdout=out,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+    text = table.read_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) > 80  # wider than the default console
+    for layers in range(3):
+        m = _metrics(layers)["test"]
+        for name in ("pearson", "spearman", "mse"):
+            assert f"{m[name]['mean']:.3f}" in text
+        assert f"v{layers}" in text
+    assert "\x1b[" not in text  # no colour codes in a file
