@@ -204,3 +204,20 @@ def test_other_launchers_and_sweepers(launch, tmp_path, cache_dir):
     metrics = list((tmp_path / "multirun").glob("*/*/*/metrics.json"))
     assert len(metrics) == 2
     assert all("test" in json.loads(p.read_text()) for p in metrics)
+
+
+def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
+    extra = [
+        "model=rsa",
+        "evaluation.noise_ceiling=inter_subject",
+        "data.generate.subjects=[2,3]",
+        "data.generate.n_shared=40",
+        "evaluation.n_bootstrap=50",
+        "evaluation.n_permutations=50",
+    ]
+    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    assert metrics["inter_subject"]["subjects"] == [2, 3]
+    lower = metrics["noise_ceiling"]["inter_subject_lower"]["mean"]
+    upper = metrics["noise_ceiling"]["inter_subject_upper"]["mean"]
+    assert lower is not None and upper is not None and lower <= upper
+    assert (tmp_path / "plots" / "fold_summary.png").is_file()
