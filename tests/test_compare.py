@@ -234,3 +234,22 @@ def test_narrow_terminal_puts_std_under_mean(sweep: Path) -> None:
     console.print(compare.rich_table(runs, width=100))
     text = console.export_text()
     assert "±0.020" in text and "0.400 ±" not in text
+
+
+def test_runs_of_several_models_are_rows_with_their_model(tmp_path: Path) -> None:
+    """Presets that set the model (no `model=` override) still show which model each row is."""
+    rsa = _metrics(0) | {"model": "rsa"}
+    for fold in rsa["folds"]:
+        fold["seconds"] = {}  # no fit recorded: the fit-seconds cell is empty
+    _write_run(tmp_path / "a", ["experiment=x"], _metrics(1))
+    _write_run(tmp_path / "b", ["experiment=x"], rsa)
+    _write_run(
+        tmp_path / "c", ["experiment=x"], FailedRun("boom", {"model": {"name": "frrsa"}}).to_json()
+    )
+    runs = compare.load_runs([tmp_path])
+    rows = compare.comparison_rows(runs)
+    assert [r["model"] for r in rows] == ["siamese", "rsa", "frrsa"]
+    assert [r["seconds.fit"] for r in rows] == [6.0, None, None]
+    paths = compare.write_comparison(runs, tmp_path / "out")
+    header = next(line for line in paths["markdown"].read_text().splitlines() if line[:1] == "|")
+    assert "| model |" in header and "seconds.fit" in header

@@ -42,9 +42,6 @@ NOISE_CEILING = "pearson"
 _LOWER_IS_BETTER = ("mse", "mae", "loss", "error")  # in a metric name: lower is better
 OUTPUT_NAMES = {"markdown": "comparison.md", "csv": "comparison.csv", "plot": "comparison.png"}
 
-__all__ = ["Run", "comparison_rows", "frame", "load_runs", "main", "rich_table", "sort_runs"]
-__all__ += ["differing_overrides", "lower_is_better", "shared_overrides", "write_comparison"]
-
 
 @dataclass
 class Run:
@@ -59,7 +56,7 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return isinstance(self.result, RunMetrics)
+        return self.result.ok
 
     @property
     def status(self) -> str:
@@ -255,25 +252,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare runs: a table of differing overrides, status and mean ± std scores, "
         "written as comparison.md / comparison.csv, and a plot comparison.png.",
     )
-    parser.add_argument("paths", nargs="+", help="a sweep directory, or run directories")
-    parser.add_argument(
-        "--out", type=Path, help="output folder (default: the one directory given, else .)"
-    )
-    parser.add_argument(
-        "--metric",
-        help="dotted metrics.json key, e.g. test.spearman.mean (default: each run's "
-        "optimized_metric.name)",
-    )
-    parser.add_argument(
-        "--sort", action="store_true", help="best run first (lower first for mse/loss metrics)"
-    )
-    parser.add_argument(
-        "--bootstrap",
-        type=int,
-        default=1000,
-        help="stimulus resamples for the paired differences of each run against the first "
-        "(runs sharing folds and test pairs); 0 leaves them out",
-    )
+    add = parser.add_argument
+    add("paths", nargs="+", help="a sweep directory, or run directories")
+    add("--out", type=Path, help="output folder (default: the one directory given, else .)")
+    add("--metric", help="dotted metrics.json key, e.g. test.spearman.mean (default: each run's "
+        "optimized_metric.name)")  # fmt: skip
+    add("--sort", action="store_true", help="best run first (lower first for mse/loss metrics)")
+    add("--bootstrap", type=int, default=1000, help="stimulus resamples for the paired "
+        "differences of each run against the first (runs sharing folds and test pairs); 0 "
+        "leaves them out")  # fmt: skip
     return parser
 
 

@@ -183,60 +183,63 @@ def _number(text: Any) -> float | None:
 def plot_comparison(
     path: Path, runs: Sequence[Run], table: pd.DataFrame, keys: Sequence[str]
 ) -> Path:
-    """`comparison.png`: the metric (mean ± std) against the swept parameter, or a bar per run,
-    beside the zero-training baseline."""
+    """`comparison.png`: the metric (mean ± std over folds) against the swept parameter (one
+    numeric override), else one point per run, beside the zero-training baseline; runs without
+    a value are crosses under the axis."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     names = sorted(set(table["metric"]))
     label = names[0] if len(names) == 1 else "optimised metric (" + ", ".join(names) + ")"
-    x = table[keys[0]].map(_number) if len(keys) == 1 else None
-    numeric = x is not None and x.notna().all()
+    x = table[keys[0]].map(_number) if len(keys) == 1 else pd.Series(dtype=float)
+    numeric = len(x) > 0 and bool(x.notna().all())
+    if not numeric:  # one position per run, named by what tells it apart
+        x = pd.Series(range(len(table)), index=table.index, dtype=float)
     fig = Figure(figsize=(6.4 if numeric else max(6.4, 0.9 * len(table) + 2), 4.4))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     good = table["metric_mean"].notna()
-    below = ax.get_xaxis_transform()  # x in data, y in axes fraction: marks under the axis
-    std = table["metric_std"].fillna(0.0)
-    if numeric and x is not None:
-        order = x[good].sort_values().index
-        ax.errorbar(x[order], table["metric_mean"][order], yerr=std[order], marker="o",
-                    capsize=4, label="model (mean ± std over folds)")  # fmt: skip
-        ticks = sorted(set(x))
-        if all(float(t).is_integer() for t in ticks) and len(ticks) <= 20:
-            ax.set_xticks(ticks)
-        if (~good).any():
-            ax.plot(x[~good], [0.02] * int((~good).sum()), "x", color="tab:red", markersize=9,
-                    transform=below, clip_on=False, label="failed / no value")  # fmt: skip
-        ax.set_xlabel(keys[0])
-        ax.set_title(f"{label} vs {keys[0]}")
-    else:
-        ticks = ["\n".join(f"{k}={r[k]}" for k in keys if r[k] != "") or str(r["run"])
-                 for _, r in table.iterrows()]  # fmt: skip
-        pos = range(len(table))
-        colors = ["tab:blue" if g else "none" for g in good]
-        ax.bar(pos, table["metric_mean"].fillna(0.0), yerr=std, capsize=4, color=colors,
-               label="model (mean ± std)")  # fmt: skip
-        for p, g, status in zip(pos, good, table["status"], strict=True):
-            if not g:
-                ax.text(p, 0.02, "failed" if status != "ok" else "n/a", color="tab:red",
-                        ha="center", va="bottom", rotation=90, transform=below)  # fmt: skip
-        ax.set_xticks(list(pos), ticks, rotation=30 if len(table) > 6 else 0, fontsize=8)
-        ax.axhline(0.0, color="black", linewidth=0.6)
-        ax.set_xlabel(", ".join(keys) if keys else "run")
-        ax.set_title(f"{label} per run")
+    order = x[good].sort_values().index
+    ax.errorbar(
+        x[order],
+        table["metric_mean"][order],
+        yerr=table["metric_std"][order].fillna(0),
+        marker="o",
+        capsize=4,
+        linestyle="-" if numeric else "none",
+        label="model (mean ± std over folds)",
+    )
+    if (~good).any():
+        ax.plot(
+            x[~good],
+            [0.02] * int((~good).sum()),
+            "x",
+            color="tab:red",
+            markersize=9,
+            clip_on=False,
+            transform=ax.get_xaxis_transform(),
+            label="failed / no value",
+        )
+    if numeric and all(v.is_integer() for v in x) and x.nunique() <= 20:
+        ax.set_xticks(sorted(set(x)))
+    elif not numeric:
+        ticks = [
+            "\n".join(f"{k}={r[k]}" for k in keys if r[k] != "") or str(r["run"])
+            for _, r in table.iterrows()
+        ]
+        ax.set_xticks(list(x), ticks, rotation=30 if len(table) > 6 else 0, fontsize=8)
+    ax.set_xlabel(", ".join(keys) if keys else "run")
+    ax.set_title(f"{label} vs {keys[0]}" if numeric else f"{label} per run")
     baseline = _zero_training(names[0], runs) if len(names) == 1 else None
     if baseline:
-        ax.axhline(
-            baseline[1], linestyle="--", color="tab:gray", label=f"zero-training ({baseline[0]})"
-        )
+        ax.axhline(baseline[1], ls="--", color="tab:gray", label=f"zero-training ({baseline[0]})")
     if facts := shared_facts(runs):
         fig.suptitle(facts, fontsize=9, color="dimgray")
     ax.set_ylabel(label)
     ax.grid(alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("model"))
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, loc="best")
+    handles, names = ax.get_legend_handles_labels()  # the model first, then the references
+    first = sorted(range(len(names)), key=lambda i: not names[i].startswith("model"))
+    ax.legend([handles[i] for i in first], [names[i] for i in first], fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path
