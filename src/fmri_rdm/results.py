@@ -41,7 +41,7 @@ def finite(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def one_line(text: Any) -> str:
+def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
@@ -260,7 +260,7 @@ def from_json(data: Any) -> RunMetrics | FailedRun:
         return FailedRun(f"{METRICS_FILE} is not a JSON object")
     if data.get("status") == "failed":
         rest = {k: v for k, v in data.items() if k not in ("status", "error", "config")}
-        return FailedRun(one_line(data.get("error") or "unknown error"), data.get("config"), rest)
+        return FailedRun(_one_line(data.get("error") or "unknown error"), data.get("config"), rest)
     return RunMetrics.from_json(data)
 
 
@@ -270,6 +270,6 @@ def read_metrics(run_dir: Path) -> tuple[RunMetrics | FailedRun, dict[str, Any] 
     try:
         data = json.loads((Path(run_dir) / METRICS_FILE).read_text())
     except (OSError, ValueError) as err:
-        return FailedRun(f"unreadable {METRICS_FILE}: {one_line(err)}"), None
+        return FailedRun(f"unreadable {METRICS_FILE}: {_one_line(err)}"), None
     result = from_json(data)
     return result, data if isinstance(result, RunMetrics) else None
