@@ -11,40 +11,60 @@ import pytest
 
 from fmri_rdm import compare
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.results import FailedRun, RunMetrics
 
 FAILED_ERROR = "ConfigError: fold 0 has no training or no test pairs with distribution=all"
 
 
-def _entry(mean: float, std: float, n: int = 3) -> dict[str, Any]:
-    return {"mean": mean, "std": std, "n": n}
+def _folds(spread: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
+    """Two folds' {name: value} whose mean and (population) std are `spread`'s (mean, std)."""
+    return [{n: m + sign * s for n, (m, s) in spread.items()} for sign in (-1.0, 1.0)]
 
 
 def _metrics(layers: int) -> dict[str, Any]:
-    """A metrics.json in the layout of `training.summarize`, scores rising with hidden layers."""
+    """A metrics.json written by the results contract, scores rising with hidden layers."""
     pearson = 0.30 + 0.1 * layers
-    return {
-        "model": "siamese",
-        "roi": "all",
-        "n_images": 60,
-        "test": {
-            "pearson": _entry(pearson, 0.01 + 0.01 * layers),
-            "spearman": _entry(pearson - 0.02, 0.02),
-            "r2": _entry(0.1 * layers, 0.05),
-            "mse": _entry(1.0 - 0.1 * layers, 0.1),
-        },
-        "train": {"pearson": _entry(0.9, 0.01)},
-        "baselines": {
-            "mean_predictor_mse": _entry(1.2, 0.1),
-            "mean_predictor_r2": _entry(-0.01, 0.01),
-            "shuffled_pearson": _entry(0.01, 0.02),
-            "zero_training_spearman": _entry(0.25, 0.03),
-            "zero_training_pearson": _entry(0.22, 0.03),
-        },
-        "noise_ceiling": {"pearson": _entry(0.95, 0.01)},
-        "folds": [{"fold": 0}, {"fold": 1}, {"fold": 2}],
-        "optimized_metric": {"name": "test.pearson.mean", "value": pearson},
-        "seconds": {"training": 10.0 + layers, "total": 20.0 + layers},
-    }
+    test = _folds(
+        {
+            "pearson": (pearson, 0.01 + 0.01 * layers),
+            "spearman": (pearson - 0.02, 0.02),
+            "r2": (0.1 * layers, 0.05),
+            "mse": (1.0 - 0.1 * layers, 0.1),
+        }
+    )
+    baselines = _folds(
+        {
+            "mean_predictor_mse": (1.2, 0.1),
+            "mean_predictor_r2": (-0.01, 0.01),
+            "shuffled_pearson": (0.01, 0.02),
+            "zero_training_spearman": (0.25, 0.03),
+            "zero_training_pearson": (0.22, 0.03),
+            "encoding_pearson": (0.35, 0.02),
+        }
+    )
+    folds = [
+        {
+            "fold": k,
+            "n_pairs_train": 100,
+            "n_pairs_test": 20,
+            "seconds": {"fit": 2.0 + layers},
+            "test": test[k],
+            "train": {"pearson": 0.9},
+            "baselines": baselines[k],
+            "noise_ceiling": {"pearson": 0.95},
+        }
+        for k in range(2)
+    ]
+    return RunMetrics.from_folds(
+        folds,
+        model="siamese",
+        task="regression",
+        roi="all",
+        n_images=60,
+        embeddings={"pretrained": "openai"},
+        seconds={"training": 10.0 + layers, "total": 20.0 + layers},
+        optimized_metric="test.pearson.mean",
+    ).to_json()
 
 
 def _write_run(run_dir: Path, overrides: list[str], metrics: dict[str, Any]) -> Path:
@@ -63,7 +83,7 @@ def sweep(tmp_path: Path) -> Path:
     for layers in range(4):
         overrides = ["experiment=demo", f"model.hidden_layers={layers}", "seed=0"]
         if layers == 2:
-            metrics = {"status": "failed", "error": FAILED_ERROR, "config": {"seed": 0}}
+            metrics = FailedRun(FAILED_ERROR, {"seed": 0}).to_json()
         else:
             metrics = _metrics(layers)
         _write_run(root / str(layers), overrides, metrics)
@@ -102,6 +122,7 @@ def test_comparison_rows_match_metrics(sweep: Path) -> None:
             assert row[f"baselines.{name}.mean"] == m["baselines"][name]["mean"]
         assert row["noise_ceiling.pearson.mean"] == 0.95
         assert row["seconds.training"] == m["seconds"]["training"]
+        assert row["seconds.fit"] == sum(f["seconds"]["fit"] for f in m["folds"])
     # only the key baselines, not every one
     assert "baselines.mean_predictor_r2.mean" not in rows[0]
     assert "experiment" not in rows[0] and "seed" not in rows[0]
@@ -213,3 +234,22 @@ def test_narrow_terminal_puts_std_under_mean(sweep: Path) -> None:
     console.print(compare.rich_table(runs, width=100))
     text = console.export_text()
     assert "±0.020" in text and "0.400 ±" not in text
+
+
+def test_runs_of_several_models_are_rows_with_their_model(tmp_path: Path) -> None:
+    """Presets that set the model (no `model=` override) still show which model each row is."""
+    rsa = _metrics(0) | {"model": "rsa"}
+    for fold in rsa["folds"]:
+        fold["seconds"] = {}  # no fit recorded: the fit-seconds cell is empty
+    _write_run(tmp_path / "a", ["experiment=x"], _metrics(1))
+    _write_run(tmp_path / "b", ["experiment=x"], rsa)
+    _write_run(
+        tmp_path / "c", ["experiment=x"], FailedRun("boom", {"model": {"name": "frrsa"}}).to_json()
+    )
+    runs = compare.load_runs([tmp_path])
+    rows = compare.comparison_rows(runs)
+    assert [r["model"] for r in rows] == ["siamese", "rsa", "frrsa"]
+    assert [r["seconds.fit"] for r in rows] == [6.0, None, None]
+    paths = compare.write_comparison(runs, tmp_path / "out")
+    header = next(line for line in paths["markdown"].read_text().splitlines() if line[:1] == "|")
+    assert "| model |" in header and "seconds.fit" in header

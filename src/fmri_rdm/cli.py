@@ -220,41 +220,48 @@ def _sweep_name() -> str | None:
 
 
 def print_results(metrics: dict[str, Any]) -> None:
-    """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling."""
+    """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling.
+
+    metrics: a metrics.json dict (read through `fmri_rdm.results.RunMetrics`)."""
     from rich.console import Console
     from rich.table import Table
 
-    def fmt(entry: dict | None) -> str:
-        if not entry or entry.get("mean") is None:
+    from fmri_rdm.results import RunMetrics
+    from fmri_rdm.stats.report import summary_line
+
+    run = RunMetrics.from_json(metrics)
+
+    def fmt(entry: Any) -> str:
+        if entry.get("mean") is None:
             return "-"
         return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
 
     title = (
-        f"{metrics['model']} · subject {metrics['subject']} · ROI {metrics['roi']} · "
-        f"{metrics['metric']} · {metrics['n_images']} images · {len(metrics['folds'])} fold(s)"
+        f"{run.model} · subject {run.subject} · ROI {run.roi} · "
+        f"{run.metric} · {run.n_images} images · {len(run.folds)} fold(s)"
     )
-    from fmri_rdm.stats.report import summary_line
-
     table = Table(title=title)
     table.add_column("score")
     table.add_column("test", justify="right")
     table.add_column("95 % CI, p (folds pooled)", justify="right")
-    for name, entry in metrics["test"].items():
+    for name in run.test:
+        entry = run.entry("test", name)
         table.add_row(name, fmt(entry), summary_line(entry))
-    for name, entry in metrics["baselines"].items():
-        table.add_row(f"[dim]baseline {name}[/dim]", fmt(entry))
-    for name, entry in metrics.get("noise_ceiling", {}).items():
-        table.add_row(f"[dim]noise ceiling {name}[/dim]", fmt(entry))
+    for name in run.baselines:
+        table.add_row(f"[dim]baseline {name}[/dim]", fmt(run.entry("baselines", name)))
+    for name in run.noise_ceiling:
+        table.add_row(f"[dim]noise ceiling {name}[/dim]", fmt(run.entry("noise_ceiling", name)))
     Console(stderr=False).print(table)
-    if metrics.get("random_init"):
+    if run.random_init:
         Console().print("[bold yellow]embeddings came from randomly initialised weights[/]")
 
 
 def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> None:
     """metrics.json of a run that did not finish (read by `compare` as a failed job)."""
-    data = {"status": "failed", "error": error, **extra}
-    data["config"] = OmegaConf.to_container(cfg, resolve=False)
-    write_json(out / "metrics.json", data)
+    from fmri_rdm.results import FailedRun
+
+    config = OmegaConf.to_container(cfg, resolve=False)
+    write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
 
 
 def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:

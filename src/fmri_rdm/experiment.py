@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from fmri_rdm.artifacts import lookup, write_json, write_npz
+from fmri_rdm.artifacts import write_json, write_npz
 from fmri_rdm.distributed import is_global_zero
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.folds import FoldResult, fold_data, fold_scores
@@ -25,6 +25,7 @@ from fmri_rdm.learners import build_learner, learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.loggers import RunLoggers
 from fmri_rdm.pairs import image_disjoint_folds, image_disjoint_split
+from fmri_rdm.results import RunMetrics
 
 log = logging.getLogger(__name__)
 
@@ -92,40 +93,27 @@ def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
 
 def summarize(
     cfg: DictConfig, inputs: Inputs, folds: list[FoldResult], seconds: dict, task: str
-) -> dict:
-    """The metrics.json contract: run facts, per-fold scores, mean ± std, baselines, timings."""
-    from fmri_rdm import evaluation as ev
-
-    per_fold = [f.scores for f in folds]
-    info = inputs.embedder_info
-    metrics: dict[str, Any] = {
-        "model": str(cfg.model.name),
-        "task": task,
-        "pretrained": info.get("pretrained"),
-        "random_init": bool(info.get("random_init", False)),
-        "embeddings": info,
-        "data_source": str(cfg.data.source),
-        "subject": inputs.subject,
-        "roi": inputs.roi,
-        "metric": inputs.metric,
-        "distribution": str(cfg.distribution.name),
-        "n_images": inputs.n_images,
-        "n_voxels": inputs.n_voxels,
-        "n_pairs": len(inputs.i),
-        "n_pairs_train": int(np.mean([f["n_pairs_train"] for f in per_fold])),
-        "n_pairs_test": int(np.mean([f["n_pairs_test"] for f in per_fold])),
-        "k_folds": int(cfg.evaluation.k_folds),
-        "seed": int(cfg.seed),
-        "folds": per_fold,
-        "test": ev.aggregate_folds(per_fold, "test"),
-        "train": ev.aggregate_folds(per_fold, "train"),
-        "baselines": ev.aggregate_folds(per_fold, "baselines"),
-        "noise_ceiling": ev.aggregate_folds(per_fold, "noise_ceiling"),
-        "seconds": seconds,
-    }
-    name = optimized_metric_name(cfg, task)
-    metrics["optimized_metric"] = {"name": name, "value": lookup(metrics, name)}
-    return metrics
+) -> RunMetrics:
+    """The run's metrics.json (`fmri_rdm.results`): run facts, per-fold scores, mean ± std,
+    baselines, timings."""
+    return RunMetrics.from_folds(
+        [f.scores for f in folds],
+        model=str(cfg.model.name),
+        task=task,
+        embeddings=inputs.embedder_info,
+        data_source=str(cfg.data.source),
+        subject=inputs.subject,
+        roi=inputs.roi,
+        metric=inputs.metric,
+        distribution=str(cfg.distribution.name),
+        n_images=inputs.n_images,
+        n_voxels=inputs.n_voxels,
+        n_pairs=len(inputs.i),
+        k_folds=int(cfg.evaluation.k_folds),
+        seed=int(cfg.seed),
+        seconds=seconds,
+        optimized_metric=optimized_metric_name(cfg, task),
+    )
 
 
 def optimized_metric_name(cfg: DictConfig, task: str) -> str:
@@ -164,13 +152,12 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
             results.append(fold_scores(cfg, inputs, learner, data, folds[fold][1], ceiling))
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
-        metrics = summarize(cfg, inputs, results, seconds, task)
+        summary = summarize(cfg, inputs, results, seconds, task)
         if task == "regression":
-            from fmri_rdm.stats.report import add_statistics
-
-            add_statistics(metrics, [r.statistics for r in results])
+            summary.add_statistics([r.statistics for r in results])
         if ceiling is not None:
-            metrics["inter_subject"] = ceiling.info()
+            summary.inter_subject = ceiling.info()
+        metrics = summary.to_json()
         arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
         for res in results:
             f = res.scores["fold"]
@@ -187,7 +174,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
     first = results[0]
     shown = slice(0, 10_000)
     loggers.finish(
-        metrics,
+        summary,
         plots,
         {
             "i": first.i[shown],

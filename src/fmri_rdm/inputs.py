@@ -22,8 +22,6 @@ from fmri_rdm.pairs import select_pairs
 
 log = logging.getLogger(__name__)
 
-METRICS = ("correlation", "euclidean")
-
 
 @dataclass
 class Inputs:
@@ -148,8 +146,8 @@ def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
 def prepare_inputs(cfg: DictConfig) -> Inputs:
     """Load, compute and select everything a run needs (timed per stage)."""
     metric = str(cfg.metric.name)
-    if metric not in METRICS:
-        raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(METRICS)}")
+    if metric not in rdm_lib.METRICS:
+        raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(rdm_lib.METRICS)}")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     root = data_root(cfg)

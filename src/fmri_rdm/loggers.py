@@ -19,6 +19,8 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from fmri_rdm.results import RunMetrics
+
 log = logging.getLogger(__name__)
 
 _VERSIONED = ("CSVLogger", "TensorBoardLogger")
@@ -39,17 +41,6 @@ def wandb_mode(offline: bool | None) -> str:
     except (OSError, netrc.NetrcParseError):
         pass
     return "offline"
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat |= _flatten(value, f"{name}.")
-        elif isinstance(value, int | float | str | bool) or value is None:
-            flat[name] = value
-    return flat
 
 
 class RunLoggers:
@@ -105,7 +96,7 @@ class RunLoggers:
 
     def finish(
         self,
-        metrics: Mapping[str, Any] | None,
+        metrics: RunMetrics | None,
         plots: Mapping[str, Path] | None = None,
         predictions: Mapping[str, np.ndarray] | None = None,
         *,
@@ -119,7 +110,7 @@ class RunLoggers:
         run = self.wandb_run or self._start_wandb()
         try:
             if metrics is not None:
-                run.summary.update(_flatten(metrics))
+                run.summary.update(metrics.flat())
             if failed:
                 run.summary.update({"status": "failed", "error": failed})
             if plots:

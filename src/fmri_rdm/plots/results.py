@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from fmri_rdm.errors import DataError
 from fmri_rdm.plots._base import metric_label, new_figure
 from fmri_rdm.rdm import check_metric
+from fmri_rdm.results import FoldMetrics, RunMetrics
 
 SCATTER_MAX_POINTS = 20_000  # above this, predicted_vs_true draws a hexbin density instead
 _SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
@@ -155,37 +156,29 @@ def predicted_vs_true(
     return fig
 
 
-def _mean(section: Any, name: str) -> float | None:
-    """metrics[section][name]["mean"] as a finite float, else None."""
-    entry = section.get(name) if isinstance(section, Mapping) else None
-    value = entry.get("mean") if isinstance(entry, Mapping) else None
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
 def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     """Per-fold test score bars beside the chance / zero-training baselines and noise ceiling.
 
-    metrics: the metrics.json dict. Score: test Pearson r (regression) or ROC-AUC when
-    metrics["task"] == "classification" (runs before that key: model "svm"). Baselines and
-    ceiling are fold means; None values are skipped.
+    metrics: the metrics.json dict (read through `fmri_rdm.results.RunMetrics`). Score: test
+    Pearson r (regression) or ROC-AUC for classification runs. Baselines and ceiling are fold
+    means; None values are skipped.
     """
-    classifier = metrics.get("task", "classification" if metrics.get("model") == "svm" else "")
-    key = "roc_auc" if classifier == "classification" else "pearson"
-    folds = metrics.get("folds") or []
+    run = RunMetrics.from_json(metrics)
+    key = "roc_auc" if run.task == "classification" else "pearson"
+    folds = run.folds
     if not folds:
         raise ValueError("metrics has no per-fold results ('folds' is empty)")
-    names = [f"fold {f.get('fold', n)}" for n, f in enumerate(folds)]
-    raw = [(f.get("test") or {}).get(key) for f in folds]
+    names = [f"fold {n if f.fold is None else f.fold}" for n, f in enumerate(folds)]
+    raw = [f.score(key) for f in folds]
     scores = np.array([np.nan if v is None else v for v in raw], dtype=float)
     lines: list[tuple[str, float]] = []
     if key == "roc_auc":
         lines.append(("chance (ROC-AUC = 0.5)", 0.5))
-    baselines = metrics.get("baselines") or {}
     for name in _BASELINES[key]:
-        value = _mean(baselines, name)
+        value = run.baseline(name)
         if value is not None:
             lines.append((_BASELINE_LABELS[name], value))
-    ceiling = _mean(metrics.get("noise_ceiling") or {}, key)
+    ceiling = run.ceiling(key)
     if ceiling is not None:
         lines.append((f"noise ceiling ({_SCORE_NAMES[key]})", ceiling))
 
@@ -211,7 +204,7 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
             label="95 % interval (stimulus bootstrap)",
             zorder=4,
         )
-    band = _inter_subject_band(metrics.get("noise_ceiling") or {}, key)
+    band = _inter_subject_band(run, key)
     if band is not None:
         ax.axhspan(*band, color="0.6", alpha=0.25, zorder=1,
                    label=f"inter-subject noise ceiling: {band[0]:.3f}–{band[1]:.3f}")  # fmt: skip
@@ -236,12 +229,12 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     ax.set_xticks(x, names)
     ax.set_xlabel("fold (held-out images)")
     ax.set_ylabel(f"test {_SCORE_NAMES[key]}")
-    mean = _mean(metrics.get("test") or {}, key)
+    mean = run.test_score(key)
     mean_text = "" if mean is None else f": mean {mean:.3f}"
-    std = ((metrics.get("test") or {}).get(key) or {}).get("std")
+    std = run.entry("test", key).get("std")
     if mean is not None and std is not None:
         mean_text += f" ± {std:.3f}"
-    where = ", ".join(str(metrics[k]) for k in ("model", "roi") if metrics.get(k) is not None)
+    where = ", ".join(str(v) for v in (run.model, run.roi) if v is not None)
     ax.set_title(f"Test {_SCORE_NAMES[key]} per fold{mean_text}" + (f" ({where})" if where else ""))
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
@@ -249,25 +242,25 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
 
 
 def _fold_intervals(
-    folds: Sequence[Mapping[str, Any]], key: str, scores: np.ndarray
+    folds: Sequence[FoldMetrics], key: str, scores: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Per fold: interval ends (NaN when absent) and the bar label (score, p-value)."""
     low, high, texts = np.full(len(folds), np.nan), np.full(len(folds), np.nan), []
     for k, fold in enumerate(folds):
-        ci = (fold.get("test_ci") or {}).get(key) or {}
-        if ci.get("ci_low") is not None and ci.get("ci_high") is not None:
-            low[k], high[k] = ci["ci_low"], ci["ci_high"]
-        p = (fold.get("test_p_value") or {}).get(key)
+        interval = fold.interval(key)
+        if interval is not None:
+            low[k], high[k] = interval
+        p = fold.p_value(key)
         text = f"{scores[k]:.3f}"
         texts.append(text if p is None else f"{text}\np={p:.2g}")
     return low, high, texts
 
 
-def _inter_subject_band(ceiling: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+def _inter_subject_band(run: RunMetrics, key: str) -> tuple[float, float] | None:
     """(lower, upper) fold means of the inter-subject ceiling for Pearson, else None."""
     if key != "pearson":
         return None
-    lo, hi = _mean(ceiling, "inter_subject_lower"), _mean(ceiling, "inter_subject_upper")
+    lo, hi = run.ceiling("inter_subject_lower"), run.ceiling("inter_subject_upper")
     return None if lo is None or hi is None else (lo, hi)
 
 
