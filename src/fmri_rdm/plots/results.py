@@ -187,11 +187,13 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     x = np.arange(len(folds))
     blend = transforms.blended_transform_factory(ax.transData, ax.transAxes)
     drawn = np.isfinite(scores)
-    bars = ax.bar(
-        x[drawn], scores[drawn], width=0.6, color="#4c72b0", label="model (test)", zorder=2
-    )
+    ax.bar(x[drawn], scores[drawn], width=0.6, color="#4c72b0", label="model (test)", zorder=2)
     low, high, texts = _fold_intervals(folds, key, scores)
-    ax.bar_label(bars, labels=[texts[k] for k in np.flatnonzero(drawn)], padding=2, fontsize=8)
+    # labels sit above the interval's top, so the error bar never runs through them
+    tops = np.fmax(scores, np.where(np.isfinite(high), high, scores))
+    for k in np.flatnonzero(drawn):
+        ax.annotate(texts[k], (x[k], tops[k]), xytext=(0, 3), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8)  # fmt: skip
     has_ci = drawn & np.isfinite(low) & np.isfinite(high)
     if has_ci.any():
         ax.errorbar(
