@@ -81,6 +81,10 @@ class EncodingLearner:
             n_targets_batch=int(m.n_targets_batch),
         )
 
+    def settings(self) -> tuple[str, tuple[float, ...], int]:
+        """What determines the fitted model besides the data (the backend only changes speed)."""
+        return self.metric, tuple(float(a) for a in self.alphas), self.cv
+
     def fit(self, data: FoldData) -> FitReport:
         from himalaya.backend import set_backend
         from himalaya.ridge import RidgeCV
