@@ -362,7 +362,7 @@ def bench_training(sizes: Sizes) -> list[Row]:
 
 
 def bench_statistics(sizes: Sizes) -> list[Row]:
-    from bench.statistics import rows
+    from bench.statistics_rows import rows
 
     found = rows(sizes.stats_images, sizes.stats_base, sizes.stats_resamples, sizes.stats_slow)
     return [Row(**r) for r in found]

@@ -81,7 +81,7 @@ def test_baselines_agree_with_the_project() -> None:
 
 
 def test_statistics_rows_and_loop_reference() -> None:
-    from bench.statistics import _fold, materialized_loop
+    from bench.statistics_rows import _fold, materialized_loop
     from fmri_rdm.stats.bootstrap import bootstrap_scores, resample_counts
 
     rows = run(Sizes.quick(), only=("stats",))
