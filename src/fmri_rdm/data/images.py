@@ -12,6 +12,9 @@ from tqdm.auto import tqdm
 from fmri_rdm.errors import ConfigError, DataError
 
 COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
+# The two colours of the colour-pair experiment unless distribution.colors names others (the
+# seed report's red / blue; the config's own default is in conf/base/distribution.yaml).
+DEFAULT_COLORS: tuple[str, str] = ("red", "blue")
 NO_COLOR = -1
 _PROGRESS_MIN = 200  # show a progress bar above this many images
 _PIXELS_PER_CHUNK = 1 << 16  # dominant_colors: pixels per run (its masks stay in cache)
