@@ -97,49 +97,46 @@ class TrainingSchema:
 
 
 @dataclass
-class MLPSchema:
+class ModelSchema:
+    """What every model config names (the classical RSA model has nothing else)."""
+
     name: str = MISSING
+    learner: str = MISSING  # the learner class, <module>.<Class> (learners.learner_class)
+    input: str = MISSING  # embeddings | pixels (embeddings.embedder_for)
+
+
+@dataclass
+class NetworkSchema(ModelSchema):
+    """A torch pair network built from `_target_` by the pair-network learner."""
+
     _target_: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
+    dropout: float = MISSING
+    head: str = MISSING
+
+
+@dataclass
+class MLPSchema(NetworkSchema):
     hidden_layers: int = MISSING
     first_hidden: int = MISSING
-    dropout: float = MISSING
-    head: str = MISSING
 
 
 @dataclass
-class SiameseSchema:
-    name: str = MISSING
-    _target_: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
+class SiameseSchema(NetworkSchema):
     tower: list[int] = MISSING
     head_hidden: int = MISSING
-    dropout: float = MISSING
-    head: str = MISSING
 
 
 @dataclass
-class SiameseCNNSchema:
-    name: str = MISSING
-    _target_: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
+class SiameseCNNSchema(NetworkSchema):
     in_channels: int = MISSING
     image_size: int = MISSING
     channels: list[int] = MISSING
     embed_dim: int = MISSING
-    dropout: float = MISSING
-    head: str = MISSING
 
 
 @dataclass
-class SVMSchema:
-    name: str = MISSING
+class SVMSchema(ModelSchema):
     _target_: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
     kernel: str = MISSING
     degree: int = MISSING
     C: float = MISSING
@@ -151,10 +148,7 @@ class SVMSchema:
 
 
 @dataclass
-class EncodingSchema:
-    name: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
+class EncodingSchema(ModelSchema):
     log10_alpha_min: float = MISSING
     log10_alpha_max: float = MISSING
     n_alphas: int = MISSING
@@ -164,18 +158,8 @@ class EncodingSchema:
 
 
 @dataclass
-class FrrsaSchema:
-    name: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
+class FrrsaSchema(ModelSchema):
     max_train_pairs: int = MISSING
-
-
-@dataclass
-class RsaSchema:
-    name: str = MISSING
-    learner: str = MISSING
-    input: str = MISSING
 
 
 SCHEMAS: dict[tuple[str, str], type] = {
@@ -193,7 +177,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("model", "svm"): SVMSchema,
     ("model", "encoding"): EncodingSchema,
     ("model", "frrsa"): FrrsaSchema,
-    ("model", "rsa"): RsaSchema,
+    ("model", "rsa"): ModelSchema,
 }
 
 
