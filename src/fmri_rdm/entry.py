@@ -125,14 +125,15 @@ def report_and_exit(kind_and_message: tuple[str, str]) -> NoReturn:
     sys.exit(EXIT_USER_ERROR)
 
 
-def exit_status(main: Callable[[], Any]) -> int:
+def exit_status(main: Callable[[], Any], running: bool = False) -> int:
     """Call an entry point's body: 0 when it returns, or, for a user error, print one line
     `error: ...` on stderr (with the traceback if HYDRA_FULL_ERROR=1) and return 2. Bugs and
-    `SystemExit` (an interrupted run's own status) propagate."""
+    `SystemExit` (an interrupted run's own status) propagate. `running`: the body works on a
+    config already checked, so only the config's own faults are user errors (`user_error`)."""
     try:
         main()
     except Exception as err:
-        found = user_error(err)
+        found = user_error(err, running)
         if found is None:
             raise
         if full_error_requested():

@@ -11,7 +11,7 @@ and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
 The arguments are `key=value` like train.py's, checked against a typed schema (`PredictArgs`):
 a misspelt key or a non-integer fold is one line `error: ...` with a suggestion and exit status
 2, through the same wrapper as train.py (`fmri_rdm.entry`). Values are taken verbatim (no Hydra
-grammar), so `pairs=a.png,b.png` and paths with any characters work.
+override grammar), so `pairs=a.png,b.png` and paths with spaces or brackets work.
 """
 
 from __future__ import annotations
@@ -139,11 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """predict.py: 0, or 2 after one line `error: ...` for a user error."""
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
 
-    def body() -> None:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-        _predict_pair(args) if args.pairs is not None else _predict_folder(args)
-
-    return exit_status(body)
+    parsed: list[PredictArgs] = []
+    status = exit_status(lambda: parsed.append(parse_args(sys.argv[1:] if argv is None else argv)))
+    if status:
+        return status
+    args = parsed[0]
+    predict = _predict_pair if args.pairs is not None else _predict_folder
+    # past the arguments, an OmegaConf error reading the run's config is a bug (traceback)
+    return exit_status(lambda: predict(args), running=True)
 
 
 def _heatmap(rdm: np.ndarray, n: int, cfg: DictConfig, path: Path) -> None:
