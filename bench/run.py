@@ -321,23 +321,23 @@ def bench_training(sizes: Sizes) -> list[Row]:
     from torch.utils.data import DataLoader
 
     from bench.training_throughput import (
-        _ConcatModule,
-        _data,
-        _fit_epoch,
-        _PerItemPairs,
+        ConcatPairModule,
+        PerItemPairs,
         bf16_supported,
+        fit_one_epoch,
+        synthetic_pair_split,
     )
     from fmri_rdm.datamodule import PairDataModule
     from fmri_rdm.models.module import PairRegressionModule
     from fmri_rdm.models.siamese import SiameseNet
 
     dim = sizes.train_dim
-    emb, split = _data(sizes.train_images, sizes.train_pairs, dim, seed=0)
+    emb, split = synthetic_pair_split(sizes.train_images, sizes.train_pairs, dim, seed=0)
     n = len(split)
     pl.seed_everything(0, verbose=False)
-    loader = DataLoader(_PerItemPairs(emb, split.i, split.j, split.y), batch_size=32, shuffle=True)
+    loader = DataLoader(PerItemPairs(emb, split.i, split.j, split.y), batch_size=32, shuffle=True)
     limit = sizes.seed_batches
-    base_s = _fit_epoch(_ConcatModule(SiameseNet(dim), dim), limit, train_dataloaders=loader)
+    base_s = fit_one_epoch(ConcatPairModule(SiameseNet(dim), dim), limit, train_dataloaders=loader)
     base_rate = min(n, 32 * limit) / base_s
     rows = []
     precisions = ["32-true", "bf16-mixed"] if bf16_supported() else ["32-true"]
@@ -345,7 +345,7 @@ def bench_training(sizes: Sizes) -> list[Row]:
         pl.seed_everything(0, verbose=False)
         dm = PairDataModule(emb, split, batch_size=sizes.train_batch, seed=0)
         module = PairRegressionModule(SiameseNet(dim))
-        seconds = _fit_epoch(module, precision=precision, datamodule=dm)
+        seconds = fit_one_epoch(module, precision=precision, datamodule=dm)
         ratio = n / seconds / base_rate
         rows.append(
             Row(

@@ -43,7 +43,7 @@ class _EpochTimer(pl.Callback):
         self.seconds = time.perf_counter() - self._start
 
 
-class _PerItemPairs(Dataset[tuple[Tensor, Tensor]]):
+class PerItemPairs(Dataset[tuple[Tensor, Tensor]]):
     """The seed's layout: item k = (cat(emb[i_k], emb[j_k]) (2D,), y_k)."""
 
     def __init__(self, emb: Tensor, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> None:
@@ -56,7 +56,7 @@ class _PerItemPairs(Dataset[tuple[Tensor, Tensor]]):
         return torch.cat([self.emb[self.i[k]], self.emb[self.j[k]]]), self.y[k]
 
 
-class _ConcatModule(pl.LightningModule):
+class ConcatPairModule(pl.LightningModule):
     """Trains the same net on explicit concatenated pairs x (B, 2D) via forward_pairs."""
 
     def __init__(self, net: SiameseNet, dim: int) -> None:
@@ -71,7 +71,7 @@ class _ConcatModule(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=1e-3)
 
 
-def _fit_epoch(
+def fit_one_epoch(
     module: pl.LightningModule,
     limit_batches: int | None = None,
     precision: str = "32-true",
@@ -99,7 +99,9 @@ def bf16_supported() -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def _data(n_images: int, n_pairs: int, dim: int, seed: int) -> tuple[Tensor, PairSplit]:
+def synthetic_pair_split(
+    n_images: int, n_pairs: int, dim: int, seed: int
+) -> tuple[Tensor, PairSplit]:
     rng = np.random.default_rng(seed)
     emb = torch.as_tensor(rng.normal(size=(n_images, dim)).astype(np.float32))
     i, j = np.triu_indices(n_images, k=1)
@@ -141,31 +143,31 @@ def run(
     """
     if threads is not None:
         torch.set_num_threads(threads)
-    emb, split = _data(n_images, n_pairs, dim, seed)
+    emb, split = synthetic_pair_split(n_images, n_pairs, dim, seed)
     n = len(split)
     precisions = ["32-true", "bf16-mixed"] if bf16_supported() else ["32-true"]
-    per_item = _PerItemPairs(emb, split.i, split.j, split.y)
+    per_item = PerItemPairs(emb, split.i, split.j, split.y)
     rows = []
     for head in heads:
         for precision in precisions:
             pl.seed_everything(seed, verbose=False)
             dm = PairDataModule(emb, split, batch_size=batch_size, seed=seed)
             module = PairRegressionModule(SiameseNet(dim, head=head))
-            seconds = _fit_epoch(module, precision=precision, datamodule=dm)
+            seconds = fit_one_epoch(module, precision=precision, datamodule=dm)
             label = f"{head}: (a) PairDataModule, batch {batch_size}, {precision}"
             rows.append(_row(label, n, seconds))
         if large_batch:
             pl.seed_everything(seed, verbose=False)
             dm = PairDataModule(emb, split, batch_size=large_batch, seed=seed)
-            seconds = _fit_epoch(PairRegressionModule(SiameseNet(dim, head=head)), datamodule=dm)
+            seconds = fit_one_epoch(PairRegressionModule(SiameseNet(dim, head=head)), datamodule=dm)
             rows.append(
                 _row(f"{head}: (a) PairDataModule, batch {large_batch}, 32-true", n, seconds)
             )
         for tag, bs, limit in (("(b)", 32, seed_batches), ("(c)", batch_size, big_batches)):
             pl.seed_everything(seed, verbose=False)
             loader = DataLoader(per_item, batch_size=bs, shuffle=True)
-            concat = _ConcatModule(SiameseNet(dim, head=head), dim)
-            seconds = _fit_epoch(concat, limit, train_dataloaders=loader)
+            concat = ConcatPairModule(SiameseNet(dim, head=head), dim)
+            seconds = fit_one_epoch(concat, limit, train_dataloaders=loader)
             label = f"{head}: {tag} per-item Dataset, batch {bs}, 32-true*"
             rows.append(_row(label, min(n, bs * limit), seconds))
     return rows

@@ -1,16 +1,17 @@
-"""The config tree composes for every option, and typos are errors that name the problem."""
+"""The config tree: every option composes to its recorded values and builds its objects, and
+typos are errors that name the problem."""
 
-from pathlib import Path
-
+import numpy as np
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException, MissingConfigException
+from hydra.utils import get_class, instantiate
+from omegaconf import OmegaConf, open_dict
 
-from fmri_rdm.config import register_schemas
+from fmri_rdm.config import SCHEMAS, register_schemas
 from fmri_rdm.data.rois import all_roi_names
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
-GROUPS = ("data", "subject", "roi", "metric", "distribution", "embeddings", "model", "trainer")
+from tests.config_snapshot import CONF, GROUPS, SNAPSHOT, composed, difference, options
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -20,15 +21,100 @@ def hydra_conf():
         yield
 
 
-def options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+@pytest.fixture(scope="module")
+def snapshot() -> dict:
+    return yaml.safe_load(SNAPSHOT.read_text())
+
+
+def test_the_default_config_composes_to_its_snapshot(snapshot):
+    assert composed([]) == snapshot["default"]
 
 
 @pytest.mark.parametrize("group", GROUPS)
-def test_every_option_composes(group):
-    for option in options(group):
-        cfg = compose("config", overrides=[f"{group}={option}"])
-        assert cfg[group] is not None
+def test_every_option_composes_to_its_snapshot(group, snapshot):
+    """Each option (the seed_* presets and holdout among the experiments) changes exactly the
+    recorded keys to the recorded values: the values the YAML + schema pair gave before the
+    schemas lost their defaults."""
+    names = options(group)
+    assert names, group
+    recorded = {key.partition("=")[2] for key in snapshot if key.startswith(f"{group}=")}
+    assert set(names) == recorded, "an option was added or removed: rerun tests/config_snapshot.py"
+    for option in names:
+        changed = difference(snapshot["default"], composed([f"{group}={option}"]))
+        assert changed == snapshot[f"{group}={option}"], option
+
+
+def test_no_value_is_left_missing():
+    """Schemas hold types only, so a key an option forgets would compose to ??? (MISSING)."""
+    for group in GROUPS:
+        for option in options(group):
+            flat = composed([f"{group}={option}"])
+            missing = {key for key, value in flat.items() if value == "???"}
+            if group == "embeddings" and option == "file":
+                assert missing == {"embeddings.path"}  # the user's file: mandatory by design
+            else:
+                assert not missing, (group, option, missing)
+
+
+def test_schemas_hold_no_defaults():
+    for schema in SCHEMAS.values():
+        node = OmegaConf.structured(schema)
+        leaves = [k for k in node if not OmegaConf.is_missing(node, k)]
+        assert not leaves, (schema.__name__, leaves)
+
+
+@pytest.mark.parametrize("option", options("model"))
+def test_every_model_resolves_its_learner_and_network(option):
+    from fmri_rdm.learners import learner_class
+
+    cfg = compose("config", overrides=[f"model={option}"])
+    cls = learner_class(cfg.model)
+    assert hasattr(cls, "from_config") and hasattr(cls, "saved_folds")
+    if "_target_" in cfg.model:  # a torch or sklearn model the learner builds
+        assert isinstance(get_class(cfg.model._target_), type)
+
+
+def test_every_embedder_builds_without_downloading(tmp_path):
+    from fmri_rdm.embeddings import Embedder, instantiate_embedder
+
+    np.save(tmp_path / "emb.npy", np.ones((3, 4), np.float32))
+    for option in options("embeddings"):
+        extra = [f"embeddings.path={tmp_path / 'emb.npy'}"] if option == "file" else []
+        if option in ("clip", "thingsvision"):
+            extra = ["embeddings.pretrained=null"]
+        cfg = compose("config", overrides=[f"embeddings={option}", *extra])
+        embedder = instantiate_embedder(cfg.embeddings)
+        assert isinstance(embedder, Embedder)
+        assert embedder.describe()["backend"] == option
+
+
+@pytest.mark.parametrize("option", options("trainer"))
+def test_every_trainer_builds_on_cpu(option, tmp_path):
+    from pytorch_lightning import Trainer
+
+    cfg = compose("config", overrides=[f"trainer={option}"])
+    with open_dict(cfg):  # the GPU and DDP settings, checked on the one device every host has
+        cfg.trainer.accelerator = "cpu"
+        cfg.trainer.devices = 1
+        cfg.trainer.pop("strategy", None)
+    trainer = instantiate(cfg.trainer, default_root_dir=str(tmp_path), logger=False)
+    assert isinstance(trainer, Trainer) and trainer.max_epochs == cfg.trainer.max_epochs
+
+
+@pytest.mark.parametrize("option", [o for o in options("logger") if o != "wandb"])
+def test_every_lightning_logger_builds(option, tmp_path):
+    from pytorch_lightning.loggers import Logger
+
+    from fmri_rdm.loggers import RunLoggers
+
+    cfg = compose("config", overrides=[f"logger={option}", f"paths.output_dir={tmp_path}"])
+    for node in cfg.logger.values():
+        assert issubclass(get_class(node._target_), Logger)
+    if option == "tensorboard":
+        pytest.importorskip("tensorboard", reason="the tensorboard package is not installed")
+    loggers = RunLoggers(cfg).for_fold(0)
+    assert len(loggers) == (0 if option == "none" else 1)
+    assert all(isinstance(lg, Logger) for lg in loggers)
 
 
 def test_roi_group_lists_every_accepted_roi():

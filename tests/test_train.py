@@ -17,6 +17,7 @@ from fmri_rdm.config import register_schemas
 from fmri_rdm.experiment import run
 from fmri_rdm.pairs import image_disjoint_folds
 from fmri_rdm.predict import list_images, predict_rdm
+from fmri_rdm.predict import main as predict_main
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.
@@ -146,6 +147,33 @@ def test_predict_new_images(siamese_run, cache_dir):
     rdm = predict_rdm(out, paths)
     assert rdm.shape == (len(paths) * (len(paths) - 1) // 2,)
     assert np.isfinite(rdm).all() and rdm.std() > 0
+
+
+def test_predict_py_arguments(siamese_run, cache_dir, tmp_path, capsys):
+    """predict.py's key=value arguments: a folder, a pair (commas kept verbatim), one fold, an
+    output folder; a misspelt key or a bad fold is one line, a suggestion and exit status 2."""
+    out, _ = siamese_run
+    folder = next(cache_dir.glob("synthetic/*/subj01/test_split/test_images"))
+    images = list_images(folder)
+    target = tmp_path / "predicted"
+    assert predict_main([f"run={out}", f"images={folder}", "fold=1", f"out={target}"]) == 0
+    rdm = np.load(target / "predicted_rdm.npy")
+    np.testing.assert_allclose(rdm, predict_rdm(out, images, fold=1), rtol=1e-6)
+    assert len((target / "images.txt").read_text().split()) == len(images)
+    capsys.readouterr()
+    assert predict_main([f"run={out}", f"pairs={images[0]},{images[1]}"]) == 0
+    value = float(capsys.readouterr().out.strip().splitlines()[-1])
+    assert value == pytest.approx(float(predict_rdm(out, images[:2])[0]), abs=1e-4)
+    for argv, fragments in [
+        ([f"run={out}", f"imges={folder}"], ["imges", "did you mean 'images'"]),
+        ([f"run={out}", f"images={folder}", "fold=one"], ["fold", "one"]),
+        ([f"images={folder}"], ["run=<run dir>"]),
+        ([f"run={tmp_path}", f"images={folder}"], ["not a run directory"]),
+    ]:
+        assert predict_main(argv) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ")
+        assert all(fragment in lines[0] for fragment in fragments), lines[0]
 
 
 def _train_py(args: list[str], cache: Path, cwd: Path) -> subprocess.CompletedProcess:

@@ -1,14 +1,18 @@
-"""Typed schemas of the config groups, registered in Hydra's ConfigStore.
+"""Typed schemas of the config groups, registered in Hydra's ConfigStore: types only.
 
 Each YAML option in `conf/<group>/` starts from its schema
-(`defaults: [/schema/<group>/<name>@_here_, _self_]`), so a misspelt key
-(`model.dropuot=0.1`) or a value of the wrong type (`model.dropout=high`) is an error naming
-the key before anything runs. Call `register_schemas()` before composing.
+(`defaults: [/schema/<group>/<name>@_here_, ...]`), so a misspelt key (`model.dropuot=0.1`) or
+a value of the wrong type (`model.dropout=high`) is an error naming the key before anything
+runs. The schemas hold no values: every field is MISSING, and the YAML files under conf/ are
+the one place a default lives (what users read and edit, as in lightning-hydra-template); a
+key a YAML option forgets composes to `???` and is an error when read
+(tests/test_config.py composes every option against a snapshot). Call `register_schemas()`
+before composing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -17,28 +21,28 @@ from omegaconf import MISSING
 
 @dataclass
 class SyntheticGeneration:
-    n_images: int = 600
-    n_test_images: int = 50
-    image_size: int = 128
-    seed: int = 0
+    n_images: int = MISSING
+    n_test_images: int = MISSING
+    image_size: int = MISSING
+    seed: int = MISSING
     # other subjects generated beside the run's (for evaluation.noise_ceiling=inter_subject)
-    subjects: list[int] | None = None
+    subjects: list[int] | None = MISSING
     # training images all subjects share (null: all of them, the earlier data)
-    n_shared: int | None = None
+    n_shared: int | None = MISSING
 
 
 @dataclass
 class DataSchema:
     source: str = MISSING
-    root: str | None = None
-    n_images: int | None = None
-    random_subset: bool = False
-    standardize: bool = True
+    root: str | None = MISSING
+    n_images: int | None = MISSING
+    random_subset: bool = MISSING
+    standardize: bool = MISSING
 
 
 @dataclass
 class SyntheticDataSchema(DataSchema):
-    generate: SyntheticGeneration = field(default_factory=SyntheticGeneration)
+    generate: SyntheticGeneration = MISSING
 
 
 @dataclass
@@ -59,119 +63,103 @@ class MetricSchema:
 @dataclass
 class DistributionSchema:
     name: str = MISSING
-    n_per_image: int = 50
-    mid_band: float = 0.1
-    mid_quantiles: list[float] = field(default_factory=lambda: [0.45, 0.55])
-    colors: list[str] = field(default_factory=lambda: ["red", "blue"])
-    threshold: float = 0.7
-    color_image_size: int = 128
+    n_per_image: int = MISSING
+    mid_band: float = MISSING
+    mid_quantiles: list[float] = MISSING
+    colors: list[str] = MISSING
+    threshold: float = MISSING
+    color_image_size: int = MISSING
 
 
 @dataclass
 class EvaluationSchema:
-    k_folds: int = 5
-    test_size: float = 0.2
-    val_size: float = 0.1
-    folds: list[int] | None = None
-    encoding_baseline: bool = True
-    n_bootstrap: int = 1000
-    n_permutations: int = 1000
-    ci_level: float = 0.95
-    noise_ceiling: str = "auto"
+    k_folds: int = MISSING
+    test_size: float = MISSING
+    val_size: float = MISSING
+    folds: list[int] | None = MISSING
+    encoding_baseline: bool = MISSING
+    n_bootstrap: int = MISSING
+    n_permutations: int = MISSING
+    ci_level: float = MISSING
+    noise_ceiling: str = MISSING
 
 
 @dataclass
 class TrainingSchema:
-    loss: str = "mse"
-    alpha: float = 0.5
-    batch_size: Any = "auto"
-    steps_per_epoch: int = 50
-    max_auto_batch_size: int = 4096
-    early_stopping_patience: int | None = None
+    loss: str = MISSING
+    alpha: float = MISSING
+    batch_size: Any = MISSING
+    steps_per_epoch: int = MISSING
+    max_auto_batch_size: int = MISSING
+    early_stopping_patience: int | None = MISSING
     optimizer: Any = MISSING
-    scheduler: Any = None
+    scheduler: Any = MISSING
 
 
 @dataclass
-class MLPSchema:
-    name: str = "mlp"
-    _target_: str = "fmri_rdm.models.mlp.PairMLP"
-    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
-    input: str = "embeddings"
-    hidden_layers: int = 2
-    first_hidden: int = 512
-    dropout: float = 0.0
-    head: str = "linear"
+class ModelSchema:
+    """What every model config names (the classical RSA model has nothing else)."""
+
+    name: str = MISSING
+    learner: str = MISSING  # the learner class, <module>.<Class> (learners.learner_class)
+    input: str = MISSING  # embeddings | pixels (embeddings.embedder_for)
 
 
 @dataclass
-class SiameseSchema:
-    name: str = "siamese"
-    _target_: str = "fmri_rdm.models.siamese.SiameseNet"
-    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
-    input: str = "embeddings"
-    tower: list[int] = field(default_factory=lambda: [512, 256])
-    head_hidden: int = 128
-    dropout: float = 0.5
-    head: str = "symmetric"
+class NetworkSchema(ModelSchema):
+    """A torch pair network built from `_target_` by the pair-network learner."""
+
+    _target_: str = MISSING
+    dropout: float = MISSING
+    head: str = MISSING
 
 
 @dataclass
-class SiameseCNNSchema:
-    name: str = "siamese_cnn"
-    _target_: str = "fmri_rdm.models.siamese_cnn.SiameseCNN"
-    learner: str = "fmri_rdm.learners.pair_network.PairNetworkLearner"
-    input: str = "pixels"
-    in_channels: int = 1
-    image_size: int = 128
-    channels: list[int] = field(default_factory=lambda: [32, 64])
-    embed_dim: int = 128
-    dropout: float = 0.25
-    head: str = "symmetric"
+class MLPSchema(NetworkSchema):
+    hidden_layers: int = MISSING
+    first_hidden: int = MISSING
 
 
 @dataclass
-class SVMSchema:
-    name: str = "svm"
-    _target_: str = "fmri_rdm.models.svm.SVMPairClassifier"
-    learner: str = "fmri_rdm.learners.svm.SVMLearner"
-    input: str = "embeddings"
-    kernel: str = "poly"
-    degree: int = 2
-    C: float = 1.0
-    gamma: Any = "scale"
-    features: str = "concat"
-    max_train_pairs: int = 20000
-    save_path: str | None = None
-    load_path: str | None = None
+class SiameseSchema(NetworkSchema):
+    tower: list[int] = MISSING
+    head_hidden: int = MISSING
 
 
 @dataclass
-class EncodingSchema:
-    name: str = "encoding"
-    learner: str = "fmri_rdm.learners.encoding.EncodingLearner"
-    input: str = "embeddings"
-    log10_alpha_min: float = -2.0
-    log10_alpha_max: float = 8.0
-    n_alphas: int = 21
-    cv: int = 5
-    backend: str = "auto"
-    n_targets_batch: int = 8192
+class SiameseCNNSchema(NetworkSchema):
+    in_channels: int = MISSING
+    image_size: int = MISSING
+    channels: list[int] = MISSING
+    embed_dim: int = MISSING
 
 
 @dataclass
-class FrrsaSchema:
-    name: str = "frrsa"
-    learner: str = "fmri_rdm.learners.frrsa.FeatureReweightedRSA"
-    input: str = "embeddings"
-    max_train_pairs: int = 1_000_000
+class SVMSchema(ModelSchema):
+    _target_: str = MISSING
+    kernel: str = MISSING
+    degree: int = MISSING
+    C: float = MISSING
+    gamma: Any = MISSING
+    features: str = MISSING
+    max_train_pairs: int = MISSING
+    save_path: str | None = MISSING
+    load_path: str | None = MISSING
 
 
 @dataclass
-class RsaSchema:
-    name: str = "rsa"
-    learner: str = "fmri_rdm.learners.rsa.RSALearner"
-    input: str = "embeddings"
+class EncodingSchema(ModelSchema):
+    log10_alpha_min: float = MISSING
+    log10_alpha_max: float = MISSING
+    n_alphas: int = MISSING
+    cv: int = MISSING
+    backend: str = MISSING
+    n_targets_batch: int = MISSING
+
+
+@dataclass
+class FrrsaSchema(ModelSchema):
+    max_train_pairs: int = MISSING
 
 
 SCHEMAS: dict[tuple[str, str], type] = {
@@ -189,7 +177,7 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("model", "svm"): SVMSchema,
     ("model", "encoding"): EncodingSchema,
     ("model", "frrsa"): FrrsaSchema,
-    ("model", "rsa"): RsaSchema,
+    ("model", "rsa"): ModelSchema,
 }
 
 

@@ -19,3 +19,12 @@ class ConfigError(FmriRdmError):
 
 class EmbeddingError(FmriRdmError):
     """Embeddings cannot be computed or loaded (e.g. weights unavailable offline)."""
+
+
+def one_line(what: object, limit: int | None = None) -> str:
+    """A message (or an exception's) on one line: whitespace, newlines included, collapsed to
+    single spaces; an exception without a message gives its type name; at most `limit` chars."""
+    text = " ".join(str(what).split())
+    if not text and isinstance(what, BaseException):
+        text = type(what).__name__
+    return text if limit is None else text[:limit]

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.data import algonauts
-from fmri_rdm.data.images import COLOR_NAMES, dominant_colors, load_images
+from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, dominant_colors, load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.pairs import select_pairs
 
@@ -49,7 +49,7 @@ class Inputs:
     y: np.ndarray
     embedder_info: dict[str, Any]
     color_labels: np.ndarray | None = None
-    colors: tuple[str, ...] = ("red", "blue")
+    colors: tuple[str, ...] = DEFAULT_COLORS
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -103,19 +103,13 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
 
 
 def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
-    """(table, description): pixels when the model reads them (`model.input: pixels`, the
-    Siamese CNN), embeddings (cached) for everything else."""
-    if cfg.model.get("input", "embeddings") == "pixels":
-        grey = int(cfg.model.in_channels) == 1
-        images = load_images(paths, size=int(cfg.model.image_size), grayscale=grey)
-        info = {"backend": "pixels", "model": None, "pretrained": None, "random_init": False}
-        return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), info
-    from fmri_rdm.embeddings import build_embeddings, instantiate_embedder
+    """(table, description) of the backend the model reads (`embeddings.embedder_for`):
+    float32 (N, D) embeddings (cached), or uint8 (N, C, H, W) pixels for the Siamese CNN."""
+    from fmri_rdm.embeddings import build_embeddings, embedder_for
 
-    embedder = instantiate_embedder(cfg.embeddings)
+    embedder = embedder_for(cfg)
     info = dict(embedder.describe())  # the embedder itself warns loudly about random weights
-    table = build_embeddings(embedder, paths, Path(cfg.paths.cache_dir))
-    return np.asarray(table, dtype=np.float32), info
+    return build_embeddings(embedder, paths, Path(cfg.paths.cache_dir)), info
 
 
 def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
@@ -127,10 +121,10 @@ def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
     # the seed's rule classified 128-px images; at 64 px some labels flip at the threshold
-    images = load_images(paths, size=int(cfg.distribution.get("color_image_size", 128)))
-    threshold = float(cfg.distribution.get("threshold", 0.7))
+    images = load_images(paths, size=int(cfg.distribution.color_image_size))
+    threshold = float(cfg.distribution.threshold)
     labels = dominant_colors(images, threshold=threshold)
-    wanted = [str(c) for c in cfg.distribution.get("colors", ("red", "blue"))]
+    wanted = [str(c) for c in cfg.distribution.colors]
     counts = {c: int(np.sum(labels == COLOR_NAMES.index(c))) for c in wanted if c in COLOR_NAMES}
     if counts and min(counts.values()) < 2:  # unknown colour names are select_pairs' to report
         found = ", ".join(f"{c}={n}" for c, n in counts.items())
@@ -182,10 +176,10 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         len(paths),
         metric=metric,
         labels=labels,
-        n_per_image=int(dist.get("n_per_image", 50)),
-        colors=tuple(dist.get("colors", ("red", "blue"))),
-        mid_band=float(dist.get("mid_band", 0.1)),
-        mid_quantiles=tuple(dist.get("mid_quantiles", (0.45, 0.55))),
+        n_per_image=int(dist.n_per_image),
+        colors=tuple(dist.colors),
+        mid_band=float(dist.mid_band),
+        mid_quantiles=tuple(dist.mid_quantiles),
         seed=int(cfg.seed),
     )
     y = rdm_lib.rdm_values(rdm, i, j, len(paths))
@@ -216,6 +210,6 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         y=y,
         embedder_info=info,
         color_labels=labels,
-        colors=tuple(str(c) for c in dist.get("colors", ("red", "blue"))),
+        colors=tuple(str(c) for c in dist.colors),
         seconds=seconds,
     )

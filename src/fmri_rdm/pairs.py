@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from fmri_rdm.data.images import COLOR_NAMES
+from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rdm import check_metric, condensed_to_pairs, n_items, n_pairs
 
@@ -193,7 +193,7 @@ def _color_code(name: str) -> int:
 
 
 def color_images(
-    labels: np.ndarray, colors: tuple[str, str] = ("red", "blue"), *, seed: Seed
+    labels: np.ndarray, colors: tuple[str, str] = DEFAULT_COLORS, *, seed: Seed
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images of the two colours, equal counts (larger group randomly down-sampled, seeded).
 
@@ -219,7 +219,7 @@ def color_images(
 
 
 def color_pairs(
-    labels: np.ndarray, colors: tuple[str, str] = ("red", "blue"), *, seed: Seed
+    labels: np.ndarray, colors: tuple[str, str] = DEFAULT_COLORS, *, seed: Seed
 ) -> Pairs:
     """All pairs among the images of `color_images` (within and across colours), condensed order.
 
@@ -240,7 +240,7 @@ def select_pairs(
     metric: str,
     labels: np.ndarray | None = None,
     n_per_image: int = 50,
-    colors: tuple[str, str] = ("red", "blue"),
+    colors: tuple[str, str] = DEFAULT_COLORS,
     mid_band: float = 0.1,
     mid_quantiles: tuple[float, float] = (0.45, 0.55),
     seed: Seed = 0,

@@ -7,6 +7,11 @@ The run's own config rebuilds the embedder (same backend, weights and layer) and
 the prediction is the mean over the run's folds' best checkpoints (an ensemble), or one fold
 with `fold=K`. Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list
 and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
+
+The arguments are `key=value` like train.py's, checked against a typed schema (`PredictArgs`):
+a misspelt key or a non-integer fold is one line `error: ...` with a suggestion and exit status
+2, through the same wrapper as train.py (`fmri_rdm.entry`). Values are taken verbatim (no Hydra
+override grammar), so `pairs=a.png,b.png` and paths with spaces or brackets work.
 """
 
 from __future__ import annotations
@@ -14,18 +19,19 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
-from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+from fmri_rdm.data.images import IMAGE_SUFFIXES
+from fmri_rdm.entry import exit_status
+from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.inputs import model_table
 from fmri_rdm.pairs import all_pairs
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 def load_run_config(run_dir: Path) -> DictConfig:
@@ -73,52 +79,74 @@ def predict_rdm(run_dir: Path, paths: Sequence[Path], fold: int | None = None) -
     return predict_pairs(run_dir, paths, i, j, fold)
 
 
-def _parse(argv: Sequence[str]) -> dict[str, str]:
-    args: dict[str, str] = {}
+@dataclass
+class PredictArgs:
+    """predict.py's arguments (`key=value`); each default is here only."""
+
+    run: str = MISSING  # the run directory
+    images: str | None = None  # a folder: predict the RDM of its images
+    pairs: str | None = None  # a.png,b.png: predict one pair's dissimilarity
+    fold: int | None = None  # one fold's model instead of the mean over folds
+    out: str | None = None  # where the RDM goes (default <run>/predictions/<folder name>)
+
+
+USAGE = "give run=<run dir> and exactly one of images=<folder> or pairs=a.png,b.png"
+
+
+def parse_args(argv: Sequence[str]) -> PredictArgs:
+    """`key=value` items -> typed arguments (a misspelt key or a bad type raises OmegaConf's
+    error, which the entry point reports with a suggestion)."""
+    values: dict[str, str] = {}
     for item in argv:
         key, sep, value = item.partition("=")
-        if not sep or key not in {"run", "images", "pairs", "fold", "out"}:
-            raise ConfigError(
-                f"unexpected argument {item!r}: use run=<run dir> and images=<folder> "
-                "or pairs=a.png,b.png (optional fold=K, out=<folder>)"
-            )
-        args[key] = value
-    if "run" not in args or ("images" in args) == ("pairs" in args):
-        raise ConfigError("give run=<run dir> and exactly one of images=<folder> or pairs=a,b")
+        if not sep:
+            raise ConfigError(f"unexpected argument {item!r}: {USAGE} (optional fold=K, out=...)")
+        values[key] = value
+    merged = OmegaConf.merge(OmegaConf.structured(PredictArgs), values)
+    if OmegaConf.is_missing(merged, "run") or (merged.images is None) == (merged.pairs is None):
+        raise ConfigError(USAGE)
+    args = OmegaConf.to_object(merged)
+    assert isinstance(args, PredictArgs)
     return args
 
 
+def _predict_pair(args: PredictArgs) -> None:
+    a, sep, b = str(args.pairs).partition(",")
+    if not sep:
+        raise ConfigError("pairs= takes two image paths separated by a comma")
+    pair_paths = [Path(a), Path(b)]
+    for p in pair_paths:
+        if not p.is_file():
+            raise DataError(f"image {p} does not exist")
+    zero = np.zeros(1, np.int64)
+    value = predict_pairs(Path(args.run), pair_paths, zero, zero + 1, args.fold)[0]
+    print(f"{value:.4f}")
+
+
+def _predict_folder(args: PredictArgs) -> None:
+    run_dir, folder = Path(args.run), Path(str(args.images))
+    paths = list_images(folder)
+    rdm = predict_rdm(run_dir, paths, args.fold)
+    out = Path(args.out or run_dir / "predictions" / folder.name)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "predicted_rdm.npy", rdm)
+    (out / "images.txt").write_text("\n".join(str(p) for p in paths) + "\n")
+    _heatmap(rdm, len(paths), load_run_config(run_dir), out / "predicted_rdm.png")
+    print(f"predicted RDM of {len(paths)} images -> {out / 'predicted_rdm.npy'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """predict.py: 0, or 2 after one line `error: ...` for a user error."""
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
-    try:
-        args = _parse(sys.argv[1:] if argv is None else argv)
-        run_dir = Path(args["run"])
-        fold = int(args["fold"]) if "fold" in args else None
-        if "pairs" in args:
-            a, sep, b = args["pairs"].partition(",")
-            if not sep:
-                raise ConfigError("pairs= takes two image paths separated by a comma")
-            pair_paths = [Path(a), Path(b)]
-            for p in pair_paths:
-                if not p.is_file():
-                    raise DataError(f"image {p} does not exist")
-            zero = np.zeros(1, np.int64)
-            value = predict_pairs(run_dir, pair_paths, zero, zero + 1, fold)[0]
-            print(f"{value:.4f}")
-            return 0
-        folder = Path(args["images"])
-        paths = list_images(folder)
-        rdm = predict_rdm(run_dir, paths, fold)
-        out = Path(args.get("out") or run_dir / "predictions" / folder.name)
-        out.mkdir(parents=True, exist_ok=True)
-        np.save(out / "predicted_rdm.npy", rdm)
-        (out / "images.txt").write_text("\n".join(str(p) for p in paths) + "\n")
-        _heatmap(rdm, len(paths), load_run_config(run_dir), out / "predicted_rdm.png")
-        print(f"predicted RDM of {len(paths)} images -> {out / 'predicted_rdm.npy'}")
-        return 0
-    except FmriRdmError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+    parsed: list[PredictArgs] = []
+    status = exit_status(lambda: parsed.append(parse_args(sys.argv[1:] if argv is None else argv)))
+    if status:
+        return status
+    args = parsed[0]
+    predict = _predict_pair if args.pairs is not None else _predict_folder
+    # past the arguments, an OmegaConf error reading the run's config is a bug (traceback)
+    return exit_status(lambda: predict(args), running=True)
 
 
 def _heatmap(rdm: np.ndarray, n: int, cfg: DictConfig, path: Path) -> None:

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from fmri_rdm.data.images import IMAGE_SUFFIXES
 from fmri_rdm.data.rois import ANY, HEMISPHERES, ROI_CLASSES, resolve_roi
-from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.errors import ConfigError, DataError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,7 @@ SPLIT_IMAGE_DIRS = {
     "train": Path("training_split", "training_images"),
     "test": Path("test_split", "test_images"),
 }
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _ZSCORE_CHUNK = 4096  # columns z-scored at a time in float64 (bounds the temporary's memory)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
 
 
 def subject_dir(root: PathLike | None, subject: int) -> Path:
@@ -128,8 +123,8 @@ def read_mapping(path: PathLike) -> dict[int, str]:
             obj = _RestrictedUnpickler(fp).load()
     except Exception as exc:  # any malformed pickle raises something; all mean "bad file"
         raise DataError(
-            f"cannot read ROI mapping {path} ({_one_line(exc)}): expected a dict code -> ROI name; "
-            "replace the file"
+            f"cannot read ROI mapping {path} ({one_line(exc, 200)}): expected a dict code -> "
+            "ROI name; replace the file"
         ) from exc
     if isinstance(obj, np.ndarray) and obj.shape == () and obj.dtype == object:
         obj = obj.item()
@@ -152,7 +147,7 @@ def open_npy(path: PathLike, *, ndim: int, mmap: bool = False) -> np.ndarray:
         arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise DataError(
-            f"cannot read {path} ({_one_line(exc)}): the file is truncated or corrupt; "
+            f"cannot read {path} ({one_line(exc, 200)}): the file is truncated or corrupt; "
             "re-download or regenerate it"
         ) from exc
     if arr.ndim != ndim:

@@ -12,7 +12,13 @@ from tqdm.auto import tqdm
 from fmri_rdm.errors import ConfigError, DataError
 
 COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
+# The two colours of the colour-pair experiment unless distribution.colors names others (the
+# seed report's red / blue; the config's own default is in conf/base/distribution.yaml).
+DEFAULT_COLORS: tuple[str, str] = ("red", "blue")
 NO_COLOR = -1
+# Files taken for images, in a dataset folder and in predict.py's: every format PIL decodes that
+# an image set plausibly uses (Algonauts ships .png; new images for prediction may be any).
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 _PROGRESS_MIN = 200  # show a progress bar above this many images
 _PIXELS_PER_CHUNK = 1 << 16  # dominant_colors: pixels per run (its masks stay in cache)
 

@@ -1,8 +1,9 @@
-"""Image embeddings: backends (`clip`, `thingsvision`, `file`), an on-disk cache, `embedding_rdm`.
+"""Image embeddings: backends (`clip`, `thingsvision`, `file`, `pixels`), an on-disk cache,
+`embedding_rdm`.
 
 Training code:
-    embedder = instantiate_embedder(cfg.embeddings)          # from conf/embeddings/*.yaml
-    X = build_embeddings(embedder, image_paths, cache_dir)   # float32 (N, D)
+    embedder = embedder_for(cfg)   # conf/embeddings/*.yaml, or pixels for `model.input: pixels`
+    X = build_embeddings(embedder, image_paths, cache_dir)   # float32 (N, D) / uint8 pixels
     metrics["embeddings"] = embedder.describe()
 Prediction on new images uses the same call with the run's saved `embeddings` config: the same
 model, weights, layer and preprocessing, hence the same embedding space (the file backend can only
@@ -21,16 +22,19 @@ from fmri_rdm.embeddings.base import Embedder
 from fmri_rdm.embeddings.cache import cache_path, cached_embeddings
 from fmri_rdm.embeddings.clip import ClipEmbedder
 from fmri_rdm.embeddings.file import FileEmbedder
+from fmri_rdm.embeddings.pixels import PixelEmbedder
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
 
 __all__ = [
     "ClipEmbedder",
     "Embedder",
     "FileEmbedder",
+    "PixelEmbedder",
     "ThingsvisionEmbedder",
     "build_embeddings",
     "cache_path",
     "cached_embeddings",
+    "embedder_for",
     "embedding_rdm",
     "instantiate_embedder",
 ]
@@ -61,11 +65,21 @@ def instantiate_embedder(cfg: Any) -> Embedder:
     return embedder
 
 
+def embedder_for(cfg: Any) -> Embedder:
+    """The backend a run's model reads: `model.input: pixels` (the Siamese CNN) gets the images
+    at the model's size and colour, every other model the configured `embeddings`."""
+    model = cfg.model
+    if model.get("input", "embeddings") == "pixels":
+        return PixelEmbedder(int(model.image_size), int(model.in_channels))
+    return instantiate_embedder(cfg.embeddings)
+
+
 def build_embeddings(
     embedder: Embedder, paths: Sequence[Path], cache_dir: Path | None
 ) -> np.ndarray:
-    """Embeddings of `paths`, float32 (N, D): cached under `cache_dir` unless the backend reads
-    a file already (or cache_dir is None)."""
+    """Embeddings of `paths`, float32 (N, D) (uint8 (N, C, H, W) from `pixels`): cached under
+    `cache_dir` unless the backend reads a file already or decodes pixels (or cache_dir is
+    None)."""
     if cache_dir is None or not getattr(embedder, "cacheable", True):
         return embedder.embed(paths)
     return cached_embeddings(embedder, paths, Path(cache_dir))

@@ -37,7 +37,7 @@ class Embedder(Protocol):
     cacheable: bool
 
     def embed(self, paths: Sequence[Path]) -> np.ndarray:
-        """Embed images, in order: returns float32 (N, D), N = len(paths)."""
+        """Embed images, in order: float32 (N, D), N = len(paths) (uint8 (N, C, H, W) pixels)."""
         ...
 
     def cache_key(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import torch
 
 from fmri_rdm.embeddings.base import Transform
-from fmri_rdm.errors import ConfigError, EmbeddingError
+from fmri_rdm.errors import ConfigError, EmbeddingError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +197,6 @@ def _create(
     return model.eval(), preprocess
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
-
-
 def _load_tag(
     model_name: str, tag: str, quick_gelu: bool, device: torch.device, offline: bool
 ) -> tuple[torch.nn.Module, Transform]:
@@ -209,7 +205,12 @@ def _load_tag(
         with _temporarily_offline():
             return _create(model_name, tag, quick_gelu, device)
     except Exception as e:  # open_clip wraps every download failure in RuntimeError
-        log.debug("offline load of %s/%s failed: %s", model_name, tag, _one_line(e))
+        log.debug(
+            "offline load of %s/%s failed: %s",
+            model_name,
+            tag,
+            one_line(f"{type(e).__name__}: {e}", 300),
+        )
     what = f"pretrained weights {model_name}/{tag} are not in the local Hugging Face cache"
     if offline or hub_offline():
         raise EmbeddingError(f"{what} and offline mode is on (HF_HUB_OFFLINE); {WAYS_OUT}")
@@ -220,7 +221,8 @@ def _load_tag(
     try:
         return _create(model_name, tag, quick_gelu, device)
     except Exception as e:
-        raise EmbeddingError(f"{what} and the download failed ({_one_line(e)}); {WAYS_OUT}") from e
+        reason = one_line(f"{type(e).__name__}: {e}", 300)
+        raise EmbeddingError(f"{what} and the download failed ({reason}); {WAYS_OUT}") from e
 
 
 @lru_cache(maxsize=2)
@@ -243,4 +245,6 @@ def load_open_clip(
     try:
         return _create(model_name, source.value, quick_gelu, device)
     except Exception as e:
-        raise EmbeddingError(f"cannot load checkpoint {source.value}: {_one_line(e)}") from e
+        raise EmbeddingError(
+            f"cannot load checkpoint {source.value}: " + one_line(f"{type(e).__name__}: {e}", 300)
+        ) from e

@@ -1,0 +1,154 @@
+"""What every entry point shares (train.py, predict.py): a user error is one line and exit 2.
+
+A user error is anything the user can fix from the command line or on disk: our own
+`FmriRdmError`s (also when Hydra's `instantiate` wraps them), Hydra's composition errors (an
+override typo, an unknown option) and OmegaConf's (a value of the wrong type, a missing
+mandatory value). Each ends the program with one line `error: ...` on stderr and exit status 2;
+`HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its traceback.
+
+Hydra's and OmegaConf's messages are shown as they word them, on one line; the only thing added
+is a "did you mean" computed from the exceptions' structured attributes (the options of a
+group, the keys of the node a misspelt key was looked up in), never from their message text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from hydra.errors import HydraException, InstantiationException, MissingConfigException
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    InterpolationResolutionError,
+    MissingMandatoryValue,
+    OmegaConfBaseException,
+)
+
+from fmri_rdm.errors import FmriRdmError, one_line
+
+# The user's own HYDRA_FULL_ERROR, remembered by `hydra_main` (which sets Hydra's to 1 so that
+# Hydra re-raises its errors for us to report) and inherited by launcher subprocesses.
+USER_FULL_ERROR = "FMRI_RDM_FULL_ERROR"
+EXIT_USER_ERROR = 2
+BUG_MARK = "fmri_rdm_bug"  # set on an exception a run re-raised as a bug: never a user error
+
+
+def full_error_requested() -> bool:
+    """Whether the user asked for tracebacks with HYDRA_FULL_ERROR=1."""
+    value = os.environ.get(USER_FULL_ERROR)
+    if value is None:
+        value = os.environ.get("HYDRA_FULL_ERROR", "")
+    return value.strip() == "1"
+
+
+def _cause_of_type(err: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """`err` or the first exception of `kind` in its chain of explicit causes."""
+    seen: set[int] = set()
+    node: BaseException | None = err
+    while node is not None and id(node) not in seen:
+        if isinstance(node, kind):
+            return node
+        seen.add(id(node))
+        node = node.__cause__
+    return None
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _suggestion(err: BaseException, cause: BaseException | None) -> str:
+    """The closest valid option or key, from the exceptions' attributes."""
+    if isinstance(err, MissingConfigException) and err.options and err.missing_cfg_file:
+        name = str(err.missing_cfg_file).rpartition("/")[2]  # "<group>/<option>"
+        return _did_you_mean(name, [str(o) for o in err.options])
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError):
+        node = cause.parent_node
+        keys = [str(k) for k in node.keys()] if node is not None else []
+        return _did_you_mean(str(cause.key), keys)
+    return ""
+
+
+def _config_error(err: BaseException, running: bool) -> str | None:
+    """Hydra's / OmegaConf's message and a suggestion; None when `err` is not a config error.
+
+    While the experiment runs (`running`), only the config's own faults count (a missing
+    mandatory value, an unresolvable interpolation, an object it cannot build): a missing key
+    or a type error there comes from our code, a bug."""
+    if not isinstance(err, HydraException | OmegaConfBaseException):
+        return None
+    cause = err.__cause__
+    if isinstance(err, InstantiationException):
+        # a _target_ that does not import, or arguments the class rejects; a failure inside
+        # the constructor itself is a bug
+        user_fault = isinstance(cause, ImportError | TypeError) or (
+            type(cause).__name__ == "MisconfigurationException"
+        )
+        if not user_fault:
+            return None
+    elif running and not isinstance(
+        cause if isinstance(err, HydraException) else err,
+        MissingMandatoryValue | InterpolationResolutionError,
+    ):
+        return None
+    message = one_line(err)
+    if cause is not None and one_line(cause) not in message:  # Hydra's wrapper may quote it
+        message += f": {one_line(cause)}"
+    own = err if isinstance(err, OmegaConfBaseException) else cause
+    return message + _suggestion(err, own)
+
+
+def user_error(err: BaseException, running: bool = False) -> tuple[str, str] | None:
+    """(kind, one-line message) when `err` is a user error, None when it is a bug.
+
+    Our own errors are found inside Hydra's InstantiationException wrapping too. `running`:
+    raised by the experiment itself, not while Hydra composed the config.
+    """
+    if getattr(err, BUG_MARK, False):
+        return None
+    ours = _cause_of_type(err, FmriRdmError)
+    if ours is not None:
+        return type(ours).__name__, one_line(ours)
+    message = _config_error(err, running)
+    return None if message is None else ("ConfigError", message)
+
+
+def report_and_exit(kind_and_message: tuple[str, str]) -> NoReturn:
+    """Print the one line and exit with status 2."""
+    print(f"error: {kind_and_message[1]}", file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def exit_status(main: Callable[[], Any], running: bool = False) -> int:
+    """Call an entry point's body: 0 when it returns, or, for a user error, print one line
+    `error: ...` on stderr (with the traceback if HYDRA_FULL_ERROR=1) and return 2. Bugs and
+    `SystemExit` (an interrupted run's own status) propagate. `running`: the body works on a
+    config already checked, so only the config's own faults are user errors (`user_error`)."""
+    try:
+        main()
+    except Exception as err:
+        found = user_error(err, running)
+        if found is None:
+            raise
+        if full_error_requested():
+            traceback.print_exc()
+        print(f"error: {found[1]}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+def hydra_main(main: Callable[[], Any]) -> None:
+    """Call a `@hydra.main` function; Hydra's own errors (override typos, unknown options, bad
+    values) become one line and exit status 2 like ours, instead of Hydra's several lines and
+    status 1. Used as `if __name__ == "__main__": hydra_main(main)`."""
+    os.environ[USER_FULL_ERROR] = "1" if full_error_requested() else "0"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing
+    status = exit_status(main)
+    if status:
+        sys.exit(status)
