@@ -256,7 +256,8 @@ def _traced_peak_mb(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def bench_folds(sizes: Sizes) -> list[Row]:
-    from fmri_rdm.pairs import all_pairs, image_disjoint_folds, split_pairs
+    from fmri_rdm.pairs import all_pairs
+    from fmri_rdm.splits import image_disjoint_folds, split_pairs
 
     def folds(n: int, i: np.ndarray, j: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         return [split_pairs(i, j, tr, te, n) for tr, te in image_disjoint_folds(n, 5, seed=0)]

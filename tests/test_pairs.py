@@ -14,13 +14,10 @@ from fmri_rdm.pairs import (
     color_images,
     color_pairs,
     extremes_pairs,
-    image_disjoint_folds,
-    image_disjoint_split,
-    pairs_within,
     select_pairs,
-    split_pairs,
 )
 from fmri_rdm.rdm import condensed_index
+from fmri_rdm.splits import image_disjoint_folds, image_disjoint_split, pairs_within, split_pairs
 
 
 def _rdm(n: int, seed: int = 0, scale: float = 2.0) -> np.ndarray:

@@ -15,9 +15,9 @@ from hydra import compose, initialize_config_dir
 
 from fmri_rdm.config import register_schemas
 from fmri_rdm.experiment import run
-from fmri_rdm.pairs import image_disjoint_folds
 from fmri_rdm.predict import list_images, predict_rdm
 from fmri_rdm.predict import main as predict_main
+from fmri_rdm.splits import image_disjoint_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.

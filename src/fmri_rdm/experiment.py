@@ -24,8 +24,8 @@ from fmri_rdm.inputs import Inputs, prepare_inputs
 from fmri_rdm.learners import build_learner, learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.loggers import RunLoggers
-from fmri_rdm.pairs import image_disjoint_folds, image_disjoint_split
 from fmri_rdm.results import RunMetrics
+from fmri_rdm.splits import image_disjoint_folds, image_disjoint_split
 
 log = logging.getLogger(__name__)
 

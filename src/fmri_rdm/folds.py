@@ -16,7 +16,7 @@ from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.inputs import Inputs
 from fmri_rdm.learners.base import FoldData, Learner
-from fmri_rdm.pairs import image_disjoint_split, split_pairs
+from fmri_rdm.splits import image_disjoint_split, split_pairs
 
 log = logging.getLogger(__name__)
 

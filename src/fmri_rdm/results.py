@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fmri_rdm.artifacts import lookup
+from fmri_rdm.errors import one_line
 
 METRICS_FILE = "metrics.json"
 Entry = dict[str, Any]  # {"mean": float | None, "std": float | None, "n": int, ...}
@@ -39,10 +40,6 @@ def finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
 
 
 @dataclass
@@ -260,7 +257,7 @@ def from_json(data: Any) -> RunMetrics | FailedRun:
         return FailedRun(f"{METRICS_FILE} is not a JSON object")
     if data.get("status") == "failed":
         rest = {k: v for k, v in data.items() if k not in ("status", "error", "config")}
-        return FailedRun(_one_line(data.get("error") or "unknown error"), data.get("config"), rest)
+        return FailedRun(one_line(data.get("error") or "unknown error"), data.get("config"), rest)
     return RunMetrics.from_json(data)
 
 
@@ -270,6 +267,6 @@ def read_metrics(run_dir: Path) -> tuple[RunMetrics | FailedRun, dict[str, Any] 
     try:
         data = json.loads((Path(run_dir) / METRICS_FILE).read_text())
     except (OSError, ValueError) as err:
-        return FailedRun(f"unreadable {METRICS_FILE}: {_one_line(err)}"), None
+        return FailedRun(f"unreadable {METRICS_FILE}: {one_line(err)}"), None
     result = from_json(data)
     return result, data if isinstance(result, RunMetrics) else None

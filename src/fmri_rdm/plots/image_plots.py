@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from fmri_rdm.data.images import COLOR_NAMES, load_images
+from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.plots._base import binarization_threshold, new_figure
 from fmri_rdm.plots.rdm_plots import check_rdm
@@ -109,7 +109,7 @@ def extreme_pairs(
 def color_examples(
     paths: Sequence[PathLike],
     labels: np.ndarray,
-    colors: Sequence[str] = ("red", "blue"),
+    colors: Sequence[str] = DEFAULT_COLORS,
     *,
     per_class: int = 6,
 ) -> Figure:

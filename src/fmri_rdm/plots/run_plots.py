@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from fmri_rdm.data.images import DEFAULT_COLORS
 from fmri_rdm.errors import DataError, FmriRdmError
 from fmri_rdm.plots._base import save_figure
 from fmri_rdm.plots.image_plots import color_examples, extreme_pairs
@@ -55,7 +56,7 @@ def save_run_plots(
     test_scatter: tuple[np.ndarray, np.ndarray] | None = None,
     confusion: Sequence[Sequence[int]] | None = None,
     color_labels: np.ndarray | None = None,
-    colors: Sequence[str] = ("red", "blue"),
+    colors: Sequence[str] = DEFAULT_COLORS,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
