@@ -16,7 +16,7 @@ A finished run (`RunMetrics`):
 
 A run that did not finish (`FailedRun`): {"status": "failed", "error", [resume_from], "config"}.
 Readers are tolerant of older runs: a missing key reads as None or empty, and a run without
-`task` is a classification run when its model is "svm".
+`task` gets the task the learner registry records for its model.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 from fmri_rdm.artifacts import lookup
 from fmri_rdm.errors import one_line
+from fmri_rdm.learners import legacy_task
 
 METRICS_FILE = "metrics.json"
 Entry = dict[str, Any]  # {"mean": float | None, "std": float | None, "n": int, ...}
@@ -164,7 +165,7 @@ class RunMetrics:
         names = {f.name for f in fields(cls)} - {"extra", "folds", "task"}
         known = {k: v for k, v in data.items() if k in names and v is not None}
         extra = {k: v for k, v in data.items() if k not in names | {"folds", "task"}}
-        task = data.get("task") or ("classification" if data.get("model") == "svm" else None)
+        task = data.get("task") or legacy_task(data.get("model"))
         folds = [FoldMetrics(dict(f)) for f in data.get("folds") or [] if isinstance(f, Mapping)]
         return cls(**known, task=task or "regression", folds=folds, extra=extra)
 

@@ -23,6 +23,15 @@ _LEGACY = {
 }
 
 
+def legacy_task(model_name: str | None) -> Task:
+    """The task of a run written before metrics.json recorded it (only the SVM classified)."""
+    return (
+        "classification"
+        if _LEGACY.get(str(model_name), "").endswith("SVMLearner")
+        else "regression"
+    )
+
+
 def learner_class(model_cfg: DictConfig) -> Any:
     """The learner class named by `model.learner` (e.g. `fmri_rdm.learners.rsa.RSALearner`)."""
     dotted = model_cfg.get("learner") or _LEGACY.get(str(model_cfg.get("name")))
@@ -45,4 +54,12 @@ def build_learner(cfg: DictConfig) -> Learner:
     return learner
 
 
-__all__ = ["FitReport", "FoldData", "Learner", "Task", "build_learner", "learner_class"]
+__all__ = [
+    "FitReport",
+    "FoldData",
+    "Learner",
+    "Task",
+    "build_learner",
+    "learner_class",
+    "legacy_task",
+]
