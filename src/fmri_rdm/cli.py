@@ -63,7 +63,7 @@ def print_results(metrics: dict[str, Any]) -> None:
         f"{run.metric} · {run.n_images} images · {len(run.folds)} fold(s)"
     )
     table = Table(title=title)
-    table.add_column("score")
+    table.add_column("score", no_wrap=True)
     table.add_column("test", justify="right")
     table.add_column("95 % CI, p (folds pooled)", justify="right")
     for name in run.test:
