@@ -249,3 +249,24 @@ def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
     upper = metrics["noise_ceiling"]["inter_subject_upper"]["mean"]
     assert lower is not None and upper is not None and lower <= upper
     assert (tmp_path / "plots" / "fold_summary.png").is_file()
+
+
+def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
+    """evaluation.val_size=0 (the seed's recipe): all training images fit, the last epoch is kept."""
+    extra = [*MODEL_OVERRIDES["siamese"], "evaluation.val_size=0", "evaluation.k_folds=2"]
+    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    for fold in metrics["folds"]:
+        assert fold["n_images_val"] == 0 and fold["n_pairs_val"] == 0
+        assert fold["n_images_train"] + fold["n_images_test"] == 48
+        assert fold["epochs"] == 2  # trainer.max_epochs of TINY: nothing selects another epoch
+
+
+def test_early_stopping_patience_runs(tmp_path, cache_dir):
+    extra = [
+        *MODEL_OVERRIDES["siamese"],
+        "training.early_stopping_patience=1",
+        "trainer.max_epochs=6",
+        "evaluation.k_folds=2",
+    ]
+    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    assert all(1 <= fold["epochs"] <= 6 for fold in metrics["folds"])

@@ -52,6 +52,13 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict({**state_dict, "dirpath": self.dirpath})
 
+    @property
+    def state_key(self) -> str:
+        # Without a monitored metric (no validation images) the best and the last checkpoint
+        # would share Lightning's key, which Lightning refuses; their file names tell them apart.
+        key = super().state_key
+        return key if self.monitor is not None else f"{key}[{self.filename}]"
+
 
 class RunInterrupted(Exception):
     """Training stopped by Ctrl-C or SIGTERM; `checkpoint` resumes it (None: nothing to resume)."""
