@@ -95,5 +95,6 @@ def test_concurrent_row_machinery() -> None:
 
     (row,) = bench_concurrent(Sizes.quick())
     assert row.project_s > 0 and row.baseline_s and row.baseline_s > 0
-    assert row.ratio == pytest.approx(row.project_s / row.baseline_s, rel=1e-2)
+    # the row's seconds are rounded for the table; at 3 steps that alone moves the ratio ~2 %
+    assert row.ratio == pytest.approx(row.project_s / row.baseline_s, rel=5e-2)
     assert "3 steps" in row.size and row.operation.startswith("training: 2 copies")
