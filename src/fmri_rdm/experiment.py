@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from fmri_rdm.artifacts import write_json, write_npz
 from fmri_rdm.distributed import is_global_zero
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.folds import FoldResult, fold_data, fold_scores
+from fmri_rdm.folds import FoldResult, fold_data, fold_scores, pair_targets
 from fmri_rdm.inputs import Inputs, prepare_inputs
 from fmri_rdm.learners import build_learner, learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
@@ -142,14 +142,17 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
         inputs = prepare_inputs(cfg)
         ceiling = _inter_subject_ceiling(cfg, inputs)
         folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
+        targets = pair_targets(inputs, task)  # RDM values or binary labels, once per run
         start = time.perf_counter()
         results = []
         for fold in selected:
             log.info("fold %d/%d", fold + 1, len(folds))
             learner = build_learner(cfg)
             ckpt = resume[1] if resume is not None and resume[0] == fold else None
-            data = fold_data(cfg, inputs, learner, fold, folds[fold], loggers.for_fold(fold), ckpt)
-            results.append(fold_scores(cfg, inputs, learner, data, folds[fold][1], ceiling))
+            data, test = fold_data(
+                cfg, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
+            )
+            results.append(fold_scores(cfg, inputs, learner, data, test, ceiling))
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(cfg, inputs, results, seconds, task)

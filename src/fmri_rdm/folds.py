@@ -38,6 +38,16 @@ class FoldResult:
     statistics: Any = None  # stats.report.FoldStatistics of a regression fold
 
 
+@dataclass
+class TestPairs:
+    """A fold's held-out images and the pairs among them: (P,) i, j and their targets y."""
+
+    images: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+
+
 def pair_targets(inputs: Inputs, task: str) -> np.ndarray:
     """(P,) targets of the run's pairs: RDM values, or bool "dissimilar" labels for a classifier."""
     if task == "regression":
@@ -50,22 +60,24 @@ def fold_data(
     cfg: DictConfig,
     inputs: Inputs,
     learner: Learner,
+    targets: np.ndarray,
     fold: int,
     split: tuple[np.ndarray, np.ndarray],
     logger: Any = None,
     resume_from: Path | None = None,
-) -> FoldData:
-    """The fold's training images and pairs, with an image-disjoint validation split for
-    learners that use one (none when evaluation.val_size = 0)."""
+) -> tuple[FoldData, TestPairs]:
+    """The fold's training images and pairs (what the learner sees), with an image-disjoint
+    validation split for learners that use one (none when evaluation.val_size = 0), and its
+    test pairs. targets: (P,) `pair_targets` of the run's pairs, computed once per run."""
     n, seed = inputs.n_images, int(cfg.seed) + fold
     train_imgs, test_imgs = split
     val_size = float(cfg.evaluation.val_size)
-    if getattr(learner, "uses_validation", False) and val_size > 0:
+    if learner.uses_validation and val_size > 0:
         fit_pos, val_pos = image_disjoint_split(len(train_imgs), val_size, seed=seed)
         fit_imgs, val_imgs = train_imgs[fit_pos], train_imgs[val_pos]
     else:
         fit_imgs, val_imgs = train_imgs, train_imgs[:0]
-    y = pair_targets(inputs, learner.task)
+    y = targets
     fit_mask, val_mask = split_pairs(inputs.i, inputs.j, fit_imgs, val_imgs, n)
     train_mask, test_mask = split_pairs(inputs.i, inputs.j, train_imgs, test_imgs, n)
     if not fit_mask.any() or not test_mask.any():
@@ -73,7 +85,7 @@ def fold_data(
             f"fold {fold} has no training or no test pairs with distribution="
             f"{cfg.distribution.name}: use more images or fewer folds (evaluation.k_folds)"
         )
-    return FoldData(
+    data = FoldData(
         fold=fold,
         seed=seed,
         metric=inputs.metric,
@@ -95,6 +107,8 @@ def fold_data(
         logger=logger or None,
         resume_from=resume_from,
     )
+    test = TestPairs(test_imgs, inputs.i[test_mask], inputs.j[test_mask], y[test_mask])
+    return data, test
 
 
 def encoding_baseline(
@@ -143,7 +157,7 @@ def fold_scores(
     inputs: Inputs,
     learner: Learner,
     data: FoldData,
-    test_imgs: np.ndarray,
+    test: TestPairs,
     ceiling: Any = None,
 ) -> FoldResult:
     """Fit the learner on the fold, save it, and score its test predictions (with bootstrap
@@ -155,9 +169,7 @@ def fold_scores(
     report = learner.fit(data)
     fit_seconds = time.perf_counter() - start
     learner.save(data.output_dir, data.fold)
-    _, test_mask = split_pairs(inputs.i, inputs.j, data.train_images, test_imgs, n)
-    ti, tj = inputs.i[test_mask], inputs.j[test_mask]
-    ty = pair_targets(inputs, learner.task)[test_mask]
+    ti, tj, ty, test_imgs = test.i, test.j, test.y, test.images
     prediction = learner.predict(inputs.table, ti, tj)
     baseline = rdm_lib.rdm_values(inputs.baseline_rdm, ti, tj, n)
     sizes = {

@@ -169,6 +169,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
 
     start = time.perf_counter()
     dist = cfg.distribution
+    colors = tuple(str(c) for c in dist.colors)
     labels = _color_labels(cfg, paths) if dist.name == "colors" else None
     i, j = select_pairs(
         str(dist.name),
@@ -177,7 +178,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         metric=metric,
         labels=labels,
         n_per_image=int(dist.n_per_image),
-        colors=tuple(dist.colors),
+        colors=tuple(dist.colors),  # select_pairs checks there are two
         mid_band=float(dist.mid_band),
         mid_quantiles=tuple(dist.mid_quantiles),
         seed=int(cfg.seed),
@@ -210,6 +211,6 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         y=y,
         embedder_info=info,
         color_labels=labels,
-        colors=tuple(str(c) for c in dist.colors),
+        colors=colors,
         seconds=seconds,
     )
