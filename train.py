@@ -5,22 +5,22 @@ Compose the config, run the experiment, return the optimised metric for sweepers
 line on stderr and exit status 2; HYDRA_FULL_ERROR=1 shows the traceback.
 """
 
-from fmri_rdm.threads import set_passive_wait_policy
+from fmri_rdm.runtime.threads import set_passive_wait_policy
 
 set_passive_wait_policy()  # before anything imports torch: OpenMP reads it once, at load
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from fmri_rdm.cli import hydra_main  # noqa: E402
 from fmri_rdm.config import register_schemas  # noqa: E402
+from fmri_rdm.entry.train import hydra_main  # noqa: E402
 
 register_schemas()
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    from fmri_rdm.cli import run_training
+    from fmri_rdm.entry.train import run_training
 
     return run_training(cfg)
 

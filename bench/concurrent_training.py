@@ -10,7 +10,7 @@ then all start training on one signal; the figure is the training wall time of t
 Ratio = two-at-once wall / alone wall: 2.0 when the two copies share the cores perfectly.
 
 Settings of the child processes:
-  project: what train.py does (fmri_rdm.threads: OMP_WAIT_POLICY=PASSIVE, threads = cores);
+  project: what train.py does (fmri_rdm.runtime.threads: OMP_WAIT_POLICY=PASSIVE, threads = cores);
   torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before.
 """
 
@@ -25,7 +25,7 @@ import tempfile
 import time
 from typing import Any
 
-from fmri_rdm.threads import APPLIED, THREAD_VARIABLES, WAIT_POLICY
+from fmri_rdm.runtime.threads import APPLIED, THREAD_VARIABLES, WAIT_POLICY
 
 N_IMAGES, DIM, BATCH, EPOCHS = 300, 512, 256, 3
 
@@ -33,7 +33,7 @@ N_IMAGES, DIM, BATCH, EPOCHS = 300, 512, 256, 3
 def child(steps: int, settings: str) -> None:
     """One copy: build, print READY, wait for a line on stdin, train, print a JSON line."""
     if settings == "project":
-        from fmri_rdm.threads import apply_threads, set_passive_wait_policy
+        from fmri_rdm.runtime.threads import apply_threads, set_passive_wait_policy
 
         set_passive_wait_policy()
         apply_threads(None)
@@ -41,7 +41,7 @@ def child(steps: int, settings: str) -> None:
     import pytorch_lightning as pl
     import torch
 
-    from fmri_rdm.datamodule import PairDataModule, PairSplit
+    from fmri_rdm.models.datamodule import PairDataModule, PairSplit
     from fmri_rdm.models.module import PairRegressionModule
     from fmri_rdm.models.siamese import SiameseNet
 

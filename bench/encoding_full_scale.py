@@ -21,8 +21,8 @@ import numpy as np
 
 from fmri_rdm.learners.base import FoldData
 from fmri_rdm.learners.encoding import EncodingLearner
-from fmri_rdm.pairs import all_pairs
-from fmri_rdm.splits import image_disjoint_folds
+from fmri_rdm.rsa.pairs import all_pairs
+from fmri_rdm.rsa.splits import image_disjoint_folds
 
 
 def main() -> None:

@@ -21,11 +21,11 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from fmri_rdm.datamodule import PairDataModule, PairSplit
+from fmri_rdm.models.datamodule import PairDataModule, PairSplit
 from fmri_rdm.models.mlp import PairMLP
 from fmri_rdm.models.module import PairRegressionModule
 from fmri_rdm.models.siamese import SiameseNet
-from fmri_rdm.pairs import all_pairs
+from fmri_rdm.rsa.pairs import all_pairs
 
 
 def synthetic_problem(n: int, dim: int, seed: int = 0) -> tuple[torch.Tensor, PairSplit]:

@@ -155,7 +155,7 @@ def gemm_gflops(shape: tuple[int, int, int], repeats: int, seed: int = 0) -> flo
 
 
 def bench_rdm(sizes: Sizes, gemm: float) -> list[Row]:
-    from fmri_rdm.rdm import compute_rdm
+    from fmri_rdm.rsa.rdm import compute_rdm
 
     rng = np.random.default_rng(0)
     rows = []
@@ -206,7 +206,7 @@ def _random_rdm(n: int, seed: int = 0) -> np.ndarray:
 
 
 def bench_extremes(sizes: Sizes) -> list[Row]:
-    from fmri_rdm.pairs import balanced_pairs, extremes_pairs
+    from fmri_rdm.rsa.pairs import balanced_pairs, extremes_pairs
 
     k = sizes.n_per_image
     funcs: list[tuple[str, Callable[[np.ndarray, int], object], Callable[..., object]]] = [
@@ -256,8 +256,8 @@ def _traced_peak_mb(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def bench_folds(sizes: Sizes) -> list[Row]:
-    from fmri_rdm.pairs import all_pairs
-    from fmri_rdm.splits import image_disjoint_folds, split_pairs
+    from fmri_rdm.rsa.pairs import all_pairs
+    from fmri_rdm.rsa.splits import image_disjoint_folds, split_pairs
 
     def folds(n: int, i: np.ndarray, j: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         return [split_pairs(i, j, tr, te, n) for tr, te in image_disjoint_folds(n, 5, seed=0)]
@@ -328,7 +328,7 @@ def bench_training(sizes: Sizes) -> list[Row]:
         fit_one_epoch,
         synthetic_pair_split,
     )
-    from fmri_rdm.datamodule import PairDataModule
+    from fmri_rdm.models.datamodule import PairDataModule
     from fmri_rdm.models.module import PairRegressionModule
     from fmri_rdm.models.siamese import SiameseNet
 
@@ -401,7 +401,7 @@ def _child_json(args: list[str], timeout: float) -> dict[str, Any]:
 
 def full_rdm_child(n: int, v: int) -> None:
     """Child process: time compute_rdm on synthetic (n, v) float32, print JSON with peak RSS."""
-    from fmri_rdm.rdm import compute_rdm
+    from fmri_rdm.rsa.rdm import compute_rdm
 
     x = np.random.default_rng(0).standard_normal((n, v), dtype=np.float32)
     start = time.perf_counter()

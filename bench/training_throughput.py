@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from fmri_rdm.datamodule import PairDataModule, PairSplit
+from fmri_rdm.models.datamodule import PairDataModule, PairSplit
 from fmri_rdm.models.losses import mse
 from fmri_rdm.models.module import PairRegressionModule
 from fmri_rdm.models.siamese import SiameseNet

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from fmri_rdm.artifacts import lookup, write_json, write_npz
+from fmri_rdm.runtime.artifacts import lookup, write_json, write_npz
 
 
 def test_write_json_is_plain_json_without_temp_files(tmp_path):

@@ -12,9 +12,9 @@ from scipy.spatial.distance import pdist
 from bench import baselines
 from bench.run import FIELDS, Row, Sizes, format_table, main, run, write_json
 from fmri_rdm.data.images import dominant_colors
-from fmri_rdm.pairs import all_pairs, balanced_pairs, extremes_pairs
-from fmri_rdm.rdm import compute_rdm
-from fmri_rdm.splits import image_disjoint_folds, split_pairs
+from fmri_rdm.rsa.pairs import all_pairs, balanced_pairs, extremes_pairs
+from fmri_rdm.rsa.rdm import compute_rdm
+from fmri_rdm.rsa.splits import image_disjoint_folds, split_pairs
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

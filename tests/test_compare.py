@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from fmri_rdm import compare
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.results import FailedRun, RunMetrics
+from fmri_rdm.reporting import compare
+from fmri_rdm.reporting.results import FailedRun, RunMetrics
 
 FAILED_ERROR = "ConfigError: fold 0 has no training or no test pairs with distribution=all"
 

@@ -105,7 +105,7 @@ def test_every_trainer_builds_on_cpu(option, tmp_path):
 def test_every_lightning_logger_builds(option, tmp_path):
     from pytorch_lightning.loggers import Logger
 
-    from fmri_rdm.loggers import RunLoggers
+    from fmri_rdm.reporting.loggers import RunLoggers
 
     cfg = compose("config", overrides=[f"logger={option}", f"paths.output_dir={tmp_path}"])
     for node in cfg.logger.values():

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from fmri_rdm.cli import run_training, user_error
 from fmri_rdm.config import register_schemas
+from fmri_rdm.entry.train import run_training, user_error
 from tests.test_train import ROOT, _train_py
 
 SUBJ = Path("subj01")

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from fmri_rdm import evaluation as ev
+from fmri_rdm.rsa import scores as ev
 
 
 @pytest.fixture

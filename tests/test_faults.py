@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import torch
 
-from fmri_rdm.artifacts import write_json
 from fmri_rdm.data.algonauts import image_paths
 from fmri_rdm.embeddings import ClipEmbedder, cached_embeddings
-from fmri_rdm.experiment import run
+from fmri_rdm.run.experiment import run
+from fmri_rdm.runtime.artifacts import write_json
 from tests.test_train import ROOT, TINY, _train_py, tiny_config
 
 SMALL = "embeddings.model_name=ViT-S-32-alt"  # random-init small CLIP, fast on 2 cores
@@ -69,7 +69,7 @@ def test_same_seed_gives_identical_metrics_json(tmp_path, cache):
 _WRITER = """
 import os, sys, time
 from pathlib import Path
-from fmri_rdm.artifacts import write_json
+from fmri_rdm.runtime.artifacts import write_json
 
 def stall(fd):  # the whole new text is in the temp file; hold here until killed
     print("writing", flush=True)
@@ -301,7 +301,7 @@ def test_ctrl_c_then_resume_matches_an_uninterrupted_run(tmp_path, cache):
 
 
 def test_resume_errors_are_one_line(tmp_path, cache, capsys):
-    from fmri_rdm.cli import run_training
+    from fmri_rdm.entry.train import run_training
 
     bogus = tmp_path / "fold1-last.ckpt"
     bogus.write_bytes(b"not a checkpoint")

@@ -15,7 +15,7 @@ import pytest
 
 from fmri_rdm.data.algonauts import subject_dir
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.preflight import check_run_config
+from fmri_rdm.run.preflight import check_run_config
 from tests.test_errors import compose_config
 from tests.test_train import _train_py
 
@@ -48,7 +48,7 @@ def test_preflight_imports_nothing_heavy(tmp_path) -> None:
     code = (
         "import sys\n"
         "from omegaconf import OmegaConf\n"
-        "from fmri_rdm.preflight import check_run_config\n"
+        "from fmri_rdm.run.preflight import check_run_config\n"
         "from fmri_rdm.errors import DataError\n"
         "cfg = OmegaConf.create({'data': {'source': 'algonauts', 'root': sys.argv[1]},"
         " 'subject': {'id': 1}, 'roi': {'name': 'V1v'}})\n"

@@ -1,4 +1,4 @@
-"""Tests for fmri_rdm.pairs against brute-force references on tiny inputs."""
+"""Tests for fmri_rdm.rsa.pairs against brute-force references on tiny inputs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.distance import squareform
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.pairs import (
+from fmri_rdm.rsa.pairs import (
     COLOR_NAMES,
     all_pairs,
     balanced_pairs,
@@ -16,8 +16,13 @@ from fmri_rdm.pairs import (
     extremes_pairs,
     select_pairs,
 )
-from fmri_rdm.rdm import condensed_index
-from fmri_rdm.splits import image_disjoint_folds, image_disjoint_split, pairs_within, split_pairs
+from fmri_rdm.rsa.rdm import condensed_index
+from fmri_rdm.rsa.splits import (
+    image_disjoint_folds,
+    image_disjoint_split,
+    pairs_within,
+    split_pairs,
+)
 
 
 def _rdm(n: int, seed: int = 0, scale: float = 2.0) -> np.ndarray:
@@ -68,7 +73,7 @@ def test_extremes_match_brute_force(n: int, k: int) -> None:
 
 
 def test_extremes_across_several_row_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    import fmri_rdm.pairs as pairs_mod
+    import fmri_rdm.rsa.pairs as pairs_mod
 
     n, k = 23, 3
     rdm = _rdm(n, seed=7)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fmri_rdm.distributed import check_ddp_launch, env_global_rank, is_global_zero
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.parallel import (
+from fmri_rdm.runtime.distributed import check_ddp_launch, env_global_rank, is_global_zero
+from fmri_rdm.runtime.parallel import (
     claim_gpu,
     count_sweep_jobs,
     gpu_preference,
@@ -89,7 +89,7 @@ def test_is_global_zero(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_rank_one_starts_no_logger(monkeypatch: pytest.MonkeyPatch) -> None:
     from omegaconf import OmegaConf
 
-    from fmri_rdm.loggers import RunLoggers
+    from fmri_rdm.reporting.loggers import RunLoggers
 
     cfg = OmegaConf.create({"logger": {"wandb": {"project": "p"}, "csv": {"_target_": "x"}}})
     monkeypatch.setenv("LOCAL_RANK", "1")

@@ -29,7 +29,7 @@ from fmri_rdm.plots import (
     select_extreme_pairs,
     training_curves,
 )
-from fmri_rdm.rdm import binarize_rdm, compute_rdm, condensed_to_pairs
+from fmri_rdm.rsa.rdm import binarize_rdm, compute_rdm, condensed_to_pairs
 
 N = 12
 

@@ -1,4 +1,4 @@
-"""Tests for fmri_rdm.rdm against scipy and rsatoolbox references."""
+"""Tests for fmri_rdm.rsa.rdm against scipy and rsatoolbox references."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.distance import pdist, squareform
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.rdm import (
+from fmri_rdm.rsa.rdm import (
     binarize_rdm,
     compute_rdm,
     condensed_index,
@@ -201,7 +201,7 @@ def test_n_items_rejects_non_triangular(bad: np.ndarray) -> None:
 @pytest.mark.parametrize("metric", ["correlation", "euclidean"])
 @pytest.mark.parametrize("n_pairs", [3, 400])  # the gathered path and the GEMM path
 def test_pair_distances_equal_pdist(metric, n_pairs):
-    from fmri_rdm.rdm import pair_distances
+    from fmri_rdm.rsa.rdm import pair_distances
 
     rng = np.random.default_rng(5)
     x = rng.normal(size=(60, 7)).astype(np.float32)

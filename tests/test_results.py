@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fmri_rdm.evaluation import mean_std
-from fmri_rdm.results import FailedRun, RunMetrics, from_json, read_metrics
+from fmri_rdm.reporting.results import FailedRun, RunMetrics, from_json, read_metrics
+from fmri_rdm.rsa.scores import mean_std
 from tests.test_compare import _metrics
 
 

@@ -1,4 +1,4 @@
-"""fmri_rdm.threads: the wait policy and the per-process thread count (no timing here: the
+"""fmri_rdm.runtime.threads: the wait policy and the per-process thread count (no timing here: the
 speed effect is measured by bench/concurrent_training.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.threads import (
+from fmri_rdm.runtime.threads import (
     APPLIED,
     THREAD_VARIABLES,
     apply_threads,
@@ -75,7 +75,7 @@ def test_apply_threads_in_a_fresh_process_reaches_torch_and_blas() -> None:
     """Before torch is imported (the entry points' order): the env decides torch's pool."""
     code = (
         "import os, sys\n"
-        "from fmri_rdm.threads import apply_threads, set_passive_wait_policy\n"
+        "from fmri_rdm.runtime.threads import apply_threads, set_passive_wait_policy\n"
         "set_passive_wait_policy()\n"
         "import numpy\n"  # BLAS already loaded: set at run time
         "apply_threads(1)\n"

@@ -14,10 +14,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from fmri_rdm.config import register_schemas
-from fmri_rdm.experiment import run
-from fmri_rdm.predict import list_images, predict_rdm
-from fmri_rdm.predict import main as predict_main
-from fmri_rdm.splits import image_disjoint_folds
+from fmri_rdm.entry.predict import list_images, predict_rdm
+from fmri_rdm.entry.predict import main as predict_main
+from fmri_rdm.rsa.splits import image_disjoint_folds
+from fmri_rdm.run.experiment import run
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from fmri_rdm.learners.base import FoldData
-from fmri_rdm.pairs import all_pairs
-from fmri_rdm.rdm import compute_rdm, rdm_values
-from fmri_rdm.splits import split_pairs
+from fmri_rdm.rsa.pairs import all_pairs
+from fmri_rdm.rsa.rdm import compute_rdm, rdm_values
+from fmri_rdm.rsa.splits import split_pairs
 
 
 def make_fold(

@@ -10,7 +10,7 @@ from sklearn.model_selection import KFold
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.learners.encoding import EncodingLearner, himalaya_backend
-from fmri_rdm.rdm import compute_rdm, rdm_values
+from fmri_rdm.rsa.rdm import compute_rdm, rdm_values
 
 from .conftest import make_fold
 

@@ -14,7 +14,7 @@ from fmri_rdm.learners.frrsa import FeatureReweightedRSA
 from fmri_rdm.learners.pair_network import PairNetworkLearner, auto_batch_size
 from fmri_rdm.learners.rsa import RSALearner
 from fmri_rdm.learners.svm import SVMLearner
-from fmri_rdm.rdm import compute_rdm, rdm_values
+from fmri_rdm.rsa.rdm import compute_rdm, rdm_values
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,12 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from fmri_rdm.datamodule import PairDataModule, PairSplit
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models import PairMLP, PairRegressionModule, SiameseCNN, SiameseNet
+from fmri_rdm.models.datamodule import PairDataModule, PairSplit
 from tests.models.conftest import all_pairs
 
-# fmri_rdm.datamodule filters this at import, but pytest resets filters after collection.
+# fmri_rdm.models.datamodule filters this at import, but pytest resets filters after collection.
 pytestmark = pytest.mark.filterwarnings("ignore:Your `IterableDataset` has `__len__`")
 
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from fmri_rdm import compare
+from fmri_rdm.reporting import compare
 from fmri_rdm.stats.paired import compare_pair
 
 

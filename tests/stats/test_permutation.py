@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fmri_rdm.rdm import condensed_index
+from fmri_rdm.rsa.rdm import condensed_index
 from fmri_rdm.stats.bootstrap import local_pairs
 from fmri_rdm.stats.permutation import p_value, permutation_null, permutations, square_rdm_among
 from fmri_rdm.stats.report import fold_statistics

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fmri_rdm.cli import print_results
-from fmri_rdm.evaluation import aggregate_folds, regression_scores
+from fmri_rdm.entry.train import print_results
 from fmri_rdm.plots.results import fold_summary
+from fmri_rdm.rsa.scores import aggregate_folds, regression_scores
 from fmri_rdm.stats.bootstrap import percentile_interval
 from fmri_rdm.stats.report import add_statistics, fold_statistics
 

@@ -88,7 +88,7 @@ def build_embeddings(
 def embedding_rdm(embeddings: np.ndarray, metric: str) -> np.ndarray:
     """Dissimilarities between embeddings, (N, D) -> condensed float32 (N*(N-1)/2,) in scipy
     pdist order: the zero-training baseline, same metric as the brain RDM."""
-    from fmri_rdm.rdm import compute_rdm
+    from fmri_rdm.rsa.rdm import compute_rdm
 
     if embeddings.ndim != 2 or embeddings.shape[0] < 2:
         raise DataError(f"embedding_rdm needs (N >= 2, D) embeddings, got {embeddings.shape}")

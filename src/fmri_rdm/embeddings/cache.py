@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from fmri_rdm.artifacts import atomic_write
 from fmri_rdm.embeddings.base import Embedder
 from fmri_rdm.errors import DataError
+from fmri_rdm.runtime.artifacts import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm.artifacts import write_npz
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
-from fmri_rdm.rdm import check_metric, pair_distances
+from fmri_rdm.rsa.rdm import check_metric, pair_distances
+from fmri_rdm.runtime.artifacts import write_npz
 
 log = logging.getLogger(__name__)
 

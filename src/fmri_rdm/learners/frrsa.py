@@ -21,10 +21,10 @@ import numpy as np
 from omegaconf import DictConfig
 from scipy.optimize import nnls
 
-from fmri_rdm.artifacts import write_npz
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
-from fmri_rdm.rdm import pair_distances
+from fmri_rdm.rsa.rdm import pair_distances
+from fmri_rdm.runtime.artifacts import write_npz
 
 log = logging.getLogger(__name__)
 

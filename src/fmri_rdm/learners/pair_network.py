@@ -21,10 +21,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from fmri_rdm.datamodule import PairDataModule, PairSplit
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.learners.callbacks import EpochHistory, EpochSeed, FoldCheckpoint, RunInterrupted
+from fmri_rdm.models.datamodule import PairDataModule, PairSplit
 
 log = logging.getLogger(__name__)
 

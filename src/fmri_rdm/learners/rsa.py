@@ -13,7 +13,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from fmri_rdm.learners.base import FitReport, FoldData, Task
-from fmri_rdm.rdm import pair_distances
+from fmri_rdm.rsa.rdm import pair_distances
 
 
 class RSALearner:

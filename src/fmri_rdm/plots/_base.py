@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fmri_rdm.rdm import check_metric
+from fmri_rdm.rsa.rdm import check_metric
 
 DPI = 120
 

@@ -13,7 +13,7 @@ from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.plots._base import binarization_threshold, new_figure
 from fmri_rdm.plots.rdm_plots import check_rdm
-from fmri_rdm.rdm import check_metric, condensed_to_pairs
+from fmri_rdm.rsa.rdm import check_metric, condensed_to_pairs
 
 IMAGE_SIZE = 128  # pixels per side of the thumbnails
 _GAP = 6  # white pixels between the two images of a pair

@@ -14,7 +14,7 @@ from fmri_rdm.plots._base import (
     new_figure,
     threshold_label,
 )
-from fmri_rdm.rdm import binarize_rdm, check_metric, n_items, square_rdm
+from fmri_rdm.rsa.rdm import binarize_rdm, check_metric, n_items, square_rdm
 
 _BINARY_CMAP = ListedColormap(["#c6dbef", "#08306b"])  # similar (light), dissimilar (dark)
 _N_TICKS = 6

@@ -13,8 +13,8 @@ from matplotlib.lines import Line2D
 
 from fmri_rdm.errors import DataError
 from fmri_rdm.plots._base import metric_label, new_figure
-from fmri_rdm.rdm import check_metric
-from fmri_rdm.results import FoldMetrics, RunMetrics
+from fmri_rdm.reporting.results import FoldMetrics, RunMetrics
+from fmri_rdm.rsa.rdm import check_metric
 
 SCATTER_MAX_POINTS = 20_000  # above this, predicted_vs_true draws a hexbin density instead
 _SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
@@ -159,7 +159,7 @@ def predicted_vs_true(
 def fold_summary(metrics: Mapping[str, Any]) -> Figure:
     """Per-fold test score bars beside the chance / zero-training baselines and noise ceiling.
 
-    metrics: the metrics.json dict (read through `fmri_rdm.results.RunMetrics`). Score: test
+    metrics: the metrics.json dict (read through `reporting.results.RunMetrics`). Score: test
     Pearson r (regression) or ROC-AUC for classification runs. Baselines and ceiling are fold
     means; None values are skipped.
     """

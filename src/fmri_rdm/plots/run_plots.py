@@ -22,7 +22,7 @@ from fmri_rdm.plots.results import (
     predicted_vs_true,
     training_curves,
 )
-from fmri_rdm.rdm import check_metric
+from fmri_rdm.rsa.rdm import check_metric
 
 log = logging.getLogger(__name__)
 

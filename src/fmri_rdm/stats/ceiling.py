@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.data import algonauts
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rsa import rdm as rdm_lib
 
 log = logging.getLogger(__name__)
 _NSD = re.compile(r"nsd-(\d+)")

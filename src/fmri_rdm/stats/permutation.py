@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from fmri_rdm import rdm as rdm_lib
+from fmri_rdm.rsa import rdm as rdm_lib
 
 STATISTICS = ("pearson", "spearman")
 _BLOCK_ELEMENTS = 1 << 24  # (permutations x pairs) elements per re-ranked block

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.data import algonauts
 from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, dominant_colors, load_images
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.pairs import select_pairs
+from fmri_rdm.rsa import rdm as rdm_lib
+from fmri_rdm.rsa.pairs import select_pairs
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from fmri_rdm.artifacts import write_json, write_npz
-from fmri_rdm.distributed import is_global_zero
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.folds import FoldResult, fold_data, fold_scores, pair_targets
-from fmri_rdm.inputs import Inputs, prepare_inputs
 from fmri_rdm.learners import build_learner, learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
-from fmri_rdm.loggers import RunLoggers
-from fmri_rdm.results import RunMetrics
-from fmri_rdm.splits import image_disjoint_folds, image_disjoint_split
+from fmri_rdm.reporting.loggers import RunLoggers
+from fmri_rdm.reporting.results import RunMetrics
+from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
+from fmri_rdm.run.folds import FoldResult, fold_data, fold_scores, pair_targets
+from fmri_rdm.run.inputs import Inputs, prepare_inputs
+from fmri_rdm.runtime.artifacts import write_json, write_npz
+from fmri_rdm.runtime.distributed import is_global_zero
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def make_folds(n_images: int, evaluation: DictConfig, seed: int) -> list[tuple]:
 def summarize(
     cfg: DictConfig, inputs: Inputs, folds: list[FoldResult], seconds: dict, task: str
 ) -> RunMetrics:
-    """The run's metrics.json (`fmri_rdm.results`): run facts, per-fold scores, mean ± std,
+    """The run's metrics.json (`reporting.results`): run facts, per-fold scores, mean ± std,
     baselines, timings."""
     return RunMetrics.from_folds(
         [f.scores for f in folds],

@@ -10,7 +10,7 @@ and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
 
 The arguments are `key=value` like train.py's, checked against a typed schema (`PredictArgs`):
 a misspelt key or a non-integer fold is one line `error: ...` with a suggestion and exit status
-2, through the same wrapper as train.py (`fmri_rdm.entry`). Values are taken verbatim (no Hydra
+2, through the same wrapper as train.py (`entry.wrapper`). Values are taken verbatim (no Hydra
 override grammar), so `pairs=a.png,b.png` and paths with spaces or brackets work.
 """
 
@@ -26,10 +26,10 @@ import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from fmri_rdm.data.images import IMAGE_SUFFIXES
-from fmri_rdm.entry import exit_status
+from fmri_rdm.entry.wrapper import exit_status
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.inputs import model_table
-from fmri_rdm.pairs import all_pairs
+from fmri_rdm.rsa.pairs import all_pairs
+from fmri_rdm.run.inputs import model_table
 
 log = logging.getLogger(__name__)
 

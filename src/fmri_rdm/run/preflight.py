@@ -23,7 +23,7 @@ def check_run_config(cfg: Any) -> None:
     resolve_roi(str(cfg.roi.name))  # UnknownRoiError lists the valid names
     if str(cfg.data.source) == "synthetic":
         return
-    from fmri_rdm.inputs import data_root  # no data is read: it only checks that a root is set
+    from fmri_rdm.run.inputs import data_root  # no data is read: it only checks that a root is set
 
     subject_dir(data_root(cfg), int(cfg.subject.id))
 

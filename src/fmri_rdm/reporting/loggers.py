@@ -19,7 +19,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from fmri_rdm.results import RunMetrics
+from fmri_rdm.reporting.results import RunMetrics
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class RunLoggers:
         self.sweep_name = sweep_name
         self.wandb_run: Any = None
         logger_cfg = cfg.get("logger") or {}
-        from fmri_rdm.distributed import is_global_zero
+        from fmri_rdm.runtime.distributed import is_global_zero
 
         if not is_global_zero():  # DDP ranks > 0 start no logger run (rank 0 logs the run)
             logger_cfg = {}

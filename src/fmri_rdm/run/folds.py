@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm import evaluation as ev
-from fmri_rdm import rdm as rdm_lib
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.inputs import Inputs
 from fmri_rdm.learners.base import FoldData, Learner
-from fmri_rdm.splits import image_disjoint_split, split_pairs
+from fmri_rdm.rsa import rdm as rdm_lib
+from fmri_rdm.rsa import scores as ev
+from fmri_rdm.rsa.splits import image_disjoint_split, split_pairs
+from fmri_rdm.run.inputs import Inputs
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 import numpy as np
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.pairs import Seed
+from fmri_rdm.rsa.pairs import Seed
 
 logger = logging.getLogger(__name__)
 

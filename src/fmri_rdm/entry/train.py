@@ -1,7 +1,7 @@
 """train.py's side of the entry points: run one experiment, print its results table.
 
 User errors (ours, Hydra's, OmegaConf's) end the run with one line `error: ...` and exit status
-2, through the wrapper every entry point shares (`fmri_rdm.entry`); in a sweep they are recorded
+2, through the wrapper every entry point shares (`entry.wrapper`); in a sweep they are recorded
 in the job's metrics.json and the sweep goes on. An interrupted training run (Ctrl-C, SIGTERM)
 ends with one line saying how to resume it and exit status 128 + the signal number.
 """
@@ -17,8 +17,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from fmri_rdm.artifacts import write_json
-from fmri_rdm.entry import (
+from fmri_rdm.entry.wrapper import (
     BUG_MARK,
     full_error_requested,
     hydra_main,
@@ -26,6 +25,7 @@ from fmri_rdm.entry import (
     user_error,
 )
 from fmri_rdm.errors import one_line
+from fmri_rdm.runtime.artifacts import write_json
 
 log = logging.getLogger("fmri_rdm")
 
@@ -44,11 +44,11 @@ def _sweep_name() -> str | None:
 def print_results(metrics: dict[str, Any]) -> None:
     """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling.
 
-    metrics: a metrics.json dict (read through `fmri_rdm.results.RunMetrics`)."""
+    metrics: a metrics.json dict (read through `fmri_rdm.reporting.results.RunMetrics`)."""
     from rich.console import Console
     from rich.table import Table
 
-    from fmri_rdm.results import RunMetrics
+    from fmri_rdm.reporting.results import RunMetrics
     from fmri_rdm.stats.report import summary_line
 
     run = RunMetrics.from_json(metrics)
@@ -80,7 +80,7 @@ def print_results(metrics: dict[str, Any]) -> None:
 
 def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> None:
     """metrics.json of a run that did not finish (read by `compare` as a failed job)."""
-    from fmri_rdm.results import FailedRun
+    from fmri_rdm.reporting.results import FailedRun
 
     config = OmegaConf.to_container(cfg, resolve=False)
     write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
@@ -89,7 +89,7 @@ def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> Non
 def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:
     """Record a user error in metrics.json and end the run (exit 2), or, in a sweep, log it and
     return so the sweep goes on; a bug is re-raised with its traceback."""
-    from fmri_rdm.distributed import is_global_zero
+    from fmri_rdm.runtime.distributed import is_global_zero
 
     found = user_error(err, running=True)
     if found is None:
@@ -113,9 +113,9 @@ def run_training(cfg: DictConfig) -> float | None:
     Data-path and ROI mistakes are reported before torch, Lightning or a logger is loaded
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
-    from fmri_rdm.distributed import check_ddp_launch, is_global_zero
-    from fmri_rdm.parallel import configure_job
-    from fmri_rdm.preflight import check_run_config
+    from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
+    from fmri_rdm.runtime.parallel import configure_job
 
     out = Path(cfg.paths.output_dir)
     try:
@@ -125,7 +125,7 @@ def run_training(cfg: DictConfig) -> float | None:
     except Exception as err:
         _user_error_exit(err, out, cfg)
         return None
-    from fmri_rdm.experiment import RunInterrupted, run
+    from fmri_rdm.run.experiment import RunInterrupted, run
 
     try:
         metrics = run(cfg, sweep_name=_sweep_name())

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from fmri_rdm.artifacts import lookup
 from fmri_rdm.errors import one_line
 from fmri_rdm.learners import legacy_task
+from fmri_rdm.runtime.artifacts import lookup
 
 METRICS_FILE = "metrics.json"
 Entry = dict[str, Any]  # {"mean": float | None, "std": float | None, "n": int, ...}
@@ -122,7 +122,7 @@ class RunMetrics:
         """
         import numpy as np
 
-        from fmri_rdm.evaluation import aggregate_folds
+        from fmri_rdm.rsa.scores import aggregate_folds
 
         run = cls(
             **facts,

@@ -1,4 +1,4 @@
-"""How `fmri_rdm.compare` shows its DataFrame: a rich terminal table, Markdown and a plot.
+"""How `fmri_rdm.reporting.compare` shows its DataFrame: a rich terminal table, Markdown and a plot.
 
 The frame (`compare.frame`) holds numbers; here they become `mean ± std` cells, two-line
 headers that let a dozen columns fit a terminal, and `comparison.png`.
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from fmri_rdm.results import RunMetrics
+from fmri_rdm.reporting.results import RunMetrics
 
 if TYPE_CHECKING:
-    from fmri_rdm.compare import Run
+    from fmri_rdm.reporting.runs import Run
 
 SECONDS = ("seconds.fit", "seconds.training")  # the learner's fits; the whole fold loop
 _NUMERIC = ("test.", "baselines.", "noise_ceiling.", "seconds.")

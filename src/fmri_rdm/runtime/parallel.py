@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from fmri_rdm.threads import apply_threads, available_cores
+from fmri_rdm.runtime.threads import apply_threads, available_cores
 
 log = logging.getLogger(__name__)
 

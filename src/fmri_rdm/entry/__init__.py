@@ -1,0 +1,1 @@
+"""The entry points (train, predict) and the error wrapper they share."""

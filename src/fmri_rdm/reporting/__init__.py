@@ -1,0 +1,1 @@
+"""What a run tells people: the metrics.json contract, loggers, and comparisons across runs."""

@@ -1,0 +1,1 @@
+"""One run of an experiment: its inputs, folds, fit/score loop, task and metrics.json."""
