@@ -9,10 +9,14 @@ from fmri_rdm.runtime.threads import set_passive_wait_policy
 
 set_passive_wait_policy()  # before anything imports torch: OpenMP reads it once, at load
 
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from fmri_rdm.config import register_schemas  # noqa: E402
+from fmri_rdm.entry.shorthands import expand_network_shorthands  # noqa: E402
 from fmri_rdm.entry.train import hydra_main  # noqa: E402
 
 register_schemas()
@@ -26,4 +30,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    # `model.dropout=0.5` is short for `model.net.dropout=0.5`
+    sys.argv[1:] = expand_network_shorthands(sys.argv[1:], Path(__file__).parent / "conf" / "model")
     hydra_main(main)

@@ -22,7 +22,7 @@ import numpy as np
 from fmri_rdm.learners.base import FoldData
 from fmri_rdm.learners.encoding import EncodingLearner
 from fmri_rdm.rsa.pairs import all_pairs
-from fmri_rdm.rsa.splits import image_disjoint_folds
+from fmri_rdm.rsa.splits import PairSplit, image_disjoint_folds
 
 
 def main() -> None:
@@ -39,11 +39,11 @@ def main() -> None:
         y[:, s : s + w.shape[1]] = x @ w * 0.05 + rng.standard_normal((args.images, w.shape[1]))
     train, test = image_disjoint_folds(args.images, 5, seed=0)[0]
     none = np.zeros(0, np.int64)
+    no_pairs = PairSplit(none, none, none.astype(np.float32))  # the encoding model reads images
     data = FoldData(
         fold=0, seed=0, metric="correlation", table=x, train_images=train, fit_images=train,
-        val_images=none, fit_i=none, fit_j=none, fit_y=none.astype(np.float32), val_i=none,
-        val_j=none, val_y=none.astype(np.float32), train_i=none, train_j=none,
-        train_y=none.astype(np.float32), responses=y, output_dir=Path("."),
+        val_images=none, fit=no_pairs, val=no_pairs, train=no_pairs, responses=y,
+        output_dir=Path("."),
     )  # fmt: skip
     learner = EncodingLearner()
     start = time.perf_counter()

@@ -1,12 +1,14 @@
 """Typed schemas of the config groups, registered in Hydra's ConfigStore: types only.
 
 Each YAML option in `conf/<group>/` starts from its schema
-(`defaults: [/schema/<group>/<name>@_here_, ...]`), so a misspelt key (`model.dropuot=0.1`) or
-a value of the wrong type (`model.dropout=high`) is an error naming the key before anything
-runs. The schemas hold no values: every field is MISSING, and the YAML files under conf/ are
-the one place a default lives (what users read and edit, as in lightning-hydra-template); a
-key a YAML option forgets composes to `???` and is an error when read
-(tests/test_config.py composes every option against a snapshot). Call `register_schemas()`
+(`defaults: [/schema/<group>/<name>@_here_, ...]`), so a misspelt key (`training.lr=0.1`) or
+a value of the wrong type (`evaluation.k_folds=high`) is an error naming the key before anything
+runs. Models are the exception: each learner declares the schema of its `model` keys
+(`config_schema`, checked by `learners.registry.model_settings` when the run starts), so that a
+new model needs no entry here. The schemas hold no values: every field is MISSING, and the
+YAML files under conf/ are the one place a default lives (what users read and edit, as in
+lightning-hydra-template); a key a YAML option forgets composes to `???` and is an error when
+read (tests/test_config.py composes every option against a snapshot). Call `register_schemas()`
 before composing.
 """
 
@@ -82,6 +84,8 @@ class EvaluationSchema:
     n_permutations: int = MISSING
     ci_level: float = MISSING
     noise_ceiling: str = MISSING
+    # the encoding baseline's settings: conf/model/encoding.yaml, composed here by Hydra
+    encoding_model: Any = MISSING
 
 
 @dataclass
@@ -96,72 +100,6 @@ class TrainingSchema:
     scheduler: Any = MISSING
 
 
-@dataclass
-class ModelSchema:
-    """What every model config names (the classical RSA model has nothing else)."""
-
-    name: str = MISSING
-    learner: str = MISSING  # the learner class, <module>.<Class> (learners.learner_class)
-    input: str = MISSING  # embeddings | pixels (embeddings.embedder_for)
-
-
-@dataclass
-class NetworkSchema(ModelSchema):
-    """A torch pair network built from `_target_` by the pair-network learner."""
-
-    _target_: str = MISSING
-    dropout: float = MISSING
-    head: str = MISSING
-
-
-@dataclass
-class MLPSchema(NetworkSchema):
-    hidden_layers: int = MISSING
-    first_hidden: int = MISSING
-
-
-@dataclass
-class SiameseSchema(NetworkSchema):
-    tower: list[int] = MISSING
-    head_hidden: int = MISSING
-
-
-@dataclass
-class SiameseCNNSchema(NetworkSchema):
-    in_channels: int = MISSING
-    image_size: int = MISSING
-    channels: list[int] = MISSING
-    embed_dim: int = MISSING
-
-
-@dataclass
-class SVMSchema(ModelSchema):
-    _target_: str = MISSING
-    kernel: str = MISSING
-    degree: int = MISSING
-    C: float = MISSING
-    gamma: Any = MISSING
-    features: str = MISSING
-    max_train_pairs: int = MISSING
-    save_path: str | None = MISSING
-    load_path: str | None = MISSING
-
-
-@dataclass
-class EncodingSchema(ModelSchema):
-    log10_alpha_min: float = MISSING
-    log10_alpha_max: float = MISSING
-    n_alphas: int = MISSING
-    cv: int = MISSING
-    backend: str = MISSING
-    n_targets_batch: int = MISSING
-
-
-@dataclass
-class FrrsaSchema(ModelSchema):
-    max_train_pairs: int = MISSING
-
-
 SCHEMAS: dict[tuple[str, str], type] = {
     ("data", "data"): DataSchema,
     ("data", "synthetic"): SyntheticDataSchema,
@@ -171,13 +109,6 @@ SCHEMAS: dict[tuple[str, str], type] = {
     ("distribution", "distribution"): DistributionSchema,
     ("evaluation", "evaluation"): EvaluationSchema,
     ("training", "training"): TrainingSchema,
-    ("model", "mlp"): MLPSchema,
-    ("model", "siamese"): SiameseSchema,
-    ("model", "siamese_cnn"): SiameseCNNSchema,
-    ("model", "svm"): SVMSchema,
-    ("model", "encoding"): EncodingSchema,
-    ("model", "frrsa"): FrrsaSchema,
-    ("model", "rsa"): ModelSchema,
 }
 
 

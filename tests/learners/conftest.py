@@ -10,7 +10,7 @@ import pytest
 from fmri_rdm.learners.base import FoldData
 from fmri_rdm.rsa.pairs import all_pairs
 from fmri_rdm.rsa.rdm import compute_rdm, rdm_values
-from fmri_rdm.rsa.splits import split_pairs
+from fmri_rdm.rsa.splits import PairSplit, split_pairs
 
 
 def make_fold(
@@ -25,7 +25,7 @@ def make_fold(
     y = rdm_values(compute_rdm(responses, "correlation"), i, j, n)
     train = np.arange(n_train)
     mask, _ = split_pairs(i, j, train, np.arange(n_train, n), n)
-    none = np.zeros(0, dtype=i.dtype)
+    train_pairs = PairSplit(i[mask], j[mask], y[mask])
     return FoldData(
         fold=0,
         seed=seed,
@@ -34,15 +34,9 @@ def make_fold(
         train_images=train,
         fit_images=train,
         val_images=train[:0],
-        fit_i=i[mask],
-        fit_j=j[mask],
-        fit_y=y[mask],
-        val_i=none,
-        val_j=none,
-        val_y=y[:0],
-        train_i=i[mask],
-        train_j=j[mask],
-        train_y=y[mask],
+        fit=train_pairs,
+        val=PairSplit.empty(train_pairs),
+        train=train_pairs,
         responses=responses,
         output_dir=tmp,
     )

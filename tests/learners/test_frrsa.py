@@ -17,8 +17,8 @@ def _explicit(x, i, j):
 def test_weights_equal_a_direct_nnls(fold):
     learner = FeatureReweightedRSA()
     learner.fit(fold)
-    f = _explicit(fold.table, fold.train_i, fold.train_j)
-    y = fold.train_y.astype(np.float64)
+    f = _explicit(fold.table, fold.train.i, fold.train.j)
+    y = fold.train.y.astype(np.float64)
     # intercept free, weights >= 0: an independent solver on the explicit (P, 1 + D) problem
     design = np.column_stack([np.ones(len(f)), f])
     lower = np.r_[-np.inf, np.zeros(f.shape[1])]
@@ -29,7 +29,7 @@ def test_weights_equal_a_direct_nnls(fold):
         learner.intercept == np.float64(ref.x[0]).item() or abs(learner.intercept - ref.x[0]) < 1e-6
     )
     # prediction: intercept + weighted squared differences
-    i, j = fold.train_i[:7], fold.train_j[:7]
+    i, j = fold.train.i[:7], fold.train.j[:7]
     want = ref.x[0] + _explicit(fold.table, i, j) @ ref.x[1:]
     np.testing.assert_allclose(learner.predict(fold.table, i, j), want, rtol=1e-4, atol=1e-5)
 

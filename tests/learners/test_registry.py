@@ -39,7 +39,7 @@ def test_learner_named_by_the_config_and_by_old_runs():
 
 
 def test_rsa_predicts_the_embedding_rdm(fold):
-    i, j = fold.train_i, fold.train_j
+    i, j = fold.train.i, fold.train.j
     want = rdm_values(compute_rdm(fold.table, "correlation"), i, j, len(fold.table))
     np.testing.assert_allclose(RSALearner().predict(fold.table, i, j), want, atol=1e-6)
 

@@ -70,7 +70,8 @@ def embedder_for(cfg: Any) -> Embedder:
     at the model's size and colour, every other model the configured `embeddings`."""
     model = cfg.model
     if model.get("input", "embeddings") == "pixels":
-        return PixelEmbedder(int(model.image_size), int(model.in_channels))
+        net = model.get("net") or model  # runs made before `model.net` kept the keys flat
+        return PixelEmbedder(int(net.image_size), int(net.in_channels))
     return instantiate_embedder(cfg.embeddings)
 
 

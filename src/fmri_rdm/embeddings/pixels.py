@@ -1,8 +1,8 @@
 """The `pixels` backend: the images themselves, resized, for models that learn from pixels.
 
 The Siamese CNN (`model.input: pixels`) reads this table instead of embeddings; its size and
-colour come from the model config (`model.image_size`, `model.in_channels`), so `embedder_for`
-builds it from there rather than from `conf/embeddings/`.
+colour come from the network's config (`model.net.image_size`, `model.net.in_channels`), so
+`embedder_for` builds it from there rather than from `conf/embeddings/`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class PixelEmbedder:
     cacheable = False
 
     def __init__(self, image_size: int, in_channels: int = 1) -> None:
-        # in_channels other than 1 / 3 is the CNN's to reject (it names model.in_channels)
+        # in_channels other than 1 / 3 is the CNN's to reject (it names model.net.in_channels)
         self.image_size = int(image_size)
         self.grayscale = int(in_channels) == 1
 

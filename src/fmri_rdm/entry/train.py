@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from fmri_rdm.entry.wrapper import (
     user_error,
 )
 from fmri_rdm.errors import one_line
+from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.runtime.artifacts import write_json
 
 log = logging.getLogger("fmri_rdm")
@@ -41,17 +43,16 @@ def _sweep_name() -> str | None:
     return "/".join(Path(str(hydra_cfg.sweep.dir)).parts[-2:])
 
 
-def print_results(metrics: dict[str, Any]) -> None:
+def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
     """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling.
 
-    metrics: a metrics.json dict (read through `fmri_rdm.reporting.results.RunMetrics`)."""
+    metrics: the run's `RunMetrics`, or a metrics.json dict."""
     from rich.console import Console
     from rich.table import Table
 
-    from fmri_rdm.reporting.results import RunMetrics
     from fmri_rdm.stats.report import summary_line
 
-    run = RunMetrics.from_json(metrics)
+    run = metrics if isinstance(metrics, RunMetrics) else RunMetrics.from_json(metrics)
 
     def fmt(entry: Any) -> str:
         if entry.get("mean") is None:
@@ -145,7 +146,7 @@ def run_training(cfg: DictConfig) -> float | None:
     if is_global_zero():
         print_results(metrics)
         log.info("run directory: %s", out)
-    value = metrics["optimized_metric"]["value"]
+    value = metrics.optimized_metric.get("value")
     return None if value is None else float(value)
 
 

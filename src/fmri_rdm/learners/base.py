@@ -15,11 +15,22 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
 
 from fmri_rdm.errors import DataError
+from fmri_rdm.rsa.splits import PairSplit
 
-Task = Literal["regression", "classification"]
+TaskName = Literal["regression", "classification"]
+
+
+@dataclass
+class ModelConfig:
+    """What every model config names; a learner's `config_schema` extends it (types only:
+    the values live in conf/model/<name>.yaml)."""
+
+    name: str = MISSING
+    learner: str = MISSING  # the learner class, <module>.<Class> (registry.learner_class)
+    input: str = MISSING  # embeddings | pixels (embeddings.embedder_for)
 
 
 @dataclass
@@ -29,12 +40,11 @@ class FoldData:
     table: (N, ...) model inputs of every image of the run (embeddings (N, D) or pixels).
     train_images: (T,) indices of the fold's training images (validation images included).
     fit_images / val_images: an image-disjoint split of train_images for learners that hold
-        out a validation set (val_images is empty when evaluation.val_size = 0).
-    fit_i, fit_j, fit_y: (P,) pairs among fit_images and their targets (RDM values for a
-        regression learner, bool "dissimilar" labels for a classifier).
-    val_i, val_j, val_y: the same among val_images (possibly empty).
-    train_i, train_j, train_y: the same among all train_images (fit ∪ val pairs and the pairs
-        that straddle them), for learners without a validation set.
+        out a validation set (val_images is empty when evaluation.val_size = 0 or the learner
+        uses no validation: then fit_images = train_images).
+    fit, val: the pairs among fit_images / val_images and their targets (RDM values for a
+        regression learner, bool "dissimilar" labels for a classifier); val may be empty.
+    train: the pairs among all train_images (fit and val pairs and those that straddle them).
     responses: (N, V) float32 voxel responses of every image; a learner reads only the rows of
         its training images (the encoding model).
     """
@@ -46,15 +56,9 @@ class FoldData:
     train_images: np.ndarray
     fit_images: np.ndarray
     val_images: np.ndarray
-    fit_i: np.ndarray
-    fit_j: np.ndarray
-    fit_y: np.ndarray
-    val_i: np.ndarray
-    val_j: np.ndarray
-    val_y: np.ndarray
-    train_i: np.ndarray
-    train_j: np.ndarray
-    train_y: np.ndarray
+    fit: PairSplit
+    val: PairSplit
+    train: PairSplit
     responses: np.ndarray
     output_dir: Path
     logger: Any = None
@@ -73,7 +77,9 @@ class FitReport:
 class Learner(Protocol):
     """A model of pair dissimilarities, as the experiment loop sees it."""
 
-    task: ClassVar[Task]
+    task: ClassVar[TaskName]
+    # dataclass of the `model` keys (learners.registry.model_settings checks a run's config)
+    config_schema: ClassVar[type]
 
     resumable: ClassVar[bool]  # whether `ckpt_path=` can resume an interrupted fit
     # whether it fits on fit_* and selects on val_* (else it gets all training images as fit_*)

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
+from fmri_rdm.learners.base import (
+    FitReport,
+    FoldData,
+    ModelConfig,
+    TaskName,
+    saved_file,
+    saved_fold_numbers,
+)
+from fmri_rdm.learners.registry import model_settings
 from fmri_rdm.rsa.rdm import check_metric, pair_distances
 from fmri_rdm.runtime.artifacts import write_npz
 
@@ -43,12 +52,23 @@ def himalaya_backend(requested: str, accelerator: str | None = None) -> str:
     return "torch"
 
 
+@dataclass
+class EncodingConfig(ModelConfig):
+    log10_alpha_min: float = MISSING
+    log10_alpha_max: float = MISSING
+    n_alphas: int = MISSING
+    cv: int = MISSING
+    backend: str = MISSING
+    n_targets_batch: int = MISSING
+
+
 class EncodingLearner:
     """Ridge from standardised embeddings (N, D) to responses (N, V), alpha per voxel."""
 
-    task: ClassVar[Task] = "regression"
+    task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    config_schema: ClassVar[type] = EncodingConfig
     FILE = "encoding_fold{fold}.npz"
 
     def __init__(
@@ -70,15 +90,23 @@ class EncodingLearner:
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> EncodingLearner:
-        m = cfg.model
-        alphas = np.logspace(float(m.log10_alpha_min), float(m.log10_alpha_max), int(m.n_alphas))
         accelerator = str(cfg.trainer.get("accelerator", "cpu"))
+        return cls.from_model_config(cfg.model, str(cfg.metric.name), accelerator)
+
+    @classmethod
+    def from_model_config(
+        cls, model: DictConfig, metric: str, accelerator: str = "cpu"
+    ) -> EncodingLearner:
+        """From a `model=encoding` config node (the run's model, or the encoding baseline's
+        `evaluation.encoding_model`)."""
+        m = model_settings(cls, model)
+        alphas = np.logspace(m.log10_alpha_min, m.log10_alpha_max, m.n_alphas)
         return cls(
-            metric=str(cfg.metric.name),
+            metric=metric,
             alphas=alphas,
-            cv=int(m.cv),
-            backend=himalaya_backend(str(m.backend), accelerator),
-            n_targets_batch=int(m.n_targets_batch),
+            cv=m.cv,
+            backend=himalaya_backend(m.backend, accelerator),
+            n_targets_batch=m.n_targets_batch,
         )
 
     def settings(self) -> tuple[str, tuple[float, ...], int]:

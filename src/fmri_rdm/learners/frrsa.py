@@ -14,15 +14,24 @@ fit costs P·D² once and the solve does not depend on P.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
 from scipy.optimize import nnls
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
+from fmri_rdm.learners.base import (
+    FitReport,
+    FoldData,
+    ModelConfig,
+    TaskName,
+    saved_file,
+    saved_fold_numbers,
+)
+from fmri_rdm.learners.registry import model_settings
 from fmri_rdm.rsa.rdm import pair_distances
 from fmri_rdm.runtime.artifacts import write_npz
 
@@ -69,12 +78,18 @@ def nnls_from_moments(
     return w, float(mean_y - mean_f @ w)
 
 
+@dataclass
+class FrrsaConfig(ModelConfig):
+    max_train_pairs: int = MISSING
+
+
 class FeatureReweightedRSA:
     """Non-negative reweighting of embedding dimensions, fitted on a fold's training pairs."""
 
-    task: ClassVar[Task] = "regression"
+    task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    config_schema: ClassVar[type] = FrrsaConfig
     FILE = "frrsa_fold{fold}.npz"
 
     def __init__(self, max_train_pairs: int = 1_000_000) -> None:
@@ -86,10 +101,10 @@ class FeatureReweightedRSA:
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> FeatureReweightedRSA:
-        return cls(int(cfg.model.max_train_pairs))
+        return cls(model_settings(cls, cfg.model).max_train_pairs)
 
     def fit(self, data: FoldData) -> FitReport:
-        i, j, y = data.train_i, data.train_j, data.train_y
+        i, j, y = data.train.i, data.train.j, data.train.y
         if len(i) > self.max_train_pairs:
             keep = np.sort(
                 np.random.default_rng(data.seed).choice(len(i), self.max_train_pairs, replace=False)

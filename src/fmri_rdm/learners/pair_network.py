@@ -1,35 +1,46 @@
 """Lightning pair networks (mlp, siamese, siamese_cnn) as learners.
 
-The net (`model._target_` and its keys) is trained by `PairRegressionModule` on index batches
-from `PairDataModule`; the best epoch by validation loss is kept (the last epoch when the fold
-has no validation images, as in the seed).
+The network is `model.net` (its `_target_` and constructor arguments, lightning-hydra-template's
+layout); `PairRegressionModule` trains it on index batches from `PairDataModule`, and the best
+epoch by validation loss is kept (the last epoch when the fold has no validation images, as in
+the original student project).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
-import shutil
-import signal
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, make_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.utilities.exceptions import SIGTERMException
+from omegaconf import MISSING, DictConfig, OmegaConf
 
-from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
-from fmri_rdm.learners.callbacks import EpochHistory, EpochSeed, FoldCheckpoint, RunInterrupted
-from fmri_rdm.models.datamodule import PairDataModule, PairSplit
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.learners.base import (
+    FitReport,
+    FoldData,
+    ModelConfig,
+    TaskName,
+    saved_file,
+    saved_fold_numbers,
+)
+from fmri_rdm.learners.legacy import resolve_path
+from fmri_rdm.learners.registry import checked_config, import_dotted, model_settings
 
 log = logging.getLogger(__name__)
 
-# Keys of a model config that configure the run rather than the network's constructor.
-RUN_KEYS = ("name", "learner", "input", "save_path", "load_path")
+
+@dataclass
+class PairNetworkConfig(ModelConfig):
+    # the network: `_target_` and its constructor's arguments (typed by the constructor itself)
+    net: Any = MISSING
 
 
 def auto_batch_size(n_pairs: int, steps_per_epoch: int, largest: int) -> int:
@@ -38,181 +49,182 @@ def auto_batch_size(n_pairs: int, steps_per_epoch: int, largest: int) -> int:
     return int(min(largest, max(64, math.ceil(n_pairs / max(1, steps_per_epoch)))))
 
 
-def resolve_batch_size(training: DictConfig, n_pairs: int) -> int:
-    """`training.batch_size`: an int, or `auto` (see `auto_batch_size`)."""
-    value = training.batch_size
-    if str(value) == "auto":
-        return auto_batch_size(
-            n_pairs, int(training.steps_per_epoch), int(training.max_auto_batch_size)
+@dataclass(frozen=True)
+class TrainingPlan:
+    """`training.*` and `trainer`, read once: how a fold's network is optimised."""
+
+    loss: str
+    alpha: float
+    batch_size: int | str  # an int, or "auto" (see `auto_batch_size`)
+    steps_per_epoch: int
+    max_auto_batch_size: int
+    early_stopping_patience: int | None
+    optimizer: Any  # params -> Optimizer (a Hydra partial)
+    scheduler: Any  # Optimizer -> LRScheduler, or None
+    trainer: dict[str, Any]  # the Lightning Trainer's config (`_target_` + arguments)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> TrainingPlan:
+        t = cfg.training
+        size = t.batch_size
+        if str(size) != "auto":
+            try:
+                size = int(size)
+            except (TypeError, ValueError):
+                size = 0
+            if size < 1:
+                raise ConfigError(
+                    f"training.batch_size={t.batch_size!r}: give a positive integer or auto"
+                )
+        trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
+        assert isinstance(trainer, dict)
+        return cls(
+            loss=str(t.loss),
+            alpha=float(t.alpha),
+            batch_size=size if size == "auto" else int(size),
+            steps_per_epoch=int(t.steps_per_epoch),
+            max_auto_batch_size=int(t.max_auto_batch_size),
+            early_stopping_patience=t.get("early_stopping_patience"),
+            optimizer=instantiate(t.optimizer),
+            scheduler=instantiate(t.scheduler) if t.scheduler else None,
+            trainer={str(k): v for k, v in trainer.items()},
         )
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        size = 0
-    if size < 1:
-        raise ConfigError(f"training.batch_size={value!r}: give a positive integer or auto")
-    return size
+
+    def batch_size_for(self, n_pairs: int) -> int:
+        if self.batch_size == "auto":
+            return auto_batch_size(n_pairs, self.steps_per_epoch, self.max_auto_batch_size)
+        return int(self.batch_size)
 
 
-def net_kwargs(model_cfg: DictConfig) -> dict[str, Any]:
-    """The net's `_target_` and constructor arguments from the model config."""
-    container = OmegaConf.to_container(model_cfg, resolve=True)
-    assert isinstance(container, dict)
-    return {str(k): v for k, v in container.items() if k not in RUN_KEYS}
+def _schema_type(hint: Any) -> Any:
+    """A constructor's type hint as OmegaConf can check it (sequences become lists)."""
+    origin = typing.get_origin(hint)
+    if origin in (Sequence, list, tuple, typing.Sequence) or hint in (Sequence, list, tuple):
+        args = typing.get_args(hint)
+        return list[args[0]] if args else list[Any]  # type: ignore[valid-type]
+    return hint
 
 
-def check_resume(path: Path, module: pl.LightningModule) -> None:
-    """A resume checkpoint must be readable and hold this model's weights."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    except Exception as err:  # truncated file, not a Lightning checkpoint, ...
-        msg = " ".join(str(err).split())[:200]
-        raise DataError(
-            f"cannot read checkpoint {path} ({msg}): it is truncated or not a "
-            "Lightning checkpoint of this project"
-        ) from err
-    ours = module.state_dict()
-    if set(state) != set(ours) or any(state[k].shape != ours[k].shape for k in ours):
-        raise ConfigError(
-            f"checkpoint {path} holds a different model: resume with the config of the "
-            "interrupted run (its .hydra/overrides.yaml)"
-        )
+def network_schema(net_class: Any) -> type:
+    """A dataclass of the network constructor's arguments (types from its hints), so that
+    `model.net` is checked like every other config: a misspelt argument or a value of the
+    wrong type is an error naming the key. `in_dim` comes from the data, not the config."""
+    hints = typing.get_type_hints(net_class.__init__)
+    fields: list[Any] = [("_target_", str, MISSING)]
+    for name, param in inspect.signature(net_class.__init__).parameters.items():
+        if name in ("self", "in_dim", "output_scale") or param.kind is param.VAR_KEYWORD:
+            continue
+        fields.append((name, _schema_type(hints.get(name, Any)), MISSING))
+    return make_dataclass(f"{net_class.__name__}Config", fields)
+
+
+def network_config(net: DictConfig) -> dict[str, Any]:
+    """`model.net` checked against its network's constructor: `_target_` + arguments."""
+    if not isinstance(net, DictConfig) or "_target_" not in net:
+        raise ConfigError("model.net must name the network: model.net._target_=<module>.<Class>")
+    target = resolve_path(str(net._target_))
+    net_class = import_dotted(target, "model.net._target_")
+    schema = network_schema(net_class)
+    present = OmegaConf.create({k: v for k, v in net.items() if k != "_target_"})
+    checked = checked_config(schema, OmegaConf.merge({"_target_": target}, present), "model.net")
+    values = {str(k): getattr(checked, str(k)) for k in present}
+    return {"_target_": target, **values}
 
 
 class PairNetworkLearner:
     """A pair network trained with Lightning; predicts RDM values of any pairs."""
 
-    task: ClassVar[Task] = "regression"
+    task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = True
     uses_validation: ClassVar[bool] = True
+    config_schema: ClassVar[type] = PairNetworkConfig
     CHECKPOINT = "checkpoints/fold{fold}-best.ckpt"
 
-    def __init__(self, cfg: DictConfig | None = None) -> None:
-        self.cfg = cfg
+    def __init__(self, net: dict[str, Any] | None = None, plan: TrainingPlan | None = None):
+        self.net = net  # `_target_` + constructor arguments
+        self.plan = plan
         self.module: Any = None  # PairRegressionModule once fitted or loaded
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> PairNetworkLearner:
-        return cls(cfg)
+        settings = model_settings(cls, cfg.model)
+        return cls(network_config(OmegaConf.create(settings.net)), TrainingPlan.from_config(cfg))
 
     def _build_net(self, data: FoldData) -> tuple[torch.nn.Module, dict[str, Any], bool]:
         """The net, its config (kept in the checkpoint) and whether its output is bounded."""
-        assert self.cfg is not None
-        kwargs = net_kwargs(self.cfg.model)
+        assert self.net is not None
+        kwargs = dict(self.net)
         if data.table.ndim == 2:  # embeddings; a CNN reads image shapes itself
             kwargs["in_dim"] = int(data.table.shape[1])
-        bounded = str(self.cfg.model.get("head")) == "sigmoid"
+        bounded = str(kwargs.get("head")) == "sigmoid"
         if bounded:
             # a sigmoid head covers the metric's range: [0, 2] for correlation distances
-            top = 2.0 if data.metric == "correlation" else float(data.fit_y.max()) * 1.1
+            top = 2.0 if data.metric == "correlation" else float(data.fit.y.max()) * 1.1
             kwargs["output_scale"] = top
         return instantiate(kwargs), kwargs, bounded
 
-    def fit(self, data: FoldData) -> FitReport:
+    def _module(self, data: FoldData) -> Any:
         from fmri_rdm.models.module import PairRegressionModule
 
-        assert self.cfg is not None
-        cfg, fold, seed = self.cfg, data.fold, data.seed
-        has_val = len(data.val_i) > 0
+        assert self.plan is not None
+        net, kwargs, bounded = self._build_net(data)
+        return PairRegressionModule(
+            net,
+            loss=self.plan.loss,
+            alpha=self.plan.alpha,
+            optimizer=self.plan.optimizer,
+            scheduler=self.plan.scheduler,
+            # a sigmoid head already spans the metric's range; other heads learn z-scored targets
+            target_mean=0.0 if bounded else float(data.fit.y.mean()),
+            target_std=1.0 if bounded else float(data.fit.y.std()) or 1.0,
+            net_config=kwargs,
+        )
+
+    def fit(self, data: FoldData) -> FitReport:
+        import pytorch_lightning as pl
+
+        from fmri_rdm.learners.lightning_fit import fold_callbacks, keep_best_weights, run_trainer
+        from fmri_rdm.models.datamodule import PairDataModule
+
+        assert self.plan is not None
+        fold, seed, has_val = data.fold, data.seed, len(data.val) > 0
         pl.seed_everything(seed, workers=True, verbose=False)
-        table = torch.from_numpy(data.table)
-        batch_size = resolve_batch_size(cfg.training, len(data.fit_i))
+        batch_size = self.plan.batch_size_for(len(data.fit))
         datamodule = PairDataModule(
-            table,
-            PairSplit(data.fit_i, data.fit_j, data.fit_y),
-            val=PairSplit(data.val_i, data.val_j, data.val_y) if has_val else None,
+            torch.from_numpy(data.table),
+            data.fit,
+            val=data.val if has_val else None,
             batch_size=batch_size,
             seed=seed,
         )
-        net, kwargs, bounded = self._build_net(data)
-        module = PairRegressionModule(
-            net,
-            loss=str(cfg.training.loss),
-            alpha=float(cfg.training.alpha),
-            optimizer=instantiate(cfg.training.optimizer),
-            scheduler=instantiate(cfg.training.scheduler) if cfg.training.scheduler else None,
-            # a sigmoid head already spans the metric's range; other heads learn z-scored targets
-            target_mean=0.0 if bounded else float(data.fit_y.mean()),
-            target_std=1.0 if bounded else float(data.fit_y.std()) or 1.0,
-            net_config=kwargs,
-        )
+        module = self._module(data)
         ckpt_dir = data.output_dir / "checkpoints"
-        # best epoch by validation loss; without validation images, the last epoch (the seed's)
-        checkpoint = FoldCheckpoint(
-            dirpath=ckpt_dir,
-            filename=f"fold{fold}-best",
-            monitor="val/loss" if has_val else None,
-            mode="min",
-            save_top_k=1,
-            enable_version_counter=False,
-        )
-        # fold<k>-last.ckpt after every epoch, what `ckpt_path=` resumes (Lightning's save_last
-        # only writes it in epochs that improved the best); after `checkpoint` to hold its state
-        latest = FoldCheckpoint(
-            dirpath=ckpt_dir,
-            filename=f"fold{fold}-last",
-            save_top_k=1,
-            enable_version_counter=False,
-        )
-        history = EpochHistory()
-        callbacks: list[pl.Callback] = [checkpoint, latest, history, EpochSeed(seed)]
-        patience = cfg.training.get("early_stopping_patience")
-        if has_val and patience:
-            callbacks.append(
-                pl.callbacks.EarlyStopping("val/loss", patience=int(patience), mode="min")
-            )
-        trainer = instantiate(
-            cfg.trainer,
-            callbacks=callbacks,
-            logger=data.logger or False,
-            default_root_dir=data.output_dir,
-        )
-        if data.resume_from is not None:
-            check_resume(data.resume_from, module)
-            log.info("fold %d resumes from %s", fold, data.resume_from)
+        callbacks = fold_callbacks(ckpt_dir, fold, seed, has_val, self.plan.early_stopping_patience)
         log.info(
             "fold %d: %d training pairs, batch size %d (%d steps per epoch)",
             fold,
-            len(data.fit_i),
+            len(data.fit),
             batch_size,
-            math.ceil(len(data.fit_i) / batch_size),
+            math.ceil(len(data.fit) / batch_size),
         )
-        try:
-            trainer.fit(module, datamodule=datamodule, ckpt_path=data.resume_from)
-        except (KeyboardInterrupt, SystemExit) as stop:
-            # Lightning turns Ctrl-C into SystemExit(1) and SIGTERM into SIGTERMException
-            if isinstance(stop, SIGTERMException):
-                signum = signal.SIGTERM
-            elif isinstance(stop, KeyboardInterrupt) or isinstance(
-                stop.__context__, KeyboardInterrupt
-            ):
-                signum = signal.SIGINT
-            else:
-                raise
-            last = ckpt_dir / f"fold{fold}-last.ckpt"
-            raise RunInterrupted(
-                signum, fold, trainer.current_epoch, str(last) if last.is_file() else None
-            ) from stop
-        best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
-        if (
-            best is not None
-            and best.parent != ckpt_dir
-            and best.is_file()
-            and trainer.is_global_zero
-        ):
-            # the best epoch came before the interruption: keep this run directory self-contained
-            shutil.copy2(best, ckpt_dir / f"fold{fold}-best.ckpt")
-            checkpoint.best_model_path = str(ckpt_dir / f"fold{fold}-best.ckpt")
-        if checkpoint.best_model_path:
-            state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-            module.load_state_dict(state["state_dict"])
+        trainer = run_trainer(
+            self.plan.trainer,
+            callbacks,
+            module,
+            datamodule,
+            fold=fold,
+            logger=data.logger,
+            output_dir=data.output_dir,
+            resume_from=data.resume_from,
+        )
+        best = keep_best_weights(trainer, callbacks.best, module, ckpt_dir, fold)
         self.module = module
         facts = {
             "epochs": int(trainer.current_epoch),
             "batch_size": batch_size,
-            "best_checkpoint": checkpoint.best_model_path or None,
+            "best_checkpoint": best,
         }
-        return FitReport(facts=facts, history=history.recorded())
+        return FitReport(facts=facts, history=callbacks.history.recorded())
 
     def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         if self.module is None:
@@ -232,9 +244,11 @@ class PairNetworkLearner:
         # trusted file: written by this project's own training run
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
         hparams = dict(ckpt["hyper_parameters"])
-        module = PairRegressionModule(instantiate(hparams["net_config"]), **hparams)
+        net_config = dict(hparams["net_config"])
+        net_config["_target_"] = resolve_path(str(net_config["_target_"]))
+        module = PairRegressionModule(instantiate(net_config), **hparams)
         module.load_state_dict(ckpt["state_dict"])
-        learner = cls(cfg)
+        learner = cls()
         learner.module = module
         return learner
 

@@ -12,22 +12,25 @@ from typing import ClassVar
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm.learners.base import FitReport, FoldData, Task
+from fmri_rdm.learners.base import FitReport, FoldData, ModelConfig, TaskName
+from fmri_rdm.learners.registry import model_settings
 from fmri_rdm.rsa.rdm import pair_distances
 
 
 class RSALearner:
     """Predicts the metric's dissimilarity between the two images' model inputs."""
 
-    task: ClassVar[Task] = "regression"
+    task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    config_schema: ClassVar[type] = ModelConfig  # nothing to configure
 
     def __init__(self, metric: str = "correlation") -> None:
         self.metric = metric
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> RSALearner:
+        model_settings(cls, cfg.model)
         return cls(str(cfg.metric.name))
 
     def fit(self, data: FoldData) -> FitReport:

@@ -1,52 +1,80 @@
-"""The seed's SVM as a learner: similar / dissimilar classification of pairs."""
+"""The original student project's SVM as a learner: similar / dissimilar classification of pairs."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
 
-from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
-from fmri_rdm.learners.pair_network import net_kwargs
+from fmri_rdm.learners.base import (
+    FitReport,
+    FoldData,
+    ModelConfig,
+    TaskName,
+    saved_file,
+    saved_fold_numbers,
+)
+from fmri_rdm.learners.registry import model_settings
 
 log = logging.getLogger(__name__)
 
 
-class SVMLearner:
-    """`SVMPairClassifier` on the pairs of all training images of a fold (the seed had no
-    validation set); `predict` returns the decision value (> 0 = dissimilar)."""
+@dataclass
+class SVMConfig(ModelConfig):
+    kernel: str = MISSING
+    degree: int = MISSING
+    C: float = MISSING
+    gamma: Any = MISSING  # "scale" | "auto" | a float
+    features: str = MISSING
+    max_train_pairs: int = MISSING
+    save_path: str | None = MISSING
+    load_path: str | None = MISSING
 
-    task: ClassVar[Task] = "classification"
+
+class SVMLearner:
+    """`SVMPairClassifier` on the pairs of all training images of a fold (the original student
+    project had no validation set); `predict` returns the decision value (> 0 = dissimilar)."""
+
+    task: ClassVar[TaskName] = "classification"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    config_schema: ClassVar[type] = SVMConfig
     FILE = "svm_fold{fold}.joblib"
 
-    def __init__(self, cfg: DictConfig | None = None, classifier: object | None = None) -> None:
-        self.cfg = cfg
+    def __init__(self, settings: SVMConfig | None = None, classifier: object | None = None):
+        self.settings = settings
         self.classifier = classifier
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> SVMLearner:
-        return cls(cfg)
+        return cls(model_settings(cls, cfg.model))
 
     def fit(self, data: FoldData) -> FitReport:
         from fmri_rdm.models.svm import SVMPairClassifier
 
-        assert self.cfg is not None
-        load_path = self.cfg.model.get("load_path")
-        if load_path:
-            self.classifier = SVMPairClassifier.load(Path(load_path))
-            log.info("loaded a fitted SVM from %s (no training)", load_path)
+        s = self.settings
+        assert s is not None
+        if s.load_path:
+            self.classifier = SVMPairClassifier.load(Path(s.load_path))
+            log.info("loaded a fitted SVM from %s (no training)", s.load_path)
         else:
-            kwargs = {k: v for k, v in net_kwargs(self.cfg.model).items() if k != "_target_"}
-            clf = SVMPairClassifier(**kwargs, seed=data.seed)
+            clf = SVMPairClassifier(
+                kernel=s.kernel,
+                degree=s.degree,
+                C=s.C,
+                gamma=s.gamma,
+                features=s.features,
+                max_train_pairs=s.max_train_pairs,
+                seed=data.seed,
+            )
             table = data.table.reshape(len(data.table), -1)
-            self.classifier = clf.fit(table, data.train_i, data.train_j, data.train_y)
-        if self.cfg.model.get("save_path"):
-            self.classifier.save(Path(self.cfg.model.save_path))
+            self.classifier = clf.fit(table, data.train.i, data.train.j, data.train.y)
+        if s.save_path:
+            self.classifier.save(Path(s.save_path))
         return FitReport()
 
     def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -69,7 +97,7 @@ class SVMLearner:
         from fmri_rdm.models.svm import SVMPairClassifier
 
         path = saved_file(run_dir, cls.FILE, fold)
-        return cls(cfg, SVMPairClassifier.load(path))
+        return cls(None, SVMPairClassifier.load(path))
 
     @classmethod
     def saved_folds(cls, run_dir: Path) -> list[int]:

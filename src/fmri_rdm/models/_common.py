@@ -53,7 +53,7 @@ class Dropout(nn.Module):
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
-            raise ConfigError(f"model.dropout must be in [0, 1), got {p}")
+            raise ConfigError(f"model.net.dropout must be in [0, 1), got {p}")
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pytorch_lightning as pl
@@ -20,34 +19,13 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.rsa.splits import PairSplit
 
 Batch = tuple[Tensor, Tensor, Tensor]
 
 # Lightning warns about any IterableDataset with __len__ because workers could duplicate data;
 # PairBatches shards its batches over workers, so its length is exact.
 warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
-
-
-@dataclass(frozen=True)
-class PairSplit:
-    """Pairs (i[k], j[k]) with i < j, and their targets y[k] (float32, or bool for the SVM)."""
-
-    i: np.ndarray
-    j: np.ndarray
-    y: np.ndarray
-
-    def __post_init__(self) -> None:
-        shapes = {np.shape(self.i), np.shape(self.j), np.shape(self.y)}
-        if len(shapes) != 1 or len(np.shape(self.i)) != 1:
-            raise ConfigError(
-                f"PairSplit needs 1-D i, j, y of one length, got shapes "
-                f"{np.shape(self.i)}, {np.shape(self.j)}, {np.shape(self.y)}"
-            )
-        if len(self.i) and np.any(np.asarray(self.i) >= np.asarray(self.j)):
-            raise ConfigError("PairSplit needs i < j for every pair (scipy condensed order)")
-
-    def __len__(self) -> int:
-        return len(self.i)
 
 
 class PairBatches(IterableDataset[Batch]):

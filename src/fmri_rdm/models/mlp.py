@@ -16,11 +16,11 @@ HEADS = ("linear", "sigmoid")
 def hidden_widths(hidden_layers: int, first_hidden: int) -> list[int]:
     """Widths that halve from `first_hidden`: (2, 512) -> [512, 256]."""
     if hidden_layers < 0:
-        raise ConfigError(f"model.hidden_layers must be >= 0, got {hidden_layers}")
+        raise ConfigError(f"model.net.hidden_layers must be >= 0, got {hidden_layers}")
     widths = [first_hidden // 2**k for k in range(hidden_layers)]
     if widths and widths[-1] < 1:
         raise ConfigError(
-            f"model.first_hidden={first_hidden} is too small to halve {hidden_layers} times"
+            f"model.net.first_hidden={first_hidden} is too small to halve {hidden_layers} times"
         )
     return widths
 

@@ -58,7 +58,7 @@ class PairHead(nn.Module):
         if kind not in HEADS[:2]:
             raise ConfigError(f"unknown pair head {kind!r}: choose one of {', '.join(HEADS)}")
         if hidden < 1:
-            raise ConfigError(f"model.head_hidden must be >= 1, got {hidden}")
+            raise ConfigError(f"model.net.head_hidden must be >= 1, got {hidden}")
         self.kind = kind
         self.z_dim = z_dim
         self.first = nn.Linear(2 * z_dim, hidden)
@@ -96,7 +96,7 @@ class PairHead(nn.Module):
 def make_tower(in_dim: int, widths: Sequence[int], dropout: float) -> nn.Sequential:
     """Linear -> ReLU -> Dropout for each width: (M, in_dim) -> (M, widths[-1])."""
     if not widths or min(widths) < 1 or in_dim < 1:
-        raise ConfigError(f"model.tower needs positive widths and in_dim, got {list(widths)}")
+        raise ConfigError(f"model.net.tower needs positive widths and in_dim, got {list(widths)}")
     layers: list[nn.Module] = []
     for w_in, w_out in zip([in_dim, *widths[:-1]], widths, strict=True):
         layers += [nn.Linear(w_in, w_out), nn.ReLU(), Dropout(dropout)]

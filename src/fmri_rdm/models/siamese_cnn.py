@@ -47,13 +47,13 @@ class SiameseCNN(nn.Module):
     ) -> None:
         super().__init__()
         if in_channels not in (1, 3):
-            raise ConfigError(f"model.in_channels must be 1 or 3, got {in_channels}")
+            raise ConfigError(f"model.net.in_channels must be 1 or 3, got {in_channels}")
         widths = list(channels)
         if not widths or min(widths) < 1:
-            raise ConfigError(f"model.channels must be positive, got {widths}")
+            raise ConfigError(f"model.net.channels must be positive, got {widths}")
         if image_size < 2 ** len(widths):
             raise ConfigError(
-                f"model.image_size={image_size} is too small for {len(widths)} pooling blocks"
+                f"model.net.image_size={image_size} is too small for {len(widths)} pooling blocks"
             )
         if std <= 0:
             raise ConfigError(f"model.std must be > 0, got {std}")
@@ -82,8 +82,8 @@ class SiameseCNN(nn.Module):
         ):
             raise ConfigError(
                 f"SiameseCNN expects images (N, {self.in_channels}, {self.image_size}, "
-                f"{self.image_size}), got {tuple(images.shape)}: check model.in_channels and "
-                "model.image_size against the image table"
+                f"{self.image_size}), got {tuple(images.shape)}: check model.net.in_channels and "
+                "model.net.image_size against the image table"
             )
         x = images.to(self.head.first.weight.dtype)
         if images.dtype == torch.uint8:

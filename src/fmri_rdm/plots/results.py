@@ -156,36 +156,36 @@ def predicted_vs_true(
     return fig
 
 
-def fold_summary(metrics: Mapping[str, Any]) -> Figure:
-    """Per-fold test score bars beside the chance / zero-training baselines and noise ceiling.
+def headline_score(run: RunMetrics) -> str:
+    """The test score a run is judged by: that of its optimised metric (`test.<score>.mean`),
+    else Pearson r when the run has it (older runs), else its first test score."""
+    name = run.optimized_name or ""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "test" and parts[1] in run.test:
+        return parts[1]
+    return "pearson" if "pearson" in run.test or not run.test else next(iter(run.test))
 
-    metrics: the metrics.json dict (read through `reporting.results.RunMetrics`). Score: test
-    Pearson r (regression) or ROC-AUC for classification runs. Baselines and ceiling are fold
-    means; None values are skipped.
-    """
-    run = RunMetrics.from_json(metrics)
-    key = "roc_auc" if run.task == "classification" else "pearson"
-    folds = run.folds
-    if not folds:
-        raise ValueError("metrics has no per-fold results ('folds' is empty)")
-    names = [f"fold {n if f.fold is None else f.fold}" for n, f in enumerate(folds)]
-    raw = [f.score(key) for f in folds]
-    scores = np.array([np.nan if v is None else v for v in raw], dtype=float)
+
+def _reference_lines(run: RunMetrics, key: str) -> list[tuple[str, float]]:
+    """(label, value) of the chance level, the baselines and the noise ceiling of `key`."""
     lines: list[tuple[str, float]] = []
     if key == "roc_auc":
         lines.append(("chance (ROC-AUC = 0.5)", 0.5))
-    for name in _BASELINES[key]:
+    for name in _BASELINES.get(key, ()):
         value = run.baseline(name)
         if value is not None:
             lines.append((_BASELINE_LABELS[name], value))
     ceiling = run.ceiling(key)
     if ceiling is not None:
-        lines.append((f"noise ceiling ({_SCORE_NAMES[key]})", ceiling))
+        lines.append((f"noise ceiling ({_SCORE_NAMES.get(key, key)})", ceiling))
+    return lines
 
-    fig = new_figure(max(8.0, 0.9 * len(folds) + 4.0), 5.6)
-    ax = fig.subplots()
+
+def _draw_fold_bars(
+    ax: Any, folds: Sequence[FoldMetrics], key: str, scores: np.ndarray
+) -> list[float]:
+    """Bars with their labels and interval whiskers; returns the interval ends drawn."""
     x = np.arange(len(folds))
-    blend = transforms.blended_transform_factory(ax.transData, ax.transAxes)
     drawn = np.isfinite(scores)
     ax.bar(x[drawn], scores[drawn], width=0.6, color="#4c72b0", label="model (test)", zorder=2)
     low, high, texts = _fold_intervals(folds, key, scores)
@@ -206,12 +206,13 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
             label="95 % interval (stimulus bootstrap)",
             zorder=4,
         )
-    band = _inter_subject_band(run, key)
-    if band is not None:
-        ax.axhspan(*band, color="0.6", alpha=0.25, zorder=1,
-                   label=f"inter-subject noise ceiling: {band[0]:.3f}–{band[1]:.3f}")  # fmt: skip
+    blend = transforms.blended_transform_factory(ax.transData, ax.transAxes)
     for pos in x[~drawn]:
         ax.text(pos, 0.5, "n/a", ha="center", va="center", color="0.4", transform=blend)
+    return [*high[has_ci], *low[has_ci]]
+
+
+def _draw_reference_lines(ax: Any, lines: list[tuple[str, float]]) -> None:
     for n, (label, value) in enumerate(lines):
         is_ceiling = label.startswith("noise ceiling")
         ax.axhline(
@@ -223,21 +224,53 @@ def fold_summary(metrics: Mapping[str, Any]) -> Figure:
             zorder=3,
         )
     ax.axhline(0.0, color="0.5", lw=0.8, zorder=1)
-    extra = [*high[has_ci], *low[has_ci], *(band or ())]
-    values = np.concatenate([scores[drawn], [v for _, v in lines], extra, [0.0]])
-    lo, hi = float(values.min()), float(values.max())
-    pad = 0.12 * (hi - lo or 1.0)
-    ax.set_ylim(lo - (pad if lo < 0 else 0.03 * (hi - lo or 1.0)), hi + pad)
-    ax.set_xticks(x, names)
-    ax.set_xlabel("fold (held-out images)")
-    ax.set_ylabel(f"test {_SCORE_NAMES[key]}")
+
+
+def _fold_summary_title(run: RunMetrics, key: str) -> str:
     mean = run.test_score(key)
     mean_text = "" if mean is None else f": mean {mean:.3f}"
     std = run.entry("test", key).get("std")
     if mean is not None and std is not None:
         mean_text += f" ± {std:.3f}"
     where = ", ".join(str(v) for v in (run.model, run.roi) if v is not None)
-    ax.set_title(f"Test {_SCORE_NAMES[key]} per fold{mean_text}" + (f" ({where})" if where else ""))
+    name = _SCORE_NAMES.get(key, key)
+    return f"Test {name} per fold{mean_text}" + (f" ({where})" if where else "")
+
+
+def fold_summary(metrics: Mapping[str, Any], score: str | None = None) -> Figure:
+    """Per-fold test score bars beside the chance / zero-training baselines and noise ceiling.
+
+    metrics: the metrics.json dict (read through `reporting.results.RunMetrics`). score: the
+    test score drawn (the task's headline: Pearson r for regression, ROC-AUC for
+    classification); None reads it from the run (`headline_score`). Baselines and ceiling are
+    fold means; None values are skipped.
+    """
+    run = RunMetrics.from_json(metrics)
+    key = score or headline_score(run)
+    folds = run.folds
+    if not folds:
+        raise ValueError("metrics has no per-fold results ('folds' is empty)")
+    raw = [f.score(key) for f in folds]
+    scores = np.array([np.nan if v is None else v for v in raw], dtype=float)
+    lines = _reference_lines(run, key)
+    fig = new_figure(max(8.0, 0.9 * len(folds) + 4.0), 5.6)
+    ax = fig.subplots()
+    extra = _draw_fold_bars(ax, folds, key, scores)
+    band = _inter_subject_band(run, key)
+    if band is not None:
+        ax.axhspan(*band, color="0.6", alpha=0.25, zorder=1,
+                   label=f"inter-subject noise ceiling: {band[0]:.3f}–{band[1]:.3f}")  # fmt: skip
+        extra += list(band)
+    _draw_reference_lines(ax, lines)
+    values = np.concatenate([scores[np.isfinite(scores)], [v for _, v in lines], extra, [0.0]])
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.12 * (hi - lo or 1.0)
+    ax.set_ylim(lo - (pad if lo < 0 else 0.03 * (hi - lo or 1.0)), hi + pad)
+    names = [f"fold {n if f.fold is None else f.fold}" for n, f in enumerate(folds)]
+    ax.set_xticks(np.arange(len(folds)), names)
+    ax.set_xlabel("fold (held-out images)")
+    ax.set_ylabel(f"test {_SCORE_NAMES.get(key, key)}")
+    ax.set_title(_fold_summary_title(run, key))
     ax.grid(axis="y", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     return fig

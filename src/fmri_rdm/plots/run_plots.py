@@ -57,11 +57,13 @@ def save_run_plots(
     confusion: Sequence[Sequence[int]] | None = None,
     color_labels: np.ndarray | None = None,
     colors: Sequence[str] = DEFAULT_COLORS,
+    score: str | None = None,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
-    Arguments are checked first (ConfigError/DataError: a caller bug, nothing is written). Then
-    each plot is drawn and saved on its own: a plotting failure is logged as a warning naming
+    `score` is the test score of the fold summary (None: read from the metrics). Arguments are
+    checked first (ConfigError/DataError: a caller bug, nothing is written). Then each plot is
+    drawn and saved on its own: a plotting failure is logged as a warning naming
     the plot and the others are still written. Optional inputs left None skip their plot.
     """
     check_metric(metric)
@@ -83,7 +85,7 @@ def save_run_plots(
     if train_scatter is not None or test_scatter is not None:
         jobs["predicted_vs_true"] = lambda: predicted_vs_true(train_scatter, test_scatter, metric)
     if metrics.get("folds"):
-        jobs["fold_summary"] = lambda: fold_summary(metrics)
+        jobs["fold_summary"] = lambda: fold_summary(metrics, score)
     if confusion is not None:
         jobs["confusion_matrix"] = lambda: confusion_matrix(confusion)
     if color_labels is not None:

@@ -16,7 +16,7 @@ A finished run (`RunMetrics`):
 
 A run that did not finish (`FailedRun`): {"status": "failed", "error", [resume_from], "config"}.
 Readers are tolerant of older runs: a missing key reads as None or empty, and a run without
-`task` gets the task the learner registry records for its model.
+`task` is a regression run unless its model was the SVM.
 """
 
 from __future__ import annotations
@@ -29,11 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from fmri_rdm.errors import one_line
-from fmri_rdm.learners import legacy_task
 from fmri_rdm.runtime.artifacts import lookup
 
 METRICS_FILE = "metrics.json"
+# runs written before metrics.json recorded the task: only the SVM classified pairs
+_LEGACY_CLASSIFIERS = ("svm",)
 Entry = dict[str, Any]  # {"mean": float | None, "std": float | None, "n": int, ...}
+
+
+def _legacy_task(model: Any) -> str:
+    return "classification" if str(model) in _LEGACY_CLASSIFIERS else "regression"
 
 
 def finite(value: Any) -> float | None:
@@ -165,7 +170,7 @@ class RunMetrics:
         names = {f.name for f in fields(cls)} - {"extra", "folds", "task"}
         known = {k: v for k, v in data.items() if k in names and v is not None}
         extra = {k: v for k, v in data.items() if k not in names | {"folds", "task"}}
-        task = data.get("task") or legacy_task(data.get("model"))
+        task = data.get("task") or _legacy_task(data.get("model"))
         folds = [FoldMetrics(dict(f)) for f in data.get("folds") or [] if isinstance(f, Mapping)]
         return cls(**known, task=task or "regression", folds=folds, extra=extra)
 

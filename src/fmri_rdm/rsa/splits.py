@@ -7,6 +7,7 @@ with one image on each side are dropped, so nothing about a test image is seen i
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -116,3 +117,34 @@ def split_pairs(
         raise DataError(f"{n_both} images are in both train and test")
     sides = _pair_sides(i, j, table)
     return sides == 1, sides == 2
+
+
+@dataclass(frozen=True)
+class PairSplit:
+    """Pairs (i[k], j[k]) with i < j, and their targets y[k] (float32, or bool for the SVM)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        shapes = {np.shape(self.i), np.shape(self.j), np.shape(self.y)}
+        if len(shapes) != 1 or len(np.shape(self.i)) != 1:
+            raise ConfigError(
+                f"PairSplit needs 1-D i, j, y of one length, got shapes "
+                f"{np.shape(self.i)}, {np.shape(self.j)}, {np.shape(self.y)}"
+            )
+        if len(self.i) and np.any(np.asarray(self.i) >= np.asarray(self.j)):
+            raise ConfigError("PairSplit needs i < j for every pair (scipy condensed order)")
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+    def take(self, selection: np.ndarray) -> PairSplit:
+        """The pairs a (P,) bool mask or an index array selects."""
+        return PairSplit(self.i[selection], self.j[selection], self.y[selection])
+
+    @classmethod
+    def empty(cls, like: PairSplit) -> PairSplit:
+        """No pairs, with `like`'s dtypes."""
+        return like.take(np.zeros(0, dtype=np.int64))

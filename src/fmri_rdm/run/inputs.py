@@ -1,4 +1,4 @@
-"""Stage 1–2 of a run: responses, brain RDM, the model's input table and the pair set.
+"""A run's inputs: responses, brain RDM, the model's input table and the pair set.
 
 Everything a fold needs is computed once here; the folds only index into it.
 """
@@ -120,7 +120,8 @@ def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
 
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
-    # the seed's rule classified 128-px images; at 64 px some labels flip at the threshold
+    # the original student project's rule classified 128-px images; at 64 px some labels flip
+    # at the threshold
     images = load_images(paths, size=int(cfg.distribution.color_image_size))
     threshold = float(cfg.distribution.threshold)
     labels = dominant_colors(images, threshold=threshold)
@@ -137,6 +138,39 @@ def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
     return labels
 
 
+def _run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, list[Path]]:
+    """The run's images: all training images, the first `data.n_images`, or a seeded subset."""
+    all_paths = algonauts.image_paths(root, subject, "train")
+    images = algonauts.select_images(
+        len(all_paths),
+        cfg.data.n_images,
+        random_subset=bool(cfg.data.random_subset),
+        seed=int(cfg.seed),
+    )
+    return images, [all_paths[k] for k in images]
+
+
+def _run_pairs(
+    cfg: DictConfig, rdm: np.ndarray, paths: list[Path], metric: str
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(colour labels or None, i, j): the pairs `distribution` chooses."""
+    dist = cfg.distribution
+    labels = _color_labels(cfg, paths) if dist.name == "colors" else None
+    i, j = select_pairs(
+        str(dist.name),
+        rdm,
+        len(paths),
+        metric=metric,
+        labels=labels,
+        n_per_image=int(dist.n_per_image),
+        colors=tuple(dist.colors),  # select_pairs checks there are two
+        mid_band=float(dist.mid_band),
+        mid_quantiles=tuple(dist.mid_quantiles),
+        seed=int(cfg.seed),
+    )
+    return labels, i, j
+
+
 def prepare_inputs(cfg: DictConfig) -> Inputs:
     """Load, compute and select everything a run needs (timed per stage)."""
     metric = str(cfg.metric.name)
@@ -146,14 +180,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     start = time.perf_counter()
     root = data_root(cfg)
     subject = int(cfg.subject.id)
-    all_paths = algonauts.image_paths(root, subject, "train")
-    images = algonauts.select_images(
-        len(all_paths),
-        cfg.data.n_images,
-        random_subset=bool(cfg.data.random_subset),
-        seed=int(cfg.seed),
-    )
-    paths = [all_paths[k] for k in images]
+    images, paths = _run_images(cfg, root, subject)
     measured, noise_free = _responses(cfg, root, subject, images)
     seconds["data"] = time.perf_counter() - start
 
@@ -168,21 +195,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    dist = cfg.distribution
-    colors = tuple(str(c) for c in dist.colors)
-    labels = _color_labels(cfg, paths) if dist.name == "colors" else None
-    i, j = select_pairs(
-        str(dist.name),
-        rdm,
-        len(paths),
-        metric=metric,
-        labels=labels,
-        n_per_image=int(dist.n_per_image),
-        colors=tuple(dist.colors),  # select_pairs checks there are two
-        mid_band=float(dist.mid_band),
-        mid_quantiles=tuple(dist.mid_quantiles),
-        seed=int(cfg.seed),
-    )
+    labels, i, j = _run_pairs(cfg, rdm, paths, metric)
     y = rdm_lib.rdm_values(rdm, i, j, len(paths))
     seconds["pairs"] = time.perf_counter() - start
     log.info(
@@ -192,7 +205,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         len(paths),
         measured.shape[1],
         len(i),
-        dist.name,
+        cfg.distribution.name,
     )
     return Inputs(
         root=root,
@@ -211,6 +224,6 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         y=y,
         embedder_info=info,
         color_labels=labels,
-        colors=colors,
+        colors=tuple(str(c) for c in cfg.distribution.colors),
         seconds=seconds,
     )

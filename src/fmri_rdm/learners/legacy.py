@@ -1,0 +1,60 @@
+"""How runs written by older code still load: one table of old names and one config upgrade.
+
+`run_config.yaml` files and checkpoints keep the dotted paths and the config layout of the code
+that wrote them. Everything that reads them resolves a dotted path through `resolve_path`, and a
+model config through `upgrade_model_config`, so a rename or a layout change is one entry here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+# model.name -> learner of runs written before model configs named their `learner`
+LEARNER_OF_MODEL = {
+    "svm": "fmri_rdm.learners.svm.SVMLearner",
+    "mlp": "fmri_rdm.learners.pair_network.PairNetworkLearner",
+    "siamese": "fmri_rdm.learners.pair_network.PairNetworkLearner",
+    "siamese_cnn": "fmri_rdm.learners.pair_network.PairNetworkLearner",
+}
+
+# old dotted path (module or module.Class) -> where it lives now; the longest prefix wins
+MOVED: dict[str, str] = {
+    "fmri_rdm.datamodule": "fmri_rdm.models.datamodule",
+    "fmri_rdm.evaluation": "fmri_rdm.rsa.scores",
+    "fmri_rdm.splits": "fmri_rdm.rsa.splits",
+    "fmri_rdm.experiment": "fmri_rdm.run.experiment",
+    "fmri_rdm.folds": "fmri_rdm.run.folds",
+    "fmri_rdm.inputs": "fmri_rdm.run.inputs",
+    "fmri_rdm.results": "fmri_rdm.reporting.results",
+    "fmri_rdm.artifacts": "fmri_rdm.runtime.artifacts",
+}
+
+# model keys that configure the run, not a network (the flat layout before `model.net`)
+_RUN_LEVEL = ("name", "learner", "input", "save_path", "load_path")
+
+
+def resolve_path(dotted: str) -> str:
+    """The current dotted path of `dotted` as older runs wrote it."""
+    for old in sorted(MOVED, key=len, reverse=True):
+        if dotted == old or dotted.startswith(old + "."):
+            return MOVED[old] + dotted[len(old) :]
+    return dotted
+
+
+def upgrade_model_config(model: DictConfig) -> DictConfig:
+    """A model config in today's layout: older pair-network runs kept the network's
+    `_target_` and constructor arguments beside the run-level keys instead of under `net`;
+    the SVM's dead `_target_` is dropped. Today's configs come back unchanged."""
+    if "_target_" not in model or "net" in model:
+        return model
+    flat: dict[str, Any] = OmegaConf.to_container(model, resolve=True)  # type: ignore[assignment]
+    target = resolve_path(str(flat["_target_"]))
+    run_level = {k: v for k, v in flat.items() if k in _RUN_LEVEL}
+    rest = {k: v for k, v in flat.items() if k not in _RUN_LEVEL}
+    if target.endswith("SVMPairClassifier"):
+        rest.pop("_target_")
+        return OmegaConf.create({**run_level, **rest})
+    rest["_target_"] = target
+    return OmegaConf.create({**run_level, "net": rest})

@@ -1,0 +1,50 @@
+"""What a finished run leaves in its directory: predictions.npz, metrics.json and plots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fmri_rdm.reporting.results import RunMetrics
+from fmri_rdm.run.folds import FoldResult
+from fmri_rdm.run.inputs import Inputs
+from fmri_rdm.run.task import Task
+from fmri_rdm.runtime.artifacts import write_json, write_npz
+
+
+def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
+    """predictions.npz: the run's image indices, and per fold its test pairs, targets and
+    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`)."""
+    arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
+    for res in results:
+        f = res.scores["fold"]
+        arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
+        arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
+    return arrays
+
+
+def write_outputs(
+    out: Path, inputs: Inputs, results: list[FoldResult], summary: RunMetrics, task: Task
+) -> dict[str, Path]:
+    """Write predictions.npz and metrics.json, then the plots (returned by name)."""
+    from fmri_rdm.plots import save_run_plots
+
+    metrics = summary.to_json()
+    write_npz(out / "predictions.npz", prediction_arrays(inputs, results))
+    write_json(out / "metrics.json", metrics)
+    first = results[0]
+    histories = [r.history for r in results if r.history]
+    return save_run_plots(
+        out / "plots",
+        rdm=inputs.rdm,
+        n_images=inputs.n_images,
+        metric=inputs.metric,
+        paths=inputs.paths,
+        metrics=metrics,
+        histories=histories or None,
+        color_labels=inputs.color_labels,
+        colors=inputs.colors,
+        score=task.headline,
+        **task.scatter(first),
+    )

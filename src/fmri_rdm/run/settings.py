@@ -1,0 +1,87 @@
+"""The run's config, parsed once into the typed settings the experiment loop reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from fmri_rdm.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """`evaluation.*`: folds, validation, baselines, statistics, ceilings."""
+
+    k_folds: int
+    test_size: float
+    val_size: float
+    folds: list[int] | None
+    encoding_baseline: bool
+    n_bootstrap: int
+    n_permutations: int
+    ci_level: float
+    noise_ceiling: str
+    encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
+
+    @classmethod
+    def from_config(cls, evaluation: DictConfig) -> EvaluationSettings:
+        chosen = evaluation.get("folds")
+        model = evaluation.get("encoding_model")
+        return cls(
+            k_folds=int(evaluation.k_folds),
+            test_size=float(evaluation.test_size),
+            val_size=float(evaluation.val_size),
+            folds=None if chosen is None else [int(f) for f in chosen],
+            encoding_baseline=bool(evaluation.encoding_baseline),
+            n_bootstrap=int(evaluation.n_bootstrap),
+            n_permutations=int(evaluation.n_permutations),
+            ci_level=float(evaluation.ci_level),
+            noise_ceiling=str(evaluation.noise_ceiling),
+            encoding_model=None if model is None else OmegaConf.create(model),
+        )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the experiment loop needs of the config; learners read theirs in `from_config`."""
+
+    output_dir: Path
+    seed: int
+    model_name: str
+    distribution: str
+    data_source: str
+    accelerator: str
+    optimized_metric: str  # dotted key, or "auto" (the task's headline score)
+    ckpt_path: Path | None
+    standardize: bool
+    evaluation: EvaluationSettings
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> RunSettings:
+        ckpt = cfg.get("ckpt_path")
+        trainer: Any = cfg.get("trainer") or {}
+        return cls(
+            output_dir=Path(cfg.paths.output_dir),
+            seed=int(cfg.seed),
+            model_name=str(cfg.model.name),
+            distribution=str(cfg.distribution.name),
+            data_source=str(cfg.data.source),
+            accelerator=str(trainer.get("accelerator", "cpu")),
+            optimized_metric=str(cfg.get("optimized_metric", "auto")),
+            ckpt_path=None if ckpt in (None, "") else Path(str(ckpt)).expanduser(),
+            standardize=bool(cfg.data.standardize),
+            evaluation=EvaluationSettings.from_config(cfg.evaluation),
+        )
+
+    def encoding_model(self) -> DictConfig:
+        """The encoding baseline's model config (`evaluation.encoding_model`)."""
+        if self.evaluation.encoding_model is None:
+            raise ConfigError(
+                "evaluation.encoding_model is missing: it composes conf/model/encoding.yaml "
+                "(restore conf/evaluation/default.yaml's defaults) or set "
+                "evaluation.encoding_baseline=false"
+            )
+        return self.evaluation.encoding_model
