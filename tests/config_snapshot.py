@@ -8,6 +8,7 @@ snapshot depends on neither the time nor the environment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,50 @@ def difference(base: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     diff = {k: v for k, v in other.items() if k not in base or base[k] != v}
     diff.update({k: ABSENT for k in base if k not in other})
     return dict(sorted(diff.items()))
+
+
+# Deliberate layout changes since the snapshot was written: the network's constructor arguments
+# of a pair model moved under `model.net` (lightning-hydra-template's layout), and the SVM's
+# `_target_` (never used) went away. Keys are translated before comparing.
+NETWORK_ARGS = (
+    "_target_|tower|head_hidden|dropout|head|hidden_layers|first_hidden|in_channels|image_size|"
+    "channels|embed_dim"
+)
+_MOVED = re.compile(rf"^(hydra\.sweeper\.params\.)?model\.({NETWORK_ARGS})(\.|$)")
+
+
+def current_key(key: str, snapshot_config: dict[str, Any]) -> str | None:
+    """Where a snapshot key lives today (None: retired)."""
+    if snapshot_config.get("model.learner", "").endswith("SVMLearner") and key == "model._target_":
+        return None
+    if snapshot_config.get("model.learner", "").endswith("PairNetworkLearner") or key.startswith(
+        "hydra.sweeper.params."
+    ):
+        return _MOVED.sub(lambda m: f"{m.group(1) or ''}model.net.{m.group(2)}{m.group(3)}", key)
+    return key
+
+
+def recorded_config(recorded: dict[str, Any], option: str) -> dict[str, Any]:
+    """The whole flattened config the snapshot records for `option` ("<group>=<name>")."""
+    full = dict(recorded["default"])
+    for key, value in recorded[option].items():
+        if value == ABSENT:
+            full.pop(key, None)
+        else:
+            full[key] = value
+    return full
+
+
+def snapshot_mismatches(recorded: dict[str, Any], option: str, now: dict[str, Any]) -> dict:
+    """{today's key: (recorded value, today's value)} for every recorded value that changed
+    or vanished; keys added since the snapshot are tolerated."""
+    old = recorded_config(recorded, option) if option != "default" else recorded["default"]
+    wrong = {}
+    for key, value in old.items():
+        new_key = current_key(key, old)
+        if new_key is not None and now.get(new_key, ABSENT) != value:
+            wrong[new_key] = (value, now.get(new_key, ABSENT))
+    return wrong
 
 
 def snapshot() -> dict[str, Any]:

@@ -26,7 +26,7 @@ BASE = [
     "evaluation.folds=[0]",
     "trainer.max_epochs=2",
     "trainer.enable_progress_bar=false",
-    "model.dropout=0",
+    "model.net.dropout=0",
 ]
 DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.precision=32-true"]
 

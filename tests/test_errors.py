@@ -102,13 +102,23 @@ def _exit_2_one_line(result) -> str:
             "model=siamse",  # Hydra's words: the missing option, then the group's options
             ["'model/siamse'", "did you mean 'siamese'", "mlp rsa siamese siamese_cnn svm"],
         ),
-        ("model.dropuot=0.1", ["model.dropuot", "did you mean 'dropout'", "+model.dropuot=0.1"]),
+        ("model.dropuot=0.1", ["model.dropuot", "did you mean 'net.dropout'", "+model.dropuot"]),
+        ("model.net.dropuot=0.1", ["model.net.dropuot", "did you mean 'dropout'"]),
     ],
 )
 def test_override_typo_is_one_line_exit_2(override, fragments, tmp_path):
     line = _exit_2_one_line(_train_py(["logger=none", override], tmp_path / "cache", tmp_path))
     for fragment in fragments:
         assert fragment in line
+
+
+def test_network_value_of_the_wrong_type_is_one_line_exit_2(data, tmp_path):
+    """`model.dropout` is short for `model.net.dropout`, checked against the network's
+    constructor before any data is read."""
+    args = [*FAST, f"data.root={data}", "model.dropout=high"]
+    result = _train_py(args, tmp_path / "cache", tmp_path)
+    line = _exit_2_one_line(result)
+    assert "model.net.dropout" in line and "Float" in line
 
 
 def test_missing_data_root_through_train_py(tmp_path):
@@ -139,7 +149,7 @@ def test_full_error_shows_the_traceback(tmp_path, monkeypatch):
     ("override", "fragments"),
     [
         ("roi=V9", ["'roi/V9'", "V1v", "floc-faces", "prf-visualrois"]),
-        ("model.dropout=high", ["model.dropout=high", "Float"]),
+        ("model.net.dropuot=1", ["model.net.dropuot", "did you mean 'dropout'"]),
         ("evaluation.k_folds=five", ["evaluation.k_folds=five", "Integer"]),
         ("trainer=gpux", ["'trainer/gpux'", "did you mean 'gpu'"]),
     ],

@@ -24,7 +24,7 @@ from fmri_rdm.runtime.artifacts import write_json
 from tests.test_train import ROOT, TINY, _train_py, tiny_config
 
 SMALL = "embeddings.model_name=ViT-S-32-alt"  # random-init small CLIP, fast on 2 cores
-BASE = [*TINY, SMALL, "model=mlp", "model.dropout=0.2", "evaluation.k_folds=2"]
+BASE = [*TINY, SMALL, "model=mlp", "model.net.dropout=0.2", "evaluation.k_folds=2"]
 SAME_SEED = [*BASE, "evaluation.folds=[1]"]
 
 

@@ -54,7 +54,7 @@ def _summary(run_dir: Path) -> dict:
 
 def test_wandb_offline_run_holds_the_final_metrics(no_wandb_env, tmp_path, cache_dir):
     extra = [*MODEL_OVERRIDES["mlp"], "logger=wandb", "evaluation.k_folds=1"]
-    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     record = _summary(tmp_path)
     assert record["state"] == "finished" and record["project"] == "fmri-rdm"
     summary = record["summary"]
@@ -63,7 +63,7 @@ def test_wandb_offline_run_holds_the_final_metrics(no_wandb_env, tmp_path, cache
         metrics["baselines"]["zero_training_spearman"]["mean"]
     )
     assert summary["model"] == "mlp"
-    assert record["config"]["model"]["hidden_layers"] == 2
+    assert record["config"]["model"]["net"]["hidden_layers"] == 2
 
 
 def test_logger_none_starts_no_wandb(tmp_path, cache_dir):

@@ -35,12 +35,12 @@ TINY = [
 MODEL_OVERRIDES = {
     "mlp": ["model=mlp"],
     "siamese": ["model=siamese"],
-    "siamese_cnn": ["model=siamese_cnn", "model.image_size=32", "model.channels=[4,8]"],
+    "siamese_cnn": ["model=siamese_cnn", "model.net.image_size=32", "model.net.channels=[4,8]"],
     "svm": ["model=svm"],
     "encoding": ["model=encoding"],
     "frrsa": ["model=frrsa"],
     "rsa": ["model=rsa"],
-    "siamese_correlation": ["model=siamese", "model.head=correlation"],
+    "siamese_correlation": ["model=siamese", "model.net.head=correlation"],
 }
 MODEL_FILES = {
     "mlp": "checkpoints/fold*-best.ckpt",
@@ -63,7 +63,7 @@ def tiny_config(out: Path, cache: Path, extra: list[str]):
 def siamese_run(tmp_path_factory, cache_dir) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("siamese_run")
     cfg = tiny_config(out, cache_dir, MODEL_OVERRIDES["siamese"])
-    return out, run(cfg)
+    return out, run(cfg).to_json()
 
 
 def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
@@ -80,7 +80,7 @@ def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
     "model", ["mlp", "siamese_cnn", "svm", "encoding", "frrsa", "rsa", "siamese_correlation"]
 )
 def test_each_model_end_to_end(model, tmp_path, cache_dir):
-    metrics = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES[model]))
+    metrics = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES[model])).to_json()
     assert metrics["model"] == model.split("_correlation")[0] and len(metrics["folds"]) == 3
     if model in MODEL_FILES:
         assert len(list(tmp_path.glob(MODEL_FILES[model]))) == 3
@@ -136,7 +136,7 @@ def test_siamese_metrics_predictions_and_image_disjointness(siamese_run):
 
 def test_same_seed_same_metrics(siamese_run, tmp_path, cache_dir):
     _, first = siamese_run
-    again = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES["siamese"]))
+    again = run(tiny_config(tmp_path, cache_dir, MODEL_OVERRIDES["siamese"])).to_json()
     assert again["test"] == first["test"] and again["baselines"] == first["baselines"]
 
 
@@ -209,7 +209,10 @@ def test_multirun_sweep_and_compare(tmp_path, cache_dir):
     from fmri_rdm.compare import main as compare_main
 
     assert compare_main([str(sweep)]) == 0
-    assert (sweep / "comparison.csv").read_text().count("\n") == 5
+    table = (sweep / "comparison.csv").read_text()
+    assert table.count("\n") == 5
+    # the short form model.hidden_layers is read as the network's model.net.hidden_layers
+    assert "model.net.hidden_layers" in table.splitlines()[0]
     assert (sweep / "comparison.png").is_file()
 
 
@@ -243,7 +246,7 @@ def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
         "evaluation.n_bootstrap=50",
         "evaluation.n_permutations=50",
     ]
-    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     assert metrics["inter_subject"]["subjects"] == [2, 3]
     lower = metrics["noise_ceiling"]["inter_subject_lower"]["mean"]
     upper = metrics["noise_ceiling"]["inter_subject_upper"]["mean"]
@@ -254,7 +257,7 @@ def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
 def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
     """evaluation.val_size=0 (the seed's recipe): all training images fit; the last epoch stays."""
     extra = [*MODEL_OVERRIDES["siamese"], "evaluation.val_size=0", "evaluation.k_folds=2"]
-    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     for fold in metrics["folds"]:
         assert fold["n_images_val"] == 0 and fold["n_pairs_val"] == 0
         assert fold["n_images_train"] + fold["n_images_test"] == 48
@@ -268,5 +271,5 @@ def test_early_stopping_patience_runs(tmp_path, cache_dir):
         "trainer.max_epochs=6",
         "evaluation.k_folds=2",
     ]
-    metrics = run(tiny_config(tmp_path, cache_dir, extra))
+    metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     assert all(1 <= fold["epochs"] <= 6 for fold in metrics["folds"])

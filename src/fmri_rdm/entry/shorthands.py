@@ -2,19 +2,19 @@
 
 The network's constructor arguments live under `model.net` (conf/model/*.yaml); users and
 older scripts write them directly under `model` (`python train.py -m model.hidden_layers=0,1`).
-Such an override is rewritten before Hydra reads the command line, and each rewrite is said
-on stderr.
+Such an override is rewritten before Hydra reads the command line; the run logs each rewrite
+(`REWRITTEN`) once logging is set up, so errors stay one line.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+REWRITTEN: list[tuple[str, str]] = []  # (as given, as read) in this process
 _MODEL_KEY = re.compile(r"^(?P<prefix>[+~]{0,2})model\.(?P<key>[A-Za-z_]\w*)(?P<rest>([.=].*)?)$")
 
 
@@ -41,10 +41,7 @@ def expand_network_shorthands(argv: Sequence[str], model_dir: Path) -> list[str]
         key = found.group("key") if found else None
         if found and key in net and key not in run_level:
             new = f"{found.group('prefix')}model.net.{key}{found.group('rest')}"
-            print(
-                f"note: {arg} is read as {new} (network settings live under model.net)",
-                file=sys.stderr,
-            )
+            REWRITTEN.append((arg, new))
             out.append(new)
         else:
             out.append(arg)

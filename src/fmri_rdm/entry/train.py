@@ -114,10 +114,13 @@ def run_training(cfg: DictConfig) -> float | None:
     Data-path and ROI mistakes are reported before torch, Lightning or a logger is loaded
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
+    from fmri_rdm.entry.shorthands import REWRITTEN
     from fmri_rdm.run.preflight import check_run_config
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
 
+    for given, read in REWRITTEN:
+        log.info("%s is read as %s (network settings live under model.net)", given, read)
     out = Path(cfg.paths.output_dir)
     try:
         check_run_config(cfg)

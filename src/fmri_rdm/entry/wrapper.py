@@ -70,8 +70,12 @@ def _suggestion(err: BaseException, cause: BaseException | None) -> str:
         return _did_you_mean(name, [str(o) for o in err.options])
     if isinstance(cause, ConfigAttributeError | ConfigKeyError):
         node = cause.parent_node
-        keys = [str(k) for k in node.keys()] if node is not None else []
-        return _did_you_mean(str(cause.key), keys)
+        keys = {str(k): str(k) for k in node.keys()} if node is not None else {}
+        nested = node.get("net") if node is not None else None
+        if hasattr(nested, "keys"):  # a model's network settings live one level down
+            keys |= {str(k): f"net.{k}" for k in nested.keys() if str(k) not in keys}
+        close = difflib.get_close_matches(str(cause.key), list(keys), n=1)
+        return f" (did you mean {keys[close[0]]!r}?)" if close else ""
     return ""
 
 

@@ -13,7 +13,7 @@ import logging
 import math
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,7 +61,7 @@ class TrainingPlan:
     early_stopping_patience: int | None
     optimizer: Any  # params -> Optimizer (a Hydra partial)
     scheduler: Any  # Optimizer -> LRScheduler, or None
-    trainer: dict[str, Any]  # the Lightning Trainer's config (`_target_` + arguments)
+    trainer: DictConfig  # the run's `trainer` node (Hydra's errors then name its keys)
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> TrainingPlan:
@@ -76,8 +76,6 @@ class TrainingPlan:
                 raise ConfigError(
                     f"training.batch_size={t.batch_size!r}: give a positive integer or auto"
                 )
-        trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
-        assert isinstance(trainer, dict)
         return cls(
             loss=str(t.loss),
             alpha=float(t.alpha),
@@ -87,7 +85,7 @@ class TrainingPlan:
             early_stopping_patience=t.get("early_stopping_patience"),
             optimizer=instantiate(t.optimizer),
             scheduler=instantiate(t.scheduler) if t.scheduler else None,
-            trainer={str(k): v for k, v in trainer.items()},
+            trainer=cfg.trainer,
         )
 
     def batch_size_for(self, n_pairs: int) -> int:
@@ -114,7 +112,10 @@ def network_schema(net_class: Any) -> type:
     for name, param in inspect.signature(net_class.__init__).parameters.items():
         if name in ("self", "in_dim", "output_scale") or param.kind is param.VAR_KEYWORD:
             continue
-        fields.append((name, _schema_type(hints.get(name, Any)), MISSING))
+        default = MISSING if param.default is param.empty else param.default
+        if isinstance(default, list | tuple):
+            default = field(default_factory=lambda d=default: list(d))  # type: ignore[misc]
+        fields.append((name, _schema_type(hints.get(name, Any)), default))
     return make_dataclass(f"{net_class.__name__}Config", fields)
 
 

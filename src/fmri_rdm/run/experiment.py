@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from fmri_rdm.learners import learner_class, model_settings
+from fmri_rdm.learners import learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.reporting.loggers import RunLoggers
 from fmri_rdm.reporting.results import RunMetrics
@@ -116,7 +116,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         cls = learner_class(cfg.model)
-        model_settings(cls, cfg.model)  # config mistakes fail before the data is read
+        cls.from_config(cfg)  # config mistakes fail before the data is read
         selected = selected_folds(settings.evaluation)
         resume = resume_fold(settings, cls, selected)
         task = task_of(cls)
