@@ -16,8 +16,7 @@ import pytest
 from fmri_rdm.data.algonauts import subject_dir
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.run.preflight import check_run_config
-from tests.test_errors import compose_config
-from tests.test_train import _train_py
+from tests.helpers import compose_config, train_py
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "pytorch_lightning", "wandb", "open_clip", "matplotlib")
@@ -35,7 +34,7 @@ HEAVY = ("torch", "pytorch_lightning", "wandb", "open_clip", "matplotlib")
 )
 def test_train_py_answers_with_one_line(args, fragments, synthetic_root, tmp_path) -> None:
     values = {"missing": tmp_path / "nowhere", "data": synthetic_root}
-    result = _train_py([a.format(**values) for a in args], tmp_path / "cache", tmp_path)
+    result = train_py([a.format(**values) for a in args], tmp_path / "cache", tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -12,7 +12,7 @@ import pytest
 
 from fmri_rdm.reporting.loggers import wandb_mode
 from fmri_rdm.run.experiment import run
-from tests.test_train import MODEL_OVERRIDES, tiny_config
+from tests.helpers import MODEL_OVERRIDES, tiny_config
 
 
 @pytest.fixture
