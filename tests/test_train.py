@@ -38,8 +38,13 @@ def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
     for name in names:
         assert set(metrics["test"][name]) >= {"mean", "std"}
     assert "mean" in metrics["baselines"]["zero_training_spearman"]
-    for stage in ("data", "rdm", "embeddings", "training"):
-        assert metrics["seconds"][stage] >= 0
+    # every stage was timed, and the stages are disjoint parts of the run's total time
+    seconds = metrics["seconds"]
+    stages = ("data", "rdm", "embeddings", "pairs", "training")
+    assert all(seconds[stage] > 0 for stage in stages), seconds
+    assert sum(seconds[stage] for stage in stages) <= seconds["total"]
+    fits = [fold["seconds"]["fit"] for fold in metrics["folds"]]
+    assert all(fit > 0 for fit in fits) and sum(fits) <= seconds["training"]
 
 
 @pytest.mark.parametrize(
@@ -214,12 +219,17 @@ def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
         assert fold["epochs"] == 2  # trainer.max_epochs of TINY: nothing selects another epoch
 
 
-def test_early_stopping_patience_runs(tmp_path, cache_dir):
+def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path, cache_dir):
+    """With lr=0 the weights, hence val/loss, never change: the first epoch sets the best loss and
+    each later one fails to beat it, so Lightning's EarlyStopping (strict `<`, stopping once
+    `patience` epochs in a row did not improve) ends the fit after patience + 1 of max 6 epochs."""
+    patience = 2
     extra = [
         *MODEL_OVERRIDES["siamese"],
-        "training.early_stopping_patience=1",
+        f"training.early_stopping_patience={patience}",
+        "training.optimizer.lr=0",
         "trainer.max_epochs=6",
         "evaluation.k_folds=2",
     ]
     metrics = run(tiny_config(tmp_path, cache_dir, extra))
-    assert all(1 <= fold["epochs"] <= 6 for fold in metrics["folds"])
+    assert [fold["epochs"] for fold in metrics["folds"]] == [patience + 1] * 2
