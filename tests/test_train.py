@@ -210,7 +210,8 @@ def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
 
 
 def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
-    """evaluation.val_size=0 (the seed's recipe): all training images fit; the last epoch stays."""
+    """evaluation.val_size=0 (the original student project's recipe): all training images fit;
+    the last epoch stays."""
     extra = [*MODEL_OVERRIDES["siamese"], "evaluation.val_size=0", "evaluation.k_folds=2"]
     metrics = run(tiny_config(tmp_path, cache_dir, extra))
     for fold in metrics["folds"]:

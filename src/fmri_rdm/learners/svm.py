@@ -1,4 +1,4 @@
-"""The seed's SVM as a learner: similar / dissimilar classification of pairs."""
+"""The original student project's SVM as a learner: similar / dissimilar classification of pairs."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class SVMLearner:
-    """`SVMPairClassifier` on the pairs of all training images of a fold (the seed had no
-    validation set); `predict` returns the decision value (> 0 = dissimilar)."""
+    """`SVMPairClassifier` on the pairs of all training images of a fold (the original student
+    project had no validation set); `predict` returns the decision value (> 0 = dissimilar)."""
 
     task: ClassVar[Task] = "classification"
     resumable: ClassVar[bool] = False

@@ -1,4 +1,5 @@
-"""Stage 1–2 of a run: responses, brain RDM, the model's input table and the pair set.
+"""What a run computes before its folds: responses, brain RDM, the model's input table and the
+pair set.
 
 Everything a fold needs is computed once here; the folds only index into it.
 """
@@ -120,7 +121,8 @@ def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
 
 
 def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
-    # the seed's rule classified 128-px images; at 64 px some labels flip at the threshold
+    # the original student project classified 128-px images; at 64 px some labels flip at the
+    # threshold
     images = load_images(paths, size=int(cfg.distribution.color_image_size))
     threshold = float(cfg.distribution.threshold)
     labels = dominant_colors(images, threshold=threshold)
