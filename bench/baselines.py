@@ -1,4 +1,5 @@
-"""The seed project's algorithms, re-implemented plainly, for `bench.run` to compare against.
+"""The original student project's algorithms, re-implemented plainly, for `bench.run` to
+compare against.
 
 For comparison only: nothing in `fmri_rdm` uses them. Each is the straightforward loop the
 seed wrote (per image, per pixel, per pair in Python), on the same inputs and with the same
@@ -17,7 +18,7 @@ COLORS = ((255, 0, 0), (0, 255, 0), (0, 0, 255))
 
 
 def rdm_pdist(responses: np.ndarray, metric: str = "correlation") -> np.ndarray:
-    """scipy's pdist in float64, the seed's RDM."""
+    """scipy's pdist in float64, the original student project's RDM."""
     return pdist(np.asarray(responses, dtype=np.float64), metric)
 
 

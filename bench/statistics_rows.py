@@ -12,6 +12,7 @@ import time
 import numpy as np
 from scipy import stats
 
+from bench.table import Row, Sizes
 from fmri_rdm.stats.bootstrap import bootstrap_scores, local_pairs, resample_counts
 from fmri_rdm.stats.permutation import permutation_null, permutations, square_rdm_among
 
@@ -102,3 +103,9 @@ def rows(big: int, small: int, n_boot: int, n_boot_slow: int) -> list[dict]:
             )
         )
     return out
+
+
+def bench_statistics(sizes: Sizes) -> list[Row]:
+    """The rows above at the bench sizes (`--only stats`)."""
+    found = rows(sizes.stats_images, sizes.stats_base, sizes.stats_resamples, sizes.stats_slow)
+    return [Row(**r) for r in found]

@@ -1,9 +1,11 @@
-"""Training throughput: PairDataModule + index batches vs the seed's per-item pair Dataset.
+"""Training throughput: PairDataModule + index batches vs the original student
+project's per-item pair Dataset.
 
 Same model (SiameseNet, D=512, symmetric head), optimiser (Adam 1e-3), loss (mse), device (CPU),
 all through a Lightning Trainer. Rows:
   (a) PairDataModule batches of pair indices; the net gathers table rows itself,
-  (b) the seed's per-item Dataset returning cat(emb[i], emb[j]), DataLoader batch 32,
+  (b) the original student project's per-item Dataset returning cat(emb[i], emb[j]),
+      DataLoader batch 32,
   (c) the same per-item Dataset at the batch size of (a).
 (b) and (c) are slow, so a fixed number of batches is timed and pairs/s extrapolated.
 
@@ -44,7 +46,7 @@ class _EpochTimer(pl.Callback):
 
 
 class PerItemPairs(Dataset[tuple[Tensor, Tensor]]):
-    """The seed's layout: item k = (cat(emb[i_k], emb[j_k]) (2D,), y_k)."""
+    """The original student project's layout: item k = (cat(emb[i_k], emb[j_k]) (2D,), y_k)."""
 
     def __init__(self, emb: Tensor, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> None:
         self.emb, self.i, self.j, self.y = emb, i, j, torch.as_tensor(y)
@@ -133,10 +135,11 @@ def run(
 ) -> list[dict[str, Any]]:
     """Time one training epoch each way; rows of operation, size (pairs), seconds, pairs_per_s.
 
-    For each SiameseNet head ("concat" is the seed's): (a) in float32 and, where the CPU has
+    For each SiameseNet head ("concat" is the original student
+    project's): (a) in float32 and, where the CPU has
     fast bf16, under bf16-mixed autocast, plus float32 at `large_batch` (None: skip), where the
     tower's per-step cost over the distinct images is spread over more pairs; (b) and (c) in
-    float32 as the seed trained.
+    float32 as the original student project trained.
     `threads` sets torch's intra-op threads for the run (None: leave as is). On a machine shared
     with other jobs, 1 thread gives stable numbers: OpenMP's 2 threads stall whenever the other
     core is busy.
@@ -174,7 +177,8 @@ def run(
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    """Plain-text table; `vs (b)` = pairs/s relative to the seed's setting for the same head."""
+    """Plain-text table; `vs (b)` = pairs/s relative to the original student
+    project's setting for the same head."""
     ref = {r["operation"].split(":")[0]: r["pairs_per_s"] for r in rows if "(b)" in r["operation"]}
     lines = [f"{'operation':<54} {'pairs':>7} {'seconds':>7} {'pairs/s':>8} {'vs (b)':>7}"]
     for r in rows:

@@ -10,7 +10,18 @@ import pytest
 from scipy.spatial.distance import pdist
 
 from bench import baselines
-from bench.run import FIELDS, Row, Sizes, format_table, main, run, write_json
+from bench.run import (
+    FIELDS,
+    FULL_GROUPS,
+    GROUPS,
+    Row,
+    Sizes,
+    bench_rows,
+    format_table,
+    main,
+    run,
+    write_json,
+)
 from fmri_rdm.data.images import dominant_colors
 from fmri_rdm.rsa.pairs import all_pairs, balanced_pairs, extremes_pairs
 from fmri_rdm.rsa.rdm import compute_rdm
@@ -43,6 +54,26 @@ def test_main_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "colour classification" in capsys.readouterr().out
     (row,) = json.loads(out.read_text())
     assert row["operation"].startswith("colour") and row["ratio"] > 0
+
+
+def _toy_rows(sizes: Sizes) -> list[Row]:
+    """A benchmark registered by the test below: one row, its size from `sizes`."""
+    return [Row("toy", f"repeats={sizes.repeats}", 0.5)]
+
+
+def test_registry_entries_resolve_and_one_line_registers_a_bench(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for entry in [*GROUPS.values(), *FULL_GROUPS.values()]:
+        assert callable(bench_rows(entry)), entry
+    monkeypatch.setitem(GROUPS, "toy", "tests.test_bench:_toy_rows")  # the one registry line
+    (row,) = run(Sizes.quick(), only=("toy",))
+    assert row.operation == "toy" and row.size == "repeats=1"
+    main(["--quick", "--only", "toy", "--out", str(tmp_path / "toy.json")])
+    assert "toy" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--quick", "--only", "rmd"])  # a misspelt group is an error, not an empty table
+    assert "unknown --only group(s) rmd: use rdm, extremes" in capsys.readouterr().err
 
 
 def test_row_rounding() -> None:
@@ -91,7 +122,7 @@ def test_statistics_rows_and_loop_reference() -> None:
 @pytest.mark.slow  # three processes that each import Lightning: ~30 s on the shared 2 cores
 def test_concurrent_row_machinery() -> None:
     """Two training processes started together (3 steps each): fields, not speed."""
-    from bench.run import bench_concurrent
+    from bench.training_rows import bench_concurrent
 
     (row,) = bench_concurrent(Sizes.quick())
     assert row.project_s > 0 and row.baseline_s and row.baseline_s > 0

@@ -3,75 +3,16 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.reporting import compare
-from fmri_rdm.reporting.results import FailedRun, RunMetrics
+from fmri_rdm.reporting.results import FailedRun
+from tests.helpers import sweep_metrics, write_run
 
 FAILED_ERROR = "ConfigError: fold 0 has no training or no test pairs with distribution=all"
-
-
-def _folds(spread: dict[str, tuple[float, float]]) -> list[dict[str, float]]:
-    """Two folds' {name: value} whose mean and (population) std are `spread`'s (mean, std)."""
-    return [{n: m + sign * s for n, (m, s) in spread.items()} for sign in (-1.0, 1.0)]
-
-
-def _metrics(layers: int) -> dict[str, Any]:
-    """A metrics.json written by the results contract, scores rising with hidden layers."""
-    pearson = 0.30 + 0.1 * layers
-    test = _folds(
-        {
-            "pearson": (pearson, 0.01 + 0.01 * layers),
-            "spearman": (pearson - 0.02, 0.02),
-            "r2": (0.1 * layers, 0.05),
-            "mse": (1.0 - 0.1 * layers, 0.1),
-        }
-    )
-    baselines = _folds(
-        {
-            "mean_predictor_mse": (1.2, 0.1),
-            "mean_predictor_r2": (-0.01, 0.01),
-            "shuffled_pearson": (0.01, 0.02),
-            "zero_training_spearman": (0.25, 0.03),
-            "zero_training_pearson": (0.22, 0.03),
-            "encoding_pearson": (0.35, 0.02),
-        }
-    )
-    folds = [
-        {
-            "fold": k,
-            "n_pairs_train": 100,
-            "n_pairs_test": 20,
-            "seconds": {"fit": 2.0 + layers},
-            "test": test[k],
-            "train": {"pearson": 0.9},
-            "baselines": baselines[k],
-            "noise_ceiling": {"pearson": 0.95},
-        }
-        for k in range(2)
-    ]
-    return RunMetrics.from_folds(
-        folds,
-        model="siamese",
-        task="regression",
-        roi="all",
-        n_images=60,
-        embeddings={"pretrained": "openai"},
-        seconds={"training": 10.0 + layers, "total": 20.0 + layers},
-        optimized_metric="test.pearson.mean",
-    ).to_json()
-
-
-def _write_run(run_dir: Path, overrides: list[str], metrics: dict[str, Any]) -> Path:
-    (run_dir / ".hydra").mkdir(parents=True)
-    (run_dir / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
-    return run_dir
 
 
 @pytest.fixture
@@ -85,8 +26,8 @@ def sweep(tmp_path: Path) -> Path:
         if layers == 2:
             metrics = FailedRun(FAILED_ERROR, {"seed": 0}).to_json()
         else:
-            metrics = _metrics(layers)
-        _write_run(root / str(layers), overrides, metrics)
+            metrics = sweep_metrics(layers)
+        write_run(root / str(layers), overrides, metrics)
     return root
 
 
@@ -204,8 +145,8 @@ def test_multiple_explicit_dirs_and_metric_option(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base = tmp_path / "outputs" / "train" / "2026-11-26"
-    a = _write_run(base / "10-00-00-123", ["model=siamese", "training.lr=0.001"], _metrics(1))
-    b = _write_run(base / "11-00-00-456", ["model=mlp", "training.lr=0.001"], _metrics(2))
+    a = write_run(base / "10-00-00-123", ["model=siamese", "training.lr=0.001"], sweep_metrics(1))
+    b = write_run(base / "11-00-00-456", ["model=mlp", "training.lr=0.001"], sweep_metrics(2))
     runs = compare.load_runs([a, b, a])  # duplicates are dropped
     assert [r.label for r in runs] == ["10-00-00-123", "11-00-00-456"]
     assert compare.differing_overrides(runs) == ["model"]
@@ -238,12 +179,12 @@ def test_narrow_terminal_puts_std_under_mean(sweep: Path) -> None:
 
 def test_runs_of_several_models_are_rows_with_their_model(tmp_path: Path) -> None:
     """Presets that set the model (no `model=` override) still show which model each row is."""
-    rsa = _metrics(0) | {"model": "rsa"}
+    rsa = sweep_metrics(0) | {"model": "rsa"}
     for fold in rsa["folds"]:
         fold["seconds"] = {}  # no fit recorded: the fit-seconds cell is empty
-    _write_run(tmp_path / "a", ["experiment=x"], _metrics(1))
-    _write_run(tmp_path / "b", ["experiment=x"], rsa)
-    _write_run(
+    write_run(tmp_path / "a", ["experiment=x"], sweep_metrics(1))
+    write_run(tmp_path / "b", ["experiment=x"], rsa)
+    write_run(
         tmp_path / "c", ["experiment=x"], FailedRun("boom", {"model": {"name": "frrsa"}}).to_json()
     )
     runs = compare.load_runs([tmp_path])

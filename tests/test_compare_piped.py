@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_compare import _metrics, _write_run
+from tests.helpers import sweep_metrics, write_run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -16,7 +16,7 @@ def test_piped_output_has_uncut_cells(tmp_path: Path) -> None:
     sweep = tmp_path / "multirun" / "2026-11-26" / "10-00-00-123"
     for layers in range(3):
         overrides = [f"model.hidden_layers={layers}", f"model.some_long_setting_name=v{layers}"]
-        _write_run(sweep / str(layers), overrides, _metrics(layers))
+        write_run(sweep / str(layers), overrides, sweep_metrics(layers))
     env = dict(
         os.environ, COLUMNS="80", PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
     )
@@ -34,7 +34,7 @@ def test_piped_output_has_uncut_cells(tmp_path: Path) -> None:
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) > 80  # wider than the default console
     for layers in range(3):
-        m = _metrics(layers)["test"]
+        m = sweep_metrics(layers)["test"]
         for name in ("pearson", "spearman", "mse"):
             assert f"{m[name]['mean']:.3f}" in text
         assert f"v{layers}" in text

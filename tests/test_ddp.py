@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.test_train import _train_py
+from tests.helpers import train_py
 
 BASE = [
     "experiment=demo",
@@ -32,7 +32,7 @@ DDP = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.p
 
 
 def _run(args: list[str], cache: Path, cwd: Path) -> tuple[Path, str]:
-    result = _train_py(args, cache, cwd)
+    result = train_py(args, cache, cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     (run_dir,) = [p.parent for p in (cwd / "outputs").rglob("metrics.json")]
     return run_dir, result.stdout

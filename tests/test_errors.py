@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
-from fmri_rdm.config import register_schemas
 from fmri_rdm.entry.train import run_training, user_error
-from tests.test_train import ROOT, _train_py
+from tests.helpers import compose_config, train_py
 
 SUBJ = Path("subj01")
 FMRI = SUBJ / "training_split" / "training_fmri"
@@ -50,12 +48,6 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data(synthetic_root: Path, tmp_path: Path) -> Path:
     """A private copy of the synthetic dataset, free to break."""
     return Path(shutil.copytree(synthetic_root, tmp_path / "algonauts"))
-
-
-def compose_config(extra: list[str]):
-    register_schemas()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose("config", overrides=extra)
 
 
 def one_error_line(stderr: str) -> str:
@@ -107,7 +99,7 @@ def _exit_2_one_line(result) -> str:
     ],
 )
 def test_override_typo_is_one_line_exit_2(override, fragments, tmp_path):
-    line = _exit_2_one_line(_train_py(["logger=none", override], tmp_path / "cache", tmp_path))
+    line = _exit_2_one_line(train_py(["logger=none", override], tmp_path / "cache", tmp_path))
     for fragment in fragments:
         assert fragment in line
 
@@ -116,14 +108,14 @@ def test_network_value_of_the_wrong_type_is_one_line_exit_2(data, tmp_path):
     """`model.dropout` is short for `model.net.dropout`, checked against the network's
     constructor before any data is read."""
     args = [*FAST, f"data.root={data}", "model.dropout=high"]
-    result = _train_py(args, tmp_path / "cache", tmp_path)
+    result = train_py(args, tmp_path / "cache", tmp_path)
     line = _exit_2_one_line(result)
     assert "model.net.dropout" in line and "Float" in line
 
 
 def test_missing_data_root_through_train_py(tmp_path):
     missing = tmp_path / "nowhere"
-    result = _train_py([*FAST, f"data.root={missing}"], tmp_path / "cache", tmp_path)
+    result = train_py([*FAST, f"data.root={missing}"], tmp_path / "cache", tmp_path)
     line = _exit_2_one_line(result)
     assert str(missing) in line and "data.root" in line
 
@@ -131,14 +123,14 @@ def test_missing_data_root_through_train_py(tmp_path):
 def test_truncated_npy_through_train_py(data, tmp_path):
     fmri = data / FMRI / "lh_training_fmri.npy"
     fmri.write_bytes(fmri.read_bytes()[: fmri.stat().st_size // 2])
-    result = _train_py([*FAST, f"data.root={data}"], tmp_path / "cache", tmp_path)
+    result = train_py([*FAST, f"data.root={data}"], tmp_path / "cache", tmp_path)
     line = _exit_2_one_line(result)
     assert str(fmri) in line and "truncated" in line
 
 
 def test_full_error_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
-    result = _train_py(["logger=none", "model=siamse"], tmp_path / "cache", tmp_path)
+    result = train_py(["logger=none", "model=siamse"], tmp_path / "cache", tmp_path)
     assert result.returncode == 2
     assert "Traceback" in result.stderr and "error: " in result.stderr
     assert "'model/siamse'" in result.stderr and "did you mean 'siamese'" in result.stderr

@@ -21,7 +21,7 @@ from fmri_rdm.data.algonauts import image_paths
 from fmri_rdm.embeddings import ClipEmbedder, cached_embeddings
 from fmri_rdm.run.experiment import run
 from fmri_rdm.runtime.artifacts import write_json
-from tests.test_train import ROOT, TINY, _train_py, tiny_config
+from tests.helpers import ROOT, TINY, tiny_config, train_py
 
 SMALL = "embeddings.model_name=ViT-S-32-alt"  # random-init small CLIP, fast on 2 cores
 BASE = [*TINY, SMALL, "model=mlp", "model.net.dropout=0.2", "evaluation.k_folds=2"]
@@ -214,7 +214,7 @@ def test_two_jobs_of_a_joblib_multirun_extract_the_same_embeddings(tmp_path):
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
     ]
-    result = _train_py(args, cache, tmp_path)
+    result = train_py(args, cache, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = sorted(p.parent for p in (tmp_path / "multirun").glob("*/*/*/metrics.json"))
     assert len(jobs) == 2

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from fmri_rdm.data.algonauts import subject_dir
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.run.inputs import prepare_inputs
 from fmri_rdm.run.preflight import check_run_config
-from tests.test_errors import compose_config
-from tests.test_train import _train_py
+from tests.helpers import compose_config, train_py
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "pytorch_lightning", "wandb", "open_clip", "matplotlib")
@@ -35,7 +34,7 @@ HEAVY = ("torch", "pytorch_lightning", "wandb", "open_clip", "matplotlib")
 )
 def test_train_py_answers_with_one_line(args, fragments, synthetic_root, tmp_path) -> None:
     values = {"missing": tmp_path / "nowhere", "data": synthetic_root}
-    result = _train_py([a.format(**values) for a in args], tmp_path / "cache", tmp_path)
+    result = train_py([a.format(**values) for a in args], tmp_path / "cache", tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
@@ -72,13 +71,24 @@ def test_synthetic_data_need_not_exist_yet(tmp_path) -> None:
     assert not (tmp_path / "empty").exists()
 
 
-def test_preflight_messages_match_the_loaders(synthetic_root) -> None:
-    cfg = compose_config(["data=algonauts", f"data.root={synthetic_root}", "subject=subj03"])
-    with pytest.raises(DataError) as early:
+@pytest.mark.parametrize(
+    ("override", "error", "fragments"),
+    [
+        ("subject=subj03", DataError, ["subj03", "not found", "subj01"]),
+        ("roi.name=V9", ConfigError, ["unknown ROI 'V9'", "V1v"]),
+    ],
+    ids=["missing_subject", "unknown_roi"],
+)
+def test_preflight_says_what_loading_the_data_would_say(
+    override, error, fragments, synthetic_root, tmp_path
+) -> None:
+    """The early answer is the error the real loading path (`prepare_inputs`, which never calls
+    the preflight) raises later for the same mistake, word for word."""
+    overrides = ["data=algonauts", f"data.root={synthetic_root}", override]
+    cfg = compose_config([*overrides, f"paths.cache_dir={tmp_path / 'cache'}"])
+    with pytest.raises(error) as early:
         check_run_config(cfg)
-    with pytest.raises(DataError) as late:
-        subject_dir(synthetic_root, 3)
+    with pytest.raises(error) as late:
+        prepare_inputs(cfg)
     assert str(early.value) == str(late.value)
-    cfg = compose_config(["data=algonauts", f"data.root={synthetic_root}", "roi.name=V9"])
-    with pytest.raises(ConfigError, match="unknown ROI"):
-        check_run_config(cfg)
+    assert all(fragment in str(early.value) for fragment in fragments), early.value

@@ -12,7 +12,7 @@ import pytest
 
 from fmri_rdm.reporting.loggers import wandb_mode
 from fmri_rdm.run.experiment import run
-from tests.test_train import MODEL_OVERRIDES, tiny_config
+from tests.helpers import MODEL_OVERRIDES, tiny_config
 
 
 @pytest.fixture
@@ -38,6 +38,22 @@ def test_wandb_mode_is_offline_unless_configured(no_wandb_env, monkeypatch, tmp_
     assert wandb_mode(None) == "online"
 
 
+@pytest.fixture
+def wandb_inits(monkeypatch) -> list[dict]:
+    """The keyword arguments of every `wandb.init` call from now on (the real init still runs)."""
+    import wandb
+
+    calls: list[dict] = []
+    real_init = wandb.init
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_init(*args, **kwargs)
+
+    monkeypatch.setattr(wandb, "init", spy)
+    return calls
+
+
 def _summary(run_dir: Path) -> dict:
     files = list(run_dir.glob("wandb/offline-run-*"))
     assert len(files) == 1
@@ -52,9 +68,11 @@ def _summary(run_dir: Path) -> dict:
     return json.loads(out.stdout)
 
 
-def test_wandb_offline_run_holds_the_final_metrics(no_wandb_env, tmp_path, cache_dir):
+def test_wandb_offline_run_holds_the_final_metrics(no_wandb_env, wandb_inits, tmp_path, cache_dir):
     extra = [*MODEL_OVERRIDES["mlp"], "logger=wandb", "evaluation.k_folds=1"]
     metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
+    # one run per job, and the spy sees it (so the logger=none test below can trust it)
+    assert len(wandb_inits) == 1 and wandb_inits[0]["mode"] == "offline"
     record = _summary(tmp_path)
     assert record["state"] == "finished" and record["project"] == "fmri-rdm"
     summary = record["summary"]
@@ -66,7 +84,7 @@ def test_wandb_offline_run_holds_the_final_metrics(no_wandb_env, tmp_path, cache
     assert record["config"]["model"]["net"]["hidden_layers"] == 2
 
 
-def test_logger_none_starts_no_wandb(tmp_path, cache_dir):
+def test_logger_none_starts_no_wandb(wandb_inits, tmp_path, cache_dir):
     run(tiny_config(tmp_path, cache_dir, [*MODEL_OVERRIDES["mlp"], "evaluation.k_folds=1"]))
     assert not (tmp_path / "wandb").exists()
-    assert "wandb" not in sys.modules or sys.modules["wandb"].run is None
+    assert wandb_inits == []  # not even a run that was started and finished again

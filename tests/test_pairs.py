@@ -17,12 +17,6 @@ from fmri_rdm.rsa.pairs import (
     select_pairs,
 )
 from fmri_rdm.rsa.rdm import condensed_index
-from fmri_rdm.rsa.splits import (
-    image_disjoint_folds,
-    image_disjoint_split,
-    pairs_within,
-    split_pairs,
-)
 
 
 def _rdm(n: int, seed: int = 0, scale: float = 2.0) -> np.ndarray:
@@ -210,71 +204,6 @@ def test_select_pairs_dispatch() -> None:
         select_pairs("colors", rdm, n, metric="correlation")
     with pytest.raises(DataError, match="labels for"):
         select_pairs("colors", rdm, n, metric="correlation", labels=labels[:5])
-
-
-@pytest.mark.parametrize(("test_size", "n_test"), [(0.25, 5), (7, 7), (np.int64(3), 3)])
-def test_image_disjoint_split(test_size: float | int, n_test: int) -> None:
-    n = 20
-    train, test = image_disjoint_split(n, test_size, seed=4)
-    assert test.size == n_test and train.size == n - n_test
-    assert np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)
-    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(n))
-    _, test2 = image_disjoint_split(n, test_size, seed=4)
-    np.testing.assert_array_equal(test, test2)
-
-
-@pytest.mark.parametrize("test_size", [1, 19, 0.01, 0.99, 0.0, 1.0, 1.5, True, "0.2"])
-def test_image_disjoint_split_errors(test_size: object) -> None:
-    with pytest.raises(ConfigError):
-        image_disjoint_split(20, test_size, seed=0)  # type: ignore[arg-type]
-
-
-def test_folds_partition_images_and_are_seeded() -> None:
-    n, k = 23, 5
-    folds = image_disjoint_folds(n, k, seed=9)
-    assert len(folds) == k
-    tests = np.concatenate([te for _, te in folds])
-    np.testing.assert_array_equal(np.sort(tests), np.arange(n))
-    for train, test in folds:
-        assert np.intersect1d(train, test).size == 0
-        assert train.size + test.size == n
-        assert test.size in (4, 5)
-    again = image_disjoint_folds(n, k, seed=9)
-    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
-
-
-@pytest.mark.parametrize("k", [1, 0, 24])
-def test_folds_errors(k: int) -> None:
-    with pytest.raises(ConfigError, match="number of folds"):
-        image_disjoint_folds(23, k, seed=0)
-
-
-def test_split_pairs_is_image_disjoint() -> None:
-    n = 30
-    i, j = all_pairs(n)
-    train, test = image_disjoint_split(n, 0.3, seed=2)
-    train_mask, test_mask = split_pairs(i, j, train, test, n)
-    train_set, test_set = set(train.tolist()), set(test.tolist())
-    for a, b, tr, te in zip(i.tolist(), j.tolist(), train_mask, test_mask, strict=True):
-        assert tr == (a in train_set and b in train_set)
-        assert te == (a in test_set and b in test_set)
-    # No test pair touches a train image; cross pairs are dropped.
-    assert not np.isin(i[test_mask], train).any() and not np.isin(j[test_mask], train).any()
-    assert not np.any(train_mask & test_mask)
-    n_cross = train.size * test.size
-    assert train_mask.sum() + test_mask.sum() + n_cross == i.size
-
-
-def test_pairs_within_and_split_errors() -> None:
-    i = np.array([0, 1, 2], dtype=np.int32)
-    j = np.array([1, 3, 4], dtype=np.int32)
-    np.testing.assert_array_equal(pairs_within(i, j, np.array([0, 1, 3]), 5), [1, 1, 0])
-    with pytest.raises(DataError, match="both train and test"):
-        split_pairs(i, j, np.array([0, 1]), np.array([1, 2]), 5)
-    with pytest.raises(DataError, match=r"\[0, 5\)"):
-        pairs_within(i, j, np.array([7]), 5)
-    with pytest.raises(DataError, match="equal shape"):
-        pairs_within(i, j[:2], np.array([0]), 5)
 
 
 def test_extremes_with_tied_values_keep_k_per_side() -> None:

@@ -10,11 +10,11 @@ import pytest
 
 from fmri_rdm.reporting.results import FailedRun, RunMetrics, from_json, read_metrics
 from fmri_rdm.rsa.scores import mean_std
-from tests.test_compare import _metrics
+from tests.helpers import sweep_metrics
 
 
 def test_from_folds_aggregates_and_round_trips() -> None:
-    data = _metrics(1)
+    data = sweep_metrics(1)
     folds = data["folds"]
     assert data["test"]["pearson"] == mean_std(f["test"]["pearson"] for f in folds)
     assert data["n_pairs_train"] == 100 and data["n_pairs_test"] == 20
@@ -29,7 +29,7 @@ def test_from_folds_aggregates_and_round_trips() -> None:
 
 
 def test_typed_accessors() -> None:
-    run = RunMetrics.from_json(_metrics(1))
+    run = RunMetrics.from_json(sweep_metrics(1))
     assert run.test_score("pearson") == pytest.approx(0.4)
     assert run.baseline("encoding_pearson") == pytest.approx(0.35)
     assert run.ceiling("pearson") == pytest.approx(0.95)

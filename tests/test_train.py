@@ -4,44 +4,17 @@ reproducibility, prediction for new images, and the `train.py` entry point."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
-from fmri_rdm.config import register_schemas
 from fmri_rdm.entry.predict import list_images, predict_rdm
 from fmri_rdm.entry.predict import main as predict_main
 from fmri_rdm.rsa.splits import image_disjoint_folds
 from fmri_rdm.run.experiment import run
+from tests.helpers import MODEL_OVERRIDES, TINY, tiny_config, train_py
 
-ROOT = Path(__file__).resolve().parents[1]
-# Tiny but real: 48 synthetic images, random-init CLIP, 3 image-disjoint folds, 2 epochs.
-TINY = [
-    "experiment=demo",
-    "logger=none",
-    "data.generate.n_images=48",
-    "data.generate.n_test_images=6",
-    "data.generate.image_size=64",
-    "evaluation.k_folds=3",
-    "trainer.max_epochs=2",
-    "trainer.enable_progress_bar=false",
-    "training.batch_size=256",
-]
-MODEL_OVERRIDES = {
-    "mlp": ["model=mlp"],
-    "siamese": ["model=siamese"],
-    "siamese_cnn": ["model=siamese_cnn", "model.net.image_size=32", "model.net.channels=[4,8]"],
-    "svm": ["model=svm"],
-    "encoding": ["model=encoding"],
-    "frrsa": ["model=frrsa"],
-    "rsa": ["model=rsa"],
-    "siamese_correlation": ["model=siamese", "model.net.head=correlation"],
-}
 MODEL_FILES = {
     "mlp": "checkpoints/fold*-best.ckpt",
     "siamese_cnn": "checkpoints/fold*-best.ckpt",
@@ -50,13 +23,6 @@ MODEL_FILES = {
     "encoding": "encoding_fold*.npz",
     "frrsa": "frrsa_fold*.npz",
 }
-
-
-def tiny_config(out: Path, cache: Path, extra: list[str]):
-    register_schemas()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        overrides = [*TINY, *extra, f"paths.output_dir={out}", f"paths.cache_dir={cache}"]
-        return compose("config", overrides=overrides)
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +38,13 @@ def check_contract(metrics: dict, names: tuple[str, ...]) -> None:
     for name in names:
         assert set(metrics["test"][name]) >= {"mean", "std"}
     assert "mean" in metrics["baselines"]["zero_training_spearman"]
-    for stage in ("data", "rdm", "embeddings", "training"):
-        assert metrics["seconds"][stage] >= 0
+    # every stage was timed, and the stages are disjoint parts of the run's total time
+    seconds = metrics["seconds"]
+    stages = ("data", "rdm", "embeddings", "pairs", "training")
+    assert all(seconds[stage] > 0 for stage in stages), seconds
+    assert sum(seconds[stage] for stage in stages) <= seconds["total"]
+    fits = [fold["seconds"]["fit"] for fold in metrics["folds"]]
+    assert all(fit > 0 for fit in fits) and sum(fits) <= seconds["training"]
 
 
 @pytest.mark.parametrize(
@@ -176,21 +147,8 @@ def test_predict_py_arguments(siamese_run, cache_dir, tmp_path, capsys):
         assert all(fragment in lines[0] for fragment in fragments), lines[0]
 
 
-def _train_py(args: list[str], cache: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, FMRI_RDM_CACHE=str(cache), FMRI_RDM_ROOT=str(cwd))
-    env.pop("ALGONAUTS_DIR", None)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_train_py_without_data_points_to_the_demo(tmp_path, cache_dir):
-    result = _train_py(["logger=none"], cache_dir, tmp_path)
+    result = train_py(["logger=none"], cache_dir, tmp_path)
     assert result.returncode == 2
     assert "experiment=demo" in result.stderr
     assert "Traceback" not in result.stderr
@@ -198,7 +156,7 @@ def test_train_py_without_data_points_to_the_demo(tmp_path, cache_dir):
 
 def test_multirun_sweep_and_compare(tmp_path, cache_dir):
     args = ["-m", *TINY, "evaluation.k_folds=1", "model=mlp", "model.hidden_layers=0,1,2,3"]
-    result = _train_py(args, cache_dir, tmp_path)
+    result = train_py(args, cache_dir, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     sweep = next((tmp_path / "multirun").glob("*/*"))
     runs = sorted(p.parent for p in sweep.glob("*/metrics.json"))
@@ -230,7 +188,7 @@ def test_other_launchers_and_sweepers(launch, tmp_path, cache_dir):
     flags = [a for a in launch if a.startswith("-")]  # argparse wants flags before overrides
     overrides = [a for a in launch if not a.startswith("-")]
     args = [*flags, *TINY, "evaluation.k_folds=1", *model, *overrides]
-    result = _train_py(args, cache_dir, tmp_path)
+    result = train_py(args, cache_dir, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = list((tmp_path / "multirun").glob("*/*/*/metrics.json"))
     assert len(metrics) == 2
@@ -255,7 +213,8 @@ def test_inter_subject_noise_ceiling_end_to_end(tmp_path, cache_dir):
 
 
 def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
-    """evaluation.val_size=0 (the seed's recipe): all training images fit; the last epoch stays."""
+    """evaluation.val_size=0 (the original student project's recipe): all training images fit;
+    the last epoch stays."""
     extra = [*MODEL_OVERRIDES["siamese"], "evaluation.val_size=0", "evaluation.k_folds=2"]
     metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     for fold in metrics["folds"]:
@@ -264,12 +223,17 @@ def test_no_validation_images_keeps_the_last_epoch(tmp_path, cache_dir):
         assert fold["epochs"] == 2  # trainer.max_epochs of TINY: nothing selects another epoch
 
 
-def test_early_stopping_patience_runs(tmp_path, cache_dir):
+def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path, cache_dir):
+    """With lr=0 the weights, hence val/loss, never change: the first epoch sets the best loss and
+    each later one fails to beat it, so Lightning's EarlyStopping (strict `<`, stopping once
+    `patience` epochs in a row did not improve) ends the fit after patience + 1 of max 6 epochs."""
+    patience = 2
     extra = [
         *MODEL_OVERRIDES["siamese"],
-        "training.early_stopping_patience=1",
+        f"training.early_stopping_patience={patience}",
+        "training.optimizer.lr=0",
         "trainer.max_epochs=6",
         "evaluation.k_folds=2",
     ]
     metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
-    assert all(1 <= fold["epochs"] <= 6 for fold in metrics["folds"])
+    assert [fold["epochs"] for fold in metrics["folds"]] == [patience + 1] * 2

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-
-
-def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair i < j among n items, in scipy condensed order."""
-    i, j = np.triu_indices(n, k=1)
-    return i.astype(np.int64), j.astype(np.int64)
 
 
 @pytest.fixture

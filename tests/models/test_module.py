@@ -13,7 +13,7 @@ from torch import nn
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models import PairMLP, PairRegressionModule, SiameseCNN, SiameseNet
 from fmri_rdm.models.datamodule import PairDataModule, PairSplit
-from tests.models.conftest import all_pairs
+from tests.helpers import all_pairs
 
 # fmri_rdm.models.datamodule filters this at import, but pytest resets filters after collection.
 pytestmark = pytest.mark.filterwarnings("ignore:Your `IterableDataset` has `__len__`")

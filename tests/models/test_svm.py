@@ -6,7 +6,7 @@ from sklearn.svm import SVC
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.svm import SVMPairClassifier, pair_features
-from tests.models.conftest import all_pairs
+from tests.helpers import all_pairs
 
 
 def _data(n: int = 30, d: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from hydra.errors import HydraException, InstantiationException, MissingConfigException
+from omegaconf import DictConfig
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
@@ -72,8 +73,8 @@ def _suggestion(err: BaseException, cause: BaseException | None) -> str:
         node = cause.parent_node
         keys = {str(k): str(k) for k in node.keys()} if node is not None else {}
         nested = node.get("net") if node is not None else None
-        if hasattr(nested, "keys"):  # a model's network settings live one level down
-            keys |= {str(k): f"net.{k}" for k in nested.keys() if str(k) not in keys}
+        if isinstance(nested, DictConfig):  # a model's network settings live one level down
+            keys |= {str(k): f"net.{k!s}" for k in nested.keys() if str(k) not in keys}
         close = difflib.get_close_matches(str(cause.key), list(keys), n=1)
         return f" (did you mean {keys[close[0]]!r}?)" if close else ""
     return ""

@@ -39,7 +39,7 @@ DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 8, 21))
 
 def himalaya_backend(requested: str, accelerator: str | None = None) -> str:
     """`auto`: torch_cuda when the run trains on a GPU that is present, else torch on the CPU
-    (here 2-8x faster than himalaya's numpy backend for the same fit, see the closing notes)."""
+    (chosen for speed over himalaya's numpy backend; no bench in bench/ measures that ratio yet)."""
     if requested not in BACKENDS:
         raise ConfigError(f"model.backend={requested!r}: choose one of {', '.join(BACKENDS)}")
     if requested != "auto":

@@ -41,7 +41,8 @@ def pearson(pred: Tensor, target: Tensor, eps: float = 1e-8) -> Tensor:
 
 
 def mixed(pred: Tensor, target: Tensor, alpha: float = 0.5) -> Tensor:
-    """alpha·mse + (1 − alpha)·pearson: the seed's CNN loss, scale and ranking at once."""
+    """alpha·mse + (1 − alpha)·pearson: the original student project's CNN loss: scale and
+    ranking at once."""
     return alpha * mse(pred, target) + (1.0 - alpha) * pearson(pred, target)
 
 

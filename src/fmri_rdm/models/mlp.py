@@ -1,4 +1,4 @@
-"""The seed project's pair MLP on [e_i, e_j], with a factorised first layer."""
+"""The original student project's pair MLP on [e_i, e_j], with a factorised first layer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The seed's contrastive (siamese) network on embeddings, and the pair heads it shares."""
+"""The original student project's contrastive (siamese) network on embeddings, and the pair
+heads it shares."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class CorrelationHead(nn.Module):
 class PairHead(nn.Module):
     """Similarity head on two tower outputs: Linear(2Z, hidden) -> ReLU -> Linear(hidden, 1).
 
-    "concat": the seed's head on [z_i, z_j]; its first layer factorises like PairMLP's.
+    "concat": the original student project's head on [z_i, z_j]; its first layer factorises like
+    PairMLP's.
     "symmetric": head on [|z_i − z_j|, z_i ⊙ z_j], so f(i, j) == f(j, i) exactly.
     """
 

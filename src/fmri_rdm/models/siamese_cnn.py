@@ -1,4 +1,4 @@
-"""The seed's first model revived: a siamese CNN on raw pixels."""
+"""The original student project's first model revived: a siamese CNN on raw pixels."""
 
 from __future__ import annotations
 

@@ -1,0 +1,58 @@
+"""Runs written by the code before `model.net` (flat model configs, the SVM's `_target_`) still
+predict: their run_config.yaml and model files, kept as test data with the predictions that
+code made on four images, load through `learners.legacy`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from fmri_rdm.entry.predict import predict_rdm
+from fmri_rdm.learners.legacy import resolve_path, upgrade_model_config
+
+OLD_RUNS = Path(__file__).parent / "data" / "runs_before_model_net"
+MODELS = ("siamese", "siamese_cnn", "svm", "frrsa", "rsa", "encoding")
+
+
+def _copy_run(model: str, tmp_path: Path) -> Path:
+    """The kept run in a fresh folder, its paths pointing there (embeddings cache included)."""
+    run = tmp_path / model
+    shutil.copytree(OLD_RUNS / model, run)
+    config = yaml.safe_load((run / "run_config.yaml").read_text())
+    config["paths"] |= {"output_dir": str(run), "cache_dir": str(tmp_path / "cache")}
+    (run / "run_config.yaml").write_text(yaml.safe_dump(config))
+    return run
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_run_made_before_the_change_predicts_as_it_did(model, tmp_path):
+    run = _copy_run(model, tmp_path)
+    images = sorted((OLD_RUNS / "images").glob("*.png"))
+    predicted = predict_rdm(run, images, fold=0)
+    expected = np.load(run / "expected_predicted_rdm.npy")
+    np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_flat_model_configs_are_upgraded():
+    old = yaml.safe_load((OLD_RUNS / "siamese" / "run_config.yaml").read_text())["model"]
+    assert "_target_" in old and "net" not in old
+    new = upgrade_model_config(OmegaConf.create(old))
+    assert new.net._target_ == old["_target_"] and new.net.tower == old["tower"]
+    assert set(new) == {"name", "learner", "input", "net"}
+    svm = yaml.safe_load((OLD_RUNS / "svm" / "run_config.yaml").read_text())["model"]
+    assert "_target_" not in upgrade_model_config(OmegaConf.create(svm))
+    today = OmegaConf.create({"name": "x", "net": {"_target_": "a.B"}})
+    assert upgrade_model_config(today) is today
+
+
+def test_moved_paths_resolve():
+    assert resolve_path("fmri_rdm.datamodule.PairSplit") == "fmri_rdm.models.datamodule.PairSplit"
+    assert resolve_path("fmri_rdm.evaluation") == "fmri_rdm.rsa.scores"
+    assert (
+        resolve_path("fmri_rdm.models.siamese.SiameseNet") == "fmri_rdm.models.siamese.SiameseNet"
+    )
