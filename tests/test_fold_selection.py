@@ -11,7 +11,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
-from fmri_rdm.run.experiment import make_folds, resume_fold, selected_folds
+from fmri_rdm.learners import learner_class
+from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
+from fmri_rdm.run.settings import RunSettings
 from tests.helpers import compose_config
 
 
@@ -80,7 +82,13 @@ def test_make_folds_impossible_k(k: int) -> None:
 @pytest.fixture(scope="module")
 def configs() -> dict[str, DictConfig]:
     """Composed siamese (resumable) and svm (not) configs, composed once for the module."""
-    return {m: compose_config(["experiment=demo", f"model={m}"]) for m in ("siamese", "svm")}
+    extra = ["experiment=demo", "paths.output_dir=unused"]
+    return {m: compose_config([*extra, f"model={m}"]) for m in ("siamese", "svm")}
+
+
+def _resume(cfg: DictConfig, selected: list[int]) -> tuple[int, Path] | None:
+    """`resume_fold` as the run calls it: typed settings and the model's learner class."""
+    return resume_fold(RunSettings.from_config(cfg), learner_class(cfg.model), selected)
 
 
 def _with_ckpt(cfg: DictConfig, ckpt: object) -> DictConfig:
@@ -97,40 +105,40 @@ def _checkpoint(folder: Path, name: str) -> Path:
 
 @pytest.mark.parametrize("ckpt", [None, ""])
 def test_no_ckpt_path_resumes_nothing(configs, ckpt) -> None:
-    assert resume_fold(_with_ckpt(configs["siamese"], ckpt), [0, 1]) is None
+    assert _resume(_with_ckpt(configs["siamese"], ckpt), [0, 1]) is None
 
 
 def test_the_fold_comes_from_the_file_name(configs, tmp_path: Path) -> None:
     path = _checkpoint(tmp_path, "fold2-last.ckpt")
-    assert resume_fold(_with_ckpt(configs["siamese"], path), [0, 1, 2]) == (2, path)
+    assert _resume(_with_ckpt(configs["siamese"], path), [0, 1, 2]) == (2, path)
 
 
 def test_an_unnamed_checkpoint_resumes_the_only_fold(configs, tmp_path: Path) -> None:
     path = _checkpoint(tmp_path, "last.ckpt")
-    assert resume_fold(_with_ckpt(configs["siamese"], path), [3]) == (3, path)
+    assert _resume(_with_ckpt(configs["siamese"], path), [3]) == (3, path)
     with pytest.raises(ConfigError, match="cannot tell which fold"):
-        resume_fold(_with_ckpt(configs["siamese"], path), [0, 3])
+        _resume(_with_ckpt(configs["siamese"], path), [0, 3])
 
 
 def test_home_in_ckpt_path_is_expanded(configs, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     path = _checkpoint(tmp_path, "fold0-last.ckpt")
-    assert resume_fold(_with_ckpt(configs["siamese"], "~/fold0-last.ckpt"), [0]) == (0, path)
+    assert _resume(_with_ckpt(configs["siamese"], "~/fold0-last.ckpt"), [0]) == (0, path)
 
 
 def test_a_fold_the_run_does_not_train(configs, tmp_path: Path) -> None:
     path = _checkpoint(tmp_path, "fold3-last.ckpt")
     with pytest.raises(ConfigError) as err:
-        resume_fold(_with_ckpt(configs["siamese"], path), [0, 1])
+        _resume(_with_ckpt(configs["siamese"], path), [0, 1])
     assert "resumes fold 3" in str(err.value) and "folds [0, 1]" in str(err.value)
 
 
 def test_a_missing_checkpoint(configs, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not found"):
-        resume_fold(_with_ckpt(configs["siamese"], tmp_path / "fold0-last.ckpt"), [0])
+        _resume(_with_ckpt(configs["siamese"], tmp_path / "fold0-last.ckpt"), [0])
 
 
 def test_a_model_without_checkpoints_cannot_resume(configs, tmp_path: Path) -> None:
     path = _checkpoint(tmp_path, "fold0-last.ckpt")
     with pytest.raises(ConfigError, match="model=svm has no checkpoints"):
-        resume_fold(_with_ckpt(configs["svm"], path), [0])
+        _resume(_with_ckpt(configs["svm"], path), [0])
