@@ -82,6 +82,7 @@ class EvaluationSchema:
     n_permutations: int = MISSING
     ci_level: float = MISSING
     noise_ceiling: str = MISSING
+    transfer_subjects: Any = MISSING  # null / [] (off), [2, 3] or "all" (run.transfer)
 
 
 @dataclass

@@ -49,6 +49,7 @@ def print_results(metrics: dict[str, Any]) -> None:
     from rich.table import Table
 
     from fmri_rdm.reporting.results import RunMetrics
+    from fmri_rdm.reporting.transfer import transfer_rows
     from fmri_rdm.stats.report import summary_line
 
     run = RunMetrics.from_json(metrics)
@@ -73,6 +74,8 @@ def print_results(metrics: dict[str, Any]) -> None:
         table.add_row(f"[dim]baseline {name}[/dim]", fmt(run.entry("baselines", name)))
     for name in run.noise_ceiling:
         table.add_row(f"[dim]noise ceiling {name}[/dim]", fmt(run.entry("noise_ceiling", name)))
+    for row in transfer_rows(run.transfer):  # evaluation.transfer_subjects
+        table.add_row(*row)
     Console(stderr=False).print(table)
     if run.random_init:
         Console().print("[bold yellow]embeddings came from randomly initialised weights[/]")

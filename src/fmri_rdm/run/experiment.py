@@ -24,6 +24,7 @@ from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
 from fmri_rdm.run.folds import FoldResult, fold_data, fold_scores, pair_targets
 from fmri_rdm.run.inputs import Inputs, prepare_inputs
+from fmri_rdm.run.transfer import build_transfer
 from fmri_rdm.runtime.artifacts import write_json, write_npz
 from fmri_rdm.runtime.distributed import is_global_zero
 
@@ -141,6 +142,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
         task = learner_class(cfg.model).task
         inputs = prepare_inputs(cfg)
         ceiling = _inter_subject_ceiling(cfg, inputs)
+        transfer = build_transfer(cfg, inputs, task)  # None unless evaluation.transfer_subjects
         folds = make_folds(inputs.n_images, cfg.evaluation, int(cfg.seed))
         targets = pair_targets(inputs, task)  # RDM values or binary labels, once per run
         start = time.perf_counter()
@@ -153,6 +155,10 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
                 cfg, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
             )
             results.append(fold_scores(cfg, inputs, learner, data, test, ceiling))
+            if transfer is not None:  # the fitted learner on other subjects' RDMs
+                results[-1].scores["transfer"] = transfer.fold(
+                    learner, inputs.table, test.images, data.seed
+                )
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(cfg, inputs, results, seconds, task)
@@ -160,6 +166,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
             summary.add_statistics([r.statistics for r in results])
         if ceiling is not None:
             summary.inter_subject = ceiling.info()
+        if transfer is not None:
+            summary.transfer = transfer.summary([r.scores for r in results])
         metrics = summary.to_json()
         arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
         for res in results:
