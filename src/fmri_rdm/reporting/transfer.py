@@ -63,7 +63,7 @@ def transfer_rows(transfer: Mapping[str, Any] | None) -> list[tuple[str, str, st
     rows = []
     for key, section in (transfer or {}).items():
         shared = (section.get("n_images_shared") or {}).get("mean")
-        note = f"{shared:.0f} shared test images/fold" if shared is not None else ""
+        note = f"{shared:.0f} shared images" if shared is not None else ""
         for score in SCORES:
             entry = section.get(score) or {}
             low, high = entry.get("ci_low"), entry.get("ci_high")
