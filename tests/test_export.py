@@ -15,7 +15,7 @@ from rsatoolbox.rdm import load_rdm
 from scipy.spatial.distance import pdist, squareform
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
-from fmri_rdm.reporting.export import export_rsatoolbox, main
+from fmri_rdm.reporting.export import export_rsatoolbox, fold_splits, main
 from fmri_rdm.rsa.splits import image_disjoint_folds
 from fmri_rdm.run.inputs import data_root
 
@@ -23,19 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def rsa_run(tmp_path_factory, cache_dir) -> Path:
-    from fmri_rdm.run.experiment import run
-    from tests.test_train import tiny_config
-
-    out = tmp_path_factory.mktemp("export_run")
-    extra = [
-        "model=rsa",
-        "evaluation.n_bootstrap=0",
-        "evaluation.n_permutations=0",
-        "evaluation.encoding_baseline=false",
-    ]
-    run(tiny_config(out, cache_dir, extra))
-    return out
+def rsa_run(rsa_transfer_run) -> Path:
+    return rsa_transfer_run
 
 
 def test_export_reads_back_in_rsatoolbox(rsa_run, tmp_path):
@@ -109,3 +98,15 @@ def test_cli_and_one_line_errors(rsa_run, tmp_path, capsys):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_rdm(str(out / "measured_rdm.hdf5")).n_cond == 48
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_fold_rule_is_the_runs(k):
+    from fmri_rdm.run.experiment import make_folds
+
+    evaluation = OmegaConf.create({"k_folds": k, "test_size": 0.25})
+    for (a, b), (c, d) in zip(
+        fold_splits(20, evaluation, 4), make_folds(20, evaluation, 4), strict=True
+    ):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)

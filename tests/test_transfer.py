@@ -167,24 +167,12 @@ def test_all_skips_subjects_without_shared_test_images(root, caplog):
     assert "skipped in this fold" in caplog.text
 
 
-def test_end_to_end_metrics_printed_table_and_compare(tmp_path, cache_dir, capsys):
+def test_end_to_end_metrics_printed_table_and_compare(rsa_transfer_run, capsys):
     from fmri_rdm.entry.train import print_results
     from fmri_rdm.reporting.compare import frame
     from fmri_rdm.reporting.runs import load_runs
-    from fmri_rdm.run.experiment import run
-    from tests.test_train import tiny_config
 
-    extra = [
-        "model=rsa",
-        "evaluation.transfer_subjects=[2]",
-        "data.generate.subjects=[2,3]",  # the inter-subject test's data set (shared cache)
-        "data.generate.n_shared=40",
-        "evaluation.n_bootstrap=50",
-        "evaluation.n_permutations=0",
-        "evaluation.encoding_baseline=false",
-    ]
-    run(tiny_config(tmp_path, cache_dir, extra))
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    metrics = json.loads((rsa_transfer_run / "metrics.json").read_text())
     section = metrics["transfer"]["subj02"]
     for score in ("pearson", "spearman"):
         assert set(section[score]) >= {"mean", "std", "ci_low", "ci_high"}
@@ -192,9 +180,10 @@ def test_end_to_end_metrics_printed_table_and_compare(tmp_path, cache_dir, capsy
             np.mean([f["transfer"]["subj02"][score] for f in metrics["folds"]])
         )
     assert set(section["n_images_shared"]) >= {"mean", "std"}
+    assert section["noise_ceiling"]["inter_subject_lower"]["mean"] is not None
     for fold in metrics["folds"]:  # pairs among the fold's test images only
         assert fold["transfer"]["subj02"]["n_images_shared"] <= fold["n_images_test"]
     print_results(metrics)
     assert "transfer subj02 pearson" in capsys.readouterr().out
-    table = frame(load_runs([tmp_path]))
+    table = frame(load_runs([rsa_transfer_run]))
     assert table["transfer.subj02.pearson.mean"][0] == pytest.approx(section["pearson"]["mean"])

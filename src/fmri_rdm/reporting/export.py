@@ -115,11 +115,19 @@ def _check_targets(rdm: np.ndarray, n: int, arrays: dict, fold: int, cfg: Any, t
         )
 
 
+def fold_splits(n: int, evaluation: Any, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) images of each fold by `run.experiment.make_folds`' rule (not imported:
+    it loads Lightning, ~10 s; tests/test_export.py checks the two agree)."""
+    from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
+
+    if int(evaluation.k_folds) == 1:
+        return [image_disjoint_split(n, float(evaluation.test_size), seed=seed)]
+    return list(image_disjoint_folds(n, int(evaluation.k_folds), seed=seed))
+
+
 def _test_images(cfg: Any, n: int, folds: list[int], arrays: dict) -> dict[int, np.ndarray]:
     """Each exported fold's test images (the run's own fold rule), checked against its pairs."""
-    from fmri_rdm.run.experiment import make_folds
-
-    splits = make_folds(n, cfg.evaluation, int(cfg.seed))
+    splits = fold_splits(n, cfg.evaluation, int(cfg.seed))
     out = {}
     for f in folds:
         test = np.sort(splits[f][1])
