@@ -216,7 +216,7 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         predicted[rdm_lib.condensed_index(pos[i], pos[j], m)] = arrays[f"fold{f}_prediction"]
         a, b = np.triu_indices(m, 1)
         measured = rdm_lib.rdm_values(rdm, test[a], test[b], n)
-        desc = {"fold": [f, f], "kind": ["predicted", "measured"]}
+        desc: dict[str, list[Any]] = {"fold": [f, f], "kind": ["predicted", "measured"]}
         rdms = _rdms(np.stack([predicted, measured]), paths, test, fold_of, desc, facts)
         written.append(_save(rdms, out / FOLD_FILE.format(fold=f)))
     return written
