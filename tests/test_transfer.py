@@ -142,7 +142,10 @@ def test_summary_over_folds(root):
         assert set(section["spearman"]) >= {"mean", "std", "ci_low", "ci_high"}
 
 
-def test_config_mistakes_are_one_line_errors(root):
+def test_config_mistakes_are_one_line_errors(root, synthetic_root):
+    alone = _inputs(synthetic_root)  # subject 1 only
+    with pytest.raises(ConfigError, match="other than the run's"):
+        build_transfer(_cfg("all"), alone, "regression")
     inputs = _inputs(root)
     with pytest.raises(ConfigError, match=r"subject\(s\) 5 .*data.generate.subjects"):
         build_transfer(_cfg([5]), inputs, "regression")

@@ -180,8 +180,6 @@ def _finite(value: float) -> float | None:
 def build_transfer(cfg: Any, inputs: Any, task: str) -> Transfer | None:
     """The other subjects' RDMs on the images they share with the run (None when
     `evaluation.transfer_subjects` is off). inputs: the run's `run.inputs.Inputs`."""
-    from fmri_rdm.data import algonauts
-
     evaluation = cfg.evaluation
     wanted = requested_subjects(evaluation.get("transfer_subjects"), inputs.subject)
     if not wanted:
@@ -189,7 +187,7 @@ def build_transfer(cfg: Any, inputs: Any, task: str) -> Transfer | None:
     if task != "regression":
         raise ConfigError(
             "evaluation.transfer_subjects needs a regression model (a classifier predicts "
-            "labels, not another subject's RDM values): choose another model or set it to []"
+            "labels, not another subject's RDM values): choose another model or set it to null"
         )
     present = subjects_with_fmri(inputs.root)
     explicit = wanted != ALL
@@ -203,28 +201,42 @@ def build_transfer(cfg: Any, inputs: Any, task: str) -> Transfer | None:
             f"{inputs.root}; subjects there: {', '.join(map(str, present)) or 'none'}"
             f"{hint if cfg.data.source == 'synthetic' else ''}"
         )
-    own_ids = nsd_ids(inputs.paths)
-    standardize = bool(cfg.data.standardize)
     targets = []
     for s in subjects:
-        their = nsd_ids(algonauts.image_paths(inputs.root, s, "train"))
-        images = np.flatnonzero(np.isin(own_ids, their))
-        if images.size < MIN_SHARED_IMAGES:
-            message = f"subject {s} saw {images.size} of the run's {inputs.n_images} images"
-            if explicit:
-                raise ConfigError(f"evaluation.transfer_subjects: {message}; choose others")
-            log.warning("transfer: %s; skipped", message)
+        target = _subject_target(inputs, s, bool(cfg.data.standardize))
+        if target is not None:
+            targets.append(target)
             continue
-        rdm = subject_rdm(
-            inputs.root,
-            s,
-            inputs.roi,
-            inputs.metric,
-            own_ids[images],
-            standardize=standardize,
-            ids=their,
+        if explicit:
+            raise ConfigError(
+                f"evaluation.transfer_subjects: subject {s} saw fewer than {MIN_SHARED_IMAGES} "
+                f"of the run's {inputs.n_images} images; choose other subjects"
+            )
+        log.warning(
+            "transfer: subject %d saw < %d of the run's images; skipped", s, MIN_SHARED_IMAGES
         )
-        ceiling = ceiling_from_rdms(images, inputs.rdm, inputs.n_images, [s], [rdm])
-        targets.append(SubjectTarget(s, images, rdm, ceiling))
-        log.info("transfer to subject %d: %d shared images", s, images.size)
+    if not targets:
+        raise ConfigError(
+            f"evaluation.transfer_subjects=all: no other subject under {inputs.root} saw at "
+            f"least {MIN_SHARED_IMAGES} of the run's images; share more images or set it to null"
+        )
     return Transfer(targets, explicit, int(evaluation.n_bootstrap), float(evaluation.ci_level))
+
+
+def _subject_target(inputs: Any, subject: int, standardize: bool) -> SubjectTarget | None:
+    """`subject`'s RDM on the run's images it saw too, and the ceiling on them (None when
+    it saw fewer than MIN_SHARED_IMAGES of them)."""
+    from fmri_rdm.data import algonauts
+
+    own_ids = nsd_ids(inputs.paths)
+    their = nsd_ids(algonauts.image_paths(inputs.root, subject, "train"))
+    images = np.flatnonzero(np.isin(own_ids, their))  # run positions, ascending
+    if images.size < MIN_SHARED_IMAGES:
+        return None
+    rdm = subject_rdm(
+        inputs.root, subject, inputs.roi, inputs.metric, own_ids[images],
+        standardize=standardize, ids=their,
+    )  # fmt: skip
+    ceiling = ceiling_from_rdms(images, inputs.rdm, inputs.n_images, [subject], [rdm])
+    log.info("transfer to subject %d: %d shared images", subject, images.size)
+    return SubjectTarget(subject, images, rdm, ceiling)
