@@ -105,6 +105,8 @@ def test_scores_match_a_direct_computation(root):
     own = squareform(compute_rdm(load_responses(root, 1, ROI), METRIC).astype(np.float64))
     lower = pearsonr(own[run_i, run_j], target)[0]
     assert got["noise_ceiling"]["inter_subject_lower"] == pytest.approx(lower, abs=1e-5)
+    own_r = pearsonr(pred, own[run_i, run_j])[0]
+    assert got["own_subject"]["pearson"] == pytest.approx(own_r, abs=1e-5)
 
     # the pairs asked for are exactly the shared test pairs: never a training image
     ((i, j),) = learner.asked
@@ -140,6 +142,8 @@ def test_summary_over_folds(root):
         counts = [f["transfer"][key]["n_images_shared"] for f in folds]
         assert section["n_images_shared"]["mean"] == pytest.approx(np.mean(counts))
         assert set(section["spearman"]) >= {"mean", "std", "ci_low", "ci_high"}
+        own = [f["transfer"][key]["own_subject"]["spearman"] for f in folds]
+        assert section["own_subject"]["spearman"]["mean"] == pytest.approx(np.mean(own))
 
 
 def test_config_mistakes_are_one_line_errors(root, synthetic_root):

@@ -4,10 +4,12 @@ and as shown by the printed results table and `compare`.
     folds[k]["transfer"][subjNN] = {n_images_shared, n_pairs, pearson, spearman,
                                    ci: {pearson|spearman: {ci_low, ci_high}},
                                    noise_ceiling: {inter_subject_lower, inter_subject_upper,
-                                                   inter_subject_spearman_lower, ..._upper}}
+                                                   inter_subject_spearman_lower, ..._upper},
+                                   own_subject: {pearson, spearman}}
     transfer[subjNN] = {pearson|spearman: {mean, std, n, ci_low, ci_high},
                         n_images_shared: {mean, std, n}, n_pairs: {mean, std, n},
-                        noise_ceiling: {name: {mean, std, n}}}
+                        noise_ceiling: {name: {mean, std, n}},
+                        own_subject: {pearson|spearman: {mean, std, n}}}
 
 mean / std are over the folds that scored the subject (n of them); ci_low / ci_high are the
 percentile interval of the fold-mean score over the stimulus-bootstrap resamples (resample b of
@@ -46,6 +48,9 @@ def summarize_transfer(
         section["noise_ceiling"] = {
             n: mean_std((e.get("noise_ceiling") or {}).get(n) for e in entries) for n in names
         }
+        section["own_subject"] = {
+            n: mean_std((e.get("own_subject") or {}).get(n) for e in entries) for n in SCORES
+        }
         out[key] = section
     return out
 
@@ -71,6 +76,8 @@ def transfer_rows(transfer: Mapping[str, Any] | None) -> list[tuple[str, str, st
             rows.append(
                 (f"transfer {key} {score}", _cell(entry), " · ".join(filter(None, [ci, note])))
             )
+        own = (section.get("own_subject") or {}).get("pearson") or {}
+        rows.append((f"[dim]transfer {key} own subject, same pairs[/dim]", _cell(own), ""))
         for name in CEILING_SHOWN:
             entry = (section.get("noise_ceiling") or {}).get(name) or {}
             label = name.removeprefix("inter_subject_")

@@ -15,6 +15,8 @@ pairs, whatever `distribution` the run trains on; never an image the fold traine
                            shared image is the same NSD image, so its row is the same) against
                            RDM_t, with a stimulus-bootstrap interval over those images
                            (`stats.bootstrap`, resampling images as the run's own statistics do)
+    own_subject            the same predictions scored against the run's own measured RDM on
+                           these pairs (what the learner reaches on its own subject here)
     noise_ceiling          `stats.ceiling` bounds of the run's measured RDM against RDM_t on the
                            same pairs: `inter_subject_lower` = r(RDM_run, RDM_t), what a model
                            that predicted the training subject's RDM perfectly would score;
@@ -163,12 +165,16 @@ def _score(
         counts = boot.resample_counts(rng, shared.size, n_boot)
         samples = boot.bootstrap_scores(y, prediction, a, b, counts, SCORES)
         stats.samples = {k: v[0] for k, v in samples.items()}
+    own = target.ceiling.own[rdm_lib.condensed_index(la, lb, target.images.size)]
+    on_own = boot.bootstrap_scores(own, prediction, a, b, ones, SCORES)
     entry = {
         "n_images_shared": int(shared.size),
         "n_pairs": int(i.size),
         **{k: _finite(v) for k, v in observed.items()},
         "ci": stats.intervals(),
         "noise_ceiling": target.ceiling.bounds(i, j),
+        # the same predictions against the run's own subject on these pairs: the transfer drop
+        "own_subject": {k: _finite(float(v[0, 0])) for k, v in on_own.items()},
     }
     return entry, stats
 
