@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
-from rsatoolbox.rdm import load_rdm
+from rsatoolbox.rdm import compare, load_rdm
 from scipy.spatial.distance import pdist, squareform
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
@@ -34,6 +34,7 @@ def test_export_reads_back_in_rsatoolbox(rsa_run, tmp_path):
         *(f"fold{f}_rdms.hdf5" for f in range(3)),
     ]
     npz = np.load(rsa_run / "predictions.npz")
+    metrics = json.loads((rsa_run / "metrics.json").read_text())
     run_cfg = OmegaConf.load(rsa_run / "run_config.yaml")
     data = data_root(run_cfg)  # where the run's synthetic set lives (the values: scipy below)
     paths = image_paths(data, 1)
@@ -69,6 +70,9 @@ def test_export_reads_back_in_rsatoolbox(rsa_run, tmp_path):
         np.testing.assert_array_equal(predicted[pos], npz[f"fold{f}_prediction"])
         assert not np.isnan(rdms.dissimilarities).any()  # distribution=all: every test pair
         np.testing.assert_allclose(target, square[np.ix_(test, test)], atol=1e-5)
+        # rsatoolbox's own correlation of the two is the fold's test Pearson (distribution=all)
+        r = compare(rdms.subset("kind", "predicted"), rdms.subset("kind", "measured"), "corr")
+        assert float(r[0, 0]) == pytest.approx(metrics["folds"][f]["test"]["pearson"], abs=1e-5)
 
 
 def test_cli_and_one_line_errors(rsa_run, tmp_path, capsys):
