@@ -124,6 +124,36 @@ def test_scores_match_a_direct_computation(root):
     assert got["ci"]["pearson"]["ci_high"] == pytest.approx(high, abs=1e-4)
 
 
+class Rounded(Recorder):
+    """Predictions on a coarse grid (many ties), or all equal (`constant`)."""
+
+    def __init__(self, constant: bool = False) -> None:
+        super().__init__()
+        self.constant = constant
+
+    def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        values = super().predict(table, i, j)
+        return np.zeros_like(values) if self.constant else np.round(values, 1)
+
+
+def test_ties_and_constant_predictions(root):
+    inputs = _inputs(root)
+    transfer = build_transfer(_cfg([3], n_boot=10), inputs, "regression")
+    table = np.random.default_rng(2).normal(size=(inputs.n_images, 3))
+    test_images = np.arange(1, inputs.n_images, 2)
+    learner = Rounded()
+    got = transfer.fold(learner, table, test_images, seed=0)["subj03"]
+    ((i, j),) = learner.asked
+    pred = learner.predict(table, i, j)
+    assert len(np.unique(pred)) < len(pred) // 2  # ties indeed
+    target = transfer.targets[0]
+    pos = np.searchsorted(target.images, i), np.searchsorted(target.images, j)
+    y = squareform(target.rdm)[pos]
+    assert got["spearman"] == pytest.approx(spearmanr(pred, y)[0], abs=1e-5)
+    flat = transfer.fold(Rounded(constant=True), table, test_images, seed=0)["subj03"]
+    assert flat["pearson"] is None and flat["spearman"] is None  # undefined, not 0 or NaN
+
+
 def test_summary_over_folds(root):
     inputs = _inputs(root)
     transfer = build_transfer(_cfg([2, 3], n_boot=20), inputs, "regression")
