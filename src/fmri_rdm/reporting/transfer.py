@@ -64,7 +64,8 @@ def _cell(entry: Mapping[str, Any]) -> str:
 
 def transfer_rows(transfer: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
     """(label, mean ± std, interval) rows of the printed results table, per other subject:
-    its Pearson and Spearman, then the inter-subject ceiling on the same pairs (dimmed)."""
+    its Pearson and Spearman, then (dimmed) the same predictions on the run's own subject
+    and the inter-subject ceiling, both on the same pairs."""
     rows = []
     for key, section in (transfer or {}).items():
         shared = (section.get("n_images_shared") or {}).get("mean")
