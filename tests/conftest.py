@@ -27,3 +27,25 @@ def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache folder (synthetic data + embeddings) shared by the end-to-end tests."""
     return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def rsa_transfer_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    """A finished tiny run (model=rsa, 48 images of subject 1, 3 folds) with cross-subject
+    transfer to subject 2 (subjects 2 and 3 share 40 images with it): its directory. Shared by
+    test_transfer and test_export; read-only."""
+    from fmri_rdm.run.experiment import run
+    from tests.test_train import tiny_config
+
+    out = tmp_path_factory.mktemp("rsa_transfer_run")
+    extra = [
+        "model=rsa",
+        "evaluation.transfer_subjects=[2]",
+        "data.generate.subjects=[2,3]",  # the inter-subject ceiling test's data set
+        "data.generate.n_shared=40",
+        "evaluation.n_bootstrap=50",
+        "evaluation.n_permutations=0",
+        "evaluation.encoding_baseline=false",
+    ]
+    run(tiny_config(out, cache_dir, extra))
+    return out

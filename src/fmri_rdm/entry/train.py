@@ -50,6 +50,7 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from fmri_rdm.reporting.transfer import transfer_rows
     from fmri_rdm.stats.report import summary_line
 
     run = metrics if isinstance(metrics, RunMetrics) else RunMetrics.from_json(metrics)
@@ -74,6 +75,8 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
         table.add_row(f"[dim]baseline {name}[/dim]", fmt(run.entry("baselines", name)))
     for name in run.noise_ceiling:
         table.add_row(f"[dim]noise ceiling {name}[/dim]", fmt(run.entry("noise_ceiling", name)))
+    for row in transfer_rows(run.transfer):  # evaluation.transfer_subjects
+        table.add_row(*row)
     Console(stderr=False).print(table)
     if run.random_init:
         Console().print("[bold yellow]embeddings came from randomly initialised weights[/]")

@@ -31,6 +31,7 @@ from fmri_rdm.reporting.compare_render import (
 )
 from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.reporting.runs import Run, differing_overrides, load_runs
+from fmri_rdm.reporting.transfer import transfer_columns
 
 DEFAULT_METRIC = "test.pearson.mean"
 # Baselines shown when a run has them (regression and classification runs differ).
@@ -82,7 +83,7 @@ def _value_columns(runs: Sequence[Run]) -> list[str]:
     cols += [f"baselines.{n}" for n in KEY_BASELINES if n in names("baselines")]
     if NOISE_CEILING in names("noise_ceiling"):
         cols.append(f"noise_ceiling.{NOISE_CEILING}")
-    return cols
+    return cols + transfer_columns(ok)  # only when runs have evaluation.transfer_subjects
 
 
 def frame(runs: Sequence[Run], metric: str | None = None) -> pd.DataFrame:

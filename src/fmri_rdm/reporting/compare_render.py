@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from fmri_rdm.reporting.runs import Run
 
 SECONDS = ("seconds.fit", "seconds.training")  # the learner's fits; the whole fold loop
-_NUMERIC = ("test.", "baselines.", "noise_ceiling.", "seconds.")
+_NUMERIC = ("test.", "baselines.", "noise_ceiling.", "seconds.", "transfer.")
 _SHORT = {  # header prefix -> first header line in the terminal
     "baselines.zero_training_": "zero-train",
     "baselines.shuffled_": "shuffled",
@@ -28,6 +28,7 @@ _SHORT = {  # header prefix -> first header line in the terminal
     "baselines.": "baseline",
     "noise_ceiling.": "ceiling",
     "test.": "test",
+    "transfer.": "transfer",
 }
 
 

@@ -13,6 +13,8 @@ A finished run (`RunMetrics`):
     seconds     {embeddings..., training, total}
     optimized_metric {name, value}
     inter_subject    (only with evaluation.noise_ceiling=inter_subject)
+    transfer         {subjNN: ...} (only with evaluation.transfer_subjects; folds[k] then
+                     carry their own `transfer`; layout in `reporting.transfer`)
 
 A run that did not finish (`FailedRun`): {"status": "failed", "error", [resume_from], "config"}.
 Readers are tolerant of older runs: a missing key reads as None or empty, and a run without
@@ -105,6 +107,7 @@ class RunMetrics:
     seconds: dict[str, float] = field(default_factory=dict)
     optimized_metric: dict[str, Any] = field(default_factory=dict)
     inter_subject: dict[str, Any] | None = None
+    transfer: dict[str, Any] | None = None  # evaluation.transfer_subjects (reporting.transfer)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of other writers, kept as read
 
     ok = True
@@ -160,7 +163,7 @@ class RunMetrics:
                 value = [fold.data for fold in value]
             if f.name == "extra":
                 data |= value
-            elif f.name != "inter_subject" or value is not None:
+            elif f.name not in ("inter_subject", "transfer") or value is not None:
                 data[f.name] = value
         return data
 

@@ -26,6 +26,7 @@ from fmri_rdm.run.outputs import write_outputs
 from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
 from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
+from fmri_rdm.run.transfer import build_transfer
 from fmri_rdm.runtime.distributed import is_global_zero
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,12 @@ def _fold_loop(
             settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
         )
         fitted = fit_fold(learner, data, inputs.table, test)
-        results.append(task.score(ctx, learner, data, test, fitted))
+        result = task.score(ctx, learner, data, test, fitted)
+        if ctx.transfer is not None:  # the fitted learner on other subjects' RDMs
+            result.scores["transfer"] = ctx.transfer.fold(
+                learner, inputs.table, test.images, data.seed
+            )
+        results.append(result)
     return results
 
 
@@ -121,7 +127,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         resume = resume_fold(settings, cls, selected)
         task = task_of(cls)
         inputs = prepare_inputs(cfg)
-        ctx = ScoringContext(settings, inputs, _inter_subject_ceiling(settings, inputs))
+        ceiling = _inter_subject_ceiling(settings, inputs)
+        ctx = ScoringContext(settings, inputs, ceiling, build_transfer(cfg, inputs, task))
         start = time.perf_counter()
         results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume)
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
@@ -130,6 +137,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         task.finish(summary, results)
         if ctx.inter_subject is not None:
             summary.inter_subject = ctx.inter_subject.info()
+        if ctx.transfer is not None:
+            summary.transfer = ctx.transfer.summary([r.scores for r in results])
         plots = write_outputs(out, inputs, results, summary, task) if writer else {}
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")

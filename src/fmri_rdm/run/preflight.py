@@ -21,6 +21,11 @@ def check_run_config(cfg: Any) -> None:
     `cfg`: the composed run config (needs `data`, `subject`, `roi`).
     """
     resolve_roi(str(cfg.roi.name))  # UnknownRoiError lists the valid names
+    evaluation = cfg.get("evaluation") or {}
+    if evaluation.get("transfer_subjects") is not None:  # its syntax, before any data is read
+        from fmri_rdm.run.transfer import requested_subjects
+
+        requested_subjects(evaluation.get("transfer_subjects"), int(cfg.subject.id))
     if str(cfg.data.source) == "synthetic":
         return
     from fmri_rdm.run.inputs import data_root  # no data is read: it only checks that a root is set

@@ -24,12 +24,14 @@ TRAIN_SCORE_PAIRS = 200_000  # training pairs scored per fold (a seeded sample)
 
 @dataclass
 class ScoringContext:
-    """What scoring a fold reads besides the fold: the run's settings and inputs, and the
-    inter-subject ceiling (`stats.ceiling.InterSubjectCeiling`) when the run asked for it."""
+    """What scoring a fold reads besides the fold: the run's settings and inputs, and, when
+    the run asked for them, the inter-subject ceiling (`stats.ceiling.InterSubjectCeiling`)
+    and the cross-subject transfer targets."""
 
     settings: RunSettings
     inputs: Inputs
     inter_subject: Any = None
+    transfer: Any = None  # run.transfer.Transfer: other subjects' RDMs of shared test images
 
 
 class Task:
@@ -37,6 +39,8 @@ class Task:
 
     name: ClassVar[TaskName]
     headline: ClassVar[str]  # the score of plots and of optimized_metric=auto
+    # whether predictions are dissimilarities (comparable with another subject's RDM)
+    predicts_dissimilarities: ClassVar[bool]
 
     def targets(self, inputs: Inputs) -> np.ndarray:
         """(P,) targets of the run's pairs."""
@@ -68,6 +72,7 @@ class Task:
 class RegressionTask(Task):
     name: ClassVar[TaskName] = "regression"
     headline: ClassVar[str] = "pearson"
+    predicts_dissimilarities: ClassVar[bool] = True
 
     def targets(self, inputs: Inputs) -> np.ndarray:
         return inputs.y
@@ -151,6 +156,7 @@ class RegressionTask(Task):
 class ClassificationTask(Task):
     name: ClassVar[TaskName] = "classification"
     headline: ClassVar[str] = "roc_auc"
+    predicts_dissimilarities: ClassVar[bool] = False
 
     def targets(self, inputs: Inputs) -> np.ndarray:
         binary = rdm_lib.binarize_rdm(inputs.rdm, inputs.metric)

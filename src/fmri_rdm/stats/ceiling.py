@@ -56,7 +56,8 @@ def nsd_ids(paths: Sequence[Path | str]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int64)
 
 
-def _subjects(root: Path) -> list[int]:
+def subjects_with_fmri(root: Path) -> list[int]:
+    """Subject ids under `root` whose folder holds training fMRI, ascending."""
     found = []
     for d in sorted(Path(root).glob("subj[0-9][0-9]")):
         if (d / algonauts.TRAIN_FMRI_DIR / "lh_training_fmri.npy").is_file():
@@ -143,7 +144,9 @@ def inter_subject_ceiling(
     """
     own_ids = nsd_ids(paths)
     others = [
-        s for s in (subjects if subjects is not None else _subjects(Path(root))) if s != subject
+        s
+        for s in (subjects if subjects is not None else subjects_with_fmri(Path(root)))
+        if s != subject
     ]
     if not others:
         raise DataError(
@@ -164,17 +167,53 @@ def inter_subject_ceiling(
         )
     images = np.flatnonzero(np.isin(own_ids, common))  # run positions, ascending
     wanted = own_ids[images]
+    their = [
+        subject_rdm(root, s, roi, metric, wanted, standardize=standardize, ids=ids)
+        for s, ids in their_ids.items()
+    ]
+    log.info("inter-subject ceiling: %d shared images, subjects %s", images.size, others)
+    return ceiling_from_rdms(images, rdm, len(own_ids), others, their)
+
+
+def subject_rdm(
+    root: Path | str,
+    subject: int,
+    roi: str,
+    metric: str,
+    wanted: np.ndarray,
+    *,
+    standardize: bool = True,
+    ids: np.ndarray | None = None,
+) -> np.ndarray:
+    """(M(M-1)/2,) float64 condensed RDM of `subject`'s responses to the images with NSD ids
+    `wanted` (M,), in that order; the responses are standardised over those M images, as the
+    run standardises over its own. ids: the subject's training-image NSD ids (read when None);
+    every wanted id must be among them."""
+    if ids is None:
+        ids = nsd_ids(algonauts.image_paths(root, subject, "train"))
+    rows = np.argsort(ids)[np.searchsorted(np.sort(ids), wanted)]  # their rows, our order
+    x = algonauts.load_responses(root, subject, roi, standardize=standardize, images=rows)
+    return rdm_lib.compute_rdm(x, metric).astype(np.float64)
+
+
+def ceiling_from_rdms(
+    images: np.ndarray,
+    rdm: np.ndarray,
+    n_images: int,
+    subjects: Sequence[int],
+    their: Sequence[np.ndarray],
+) -> InterSubjectCeiling:
+    """The pooled bounds of a run's RDM `rdm` (condensed over `n_images`) on its images
+    `images` (M,) (run positions, ascending), given each other subject's condensed RDM over
+    the same M images in the same order (`their`, one per subject)."""
     m = images.size
     a, b = np.triu_indices(m, 1)
-    own = rdm_lib.rdm_values(rdm, images[a], images[b], len(own_ids)).astype(np.float64)
+    own = rdm_lib.rdm_values(rdm, images[a], images[b], n_images).astype(np.float64)
     own_z, own_r = _normalised(own)
     sum_z, sum_r = np.zeros_like(own), np.zeros_like(own)
-    for s, ids in their_ids.items():
-        rows = np.argsort(ids)[np.searchsorted(np.sort(ids), wanted)]  # their rows, our order
-        x = algonauts.load_responses(root, s, roi, standardize=standardize, images=rows)
-        z, r = _normalised(rdm_lib.compute_rdm(x, metric))
+    for values in their:
+        z, r = _normalised(values)
         sum_z += z
         sum_r += r
-    log.info("inter-subject ceiling: %d shared images, subjects %s", m, others)
-    k = len(others)
-    return InterSubjectCeiling(images, list(others), own, own_z, own_r, sum_z / k, sum_r / k)
+    k = len(their)
+    return InterSubjectCeiling(images, list(subjects), own, own_z, own_r, sum_z / k, sum_r / k)

@@ -1,0 +1,250 @@
+"""A run's RDMs as rsatoolbox `RDMs` files, to continue the analysis there.
+
+    python -m fmri_rdm.export RUN [--format rsatoolbox] [--out DIR]
+
+writes into DIR (default RUN/export/), as hdf5 (`rsatoolbox.rdm.RDMs.save`):
+
+    measured_rdm.hdf5    one RDM: the run's measured RDM over all N images of the run
+    fold{k}_rdms.hdf5    two RDMs over fold k's test images: the model's predictions
+                         (kind=predicted) and the measured RDM of the same pairs (kind=measured)
+
+Exactness: the measured RDM is recomputed from the run's data with the config the run recorded
+(`run_config.yaml`: data root (a synthetic set regenerates identically from its seed), subject,
+ROI, image selection, standardisation, metric), by the calls `run.inputs.prepare_inputs` makes;
+it must give the run's image list (`predictions.npz` image_indices) and every fold's recorded
+test targets (float32, to 1e-6; labels for a classifier), else DataError: the data changed
+since the run. Predictions are `predictions.npz`'s float32 values (a classifier's decision
+values, > 0 = dissimilar); pairs among a fold's test images that the run did not predict (a
+`distribution` other than `all`) are NaN.
+
+Descriptors. pattern: image (file name), nsd_id (-1 where the name has none), index (row in
+the run's image list), fold (the fold whose test set holds the image; -1 for none). rdm:
+subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task, data_source,
+run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or euclidean).
+Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fmri_rdm.errors import DataError, FmriRdmError, one_line
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("rsatoolbox",)
+MEASURED_FILE = "measured_rdm.hdf5"
+FOLD_FILE = "fold{fold}_rdms.hdf5"
+_TOLERANCE = 1e-6
+
+
+def load_run(run_dir: Path) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]:
+    """(resolved config, predictions.npz arrays, metrics.json) of a finished run; DataError
+    with one line when the directory is no run, the run failed, or a file is missing."""
+    from omegaconf import OmegaConf
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataError(f"run directory {run_dir} does not exist")
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+    except (OSError, ValueError) as err:
+        raise DataError(f"{run_dir} holds no readable metrics.json ({one_line(err)})") from err
+    if metrics.get("status") == "failed":
+        error = one_line(metrics.get("error") or "unknown error")
+        raise DataError(f"run {run_dir} failed ({error}): it has no RDMs to export")
+    for name in ("run_config.yaml", "predictions.npz"):
+        if not (run_dir / name).is_file():
+            raise DataError(f"{run_dir} is not a finished run: {name} is missing")
+    with np.load(run_dir / "predictions.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return OmegaConf.load(run_dir / "run_config.yaml"), arrays, metrics
+
+
+def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[list[Path], np.ndarray]:
+    """(paths (N,), condensed float32 RDM) of the run's images, recomputed from its data."""
+    from fmri_rdm.data import algonauts
+    from fmri_rdm.rsa.rdm import compute_rdm
+    from fmri_rdm.run.inputs import data_root
+
+    root, subject = data_root(cfg), int(cfg.subject.id)
+    all_paths = algonauts.image_paths(root, subject, "train")
+    images = algonauts.select_images(
+        len(all_paths),
+        cfg.data.n_images,
+        random_subset=bool(cfg.data.random_subset),
+        seed=int(cfg.seed),
+    )
+    if not np.array_equal(images, image_indices):
+        raise DataError(
+            f"the images under {root} are not those the run used ({len(images)} selected now, "
+            f"{len(image_indices)} then): the data changed since the run"
+        )
+    x = algonauts.load_responses(
+        root, subject, str(cfg.roi.name), standardize=bool(cfg.data.standardize), images=images
+    )
+    return [all_paths[k] for k in images], compute_rdm(x, str(cfg.metric.name))
+
+
+def _fold_numbers(arrays: dict[str, np.ndarray]) -> list[int]:
+    keys = [k for k in arrays if k.startswith("fold") and k.endswith("_prediction")]
+    return sorted(int(k[len("fold") : -len("_prediction")]) for k in keys)
+
+
+def _check_targets(rdm: np.ndarray, n: int, arrays: dict, fold: int, cfg: Any, task: str) -> None:
+    """DataError unless the recomputed RDM gives the fold's recorded test targets."""
+    from fmri_rdm.rsa import rdm as rdm_lib
+
+    i, j, target = arrays[f"fold{fold}_i"], arrays[f"fold{fold}_j"], arrays[f"fold{fold}_target"]
+    values = rdm_lib.rdm_values(rdm, i, j, n)
+    if task == "classification":
+        values = rdm_lib.binarize_rdm(rdm, str(cfg.metric.name))[rdm_lib.condensed_index(i, j, n)]
+    if not np.allclose(values, target, rtol=0, atol=_TOLERANCE):
+        raise DataError(
+            f"the RDM recomputed from the run's data differs from fold {fold}'s recorded "
+            "targets: the data changed since the run"
+        )
+
+
+def fold_splits(n: int, evaluation: Any, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) images of each fold by `run.experiment.make_folds`' rule (not imported:
+    it loads Lightning, ~10 s; tests/test_export.py checks the two agree)."""
+    from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
+
+    if int(evaluation.k_folds) == 1:
+        return [image_disjoint_split(n, float(evaluation.test_size), seed=seed)]
+    return list(image_disjoint_folds(n, int(evaluation.k_folds), seed=seed))
+
+
+def _test_images(cfg: Any, n: int, folds: list[int], arrays: dict) -> dict[int, np.ndarray]:
+    """Each exported fold's test images (the run's own fold rule), checked against its pairs."""
+    splits = fold_splits(n, cfg.evaluation, int(cfg.seed))
+    out = {}
+    for f in folds:
+        test = np.sort(splits[f][1])
+        used = np.union1d(arrays[f"fold{f}_i"], arrays[f"fold{f}_j"])
+        if not np.isin(used, test).all():
+            raise DataError(f"fold {f}'s recorded pairs are not among its test images")
+        out[f] = test
+    return out
+
+
+def _rdms(values: np.ndarray, paths: Sequence[Path], index: np.ndarray, fold_of: np.ndarray,
+          rdm_desc: dict[str, list], facts: dict[str, Any]) -> Any:  # fmt: skip
+    """rsatoolbox RDMs of `values` (K, M(M-1)/2) over the images `index` (M,) of the run."""
+    from rsatoolbox.rdm import RDMs
+
+    from fmri_rdm.stats.ceiling import nsd_ids
+
+    names = [Path(paths[k]).name for k in index]
+    try:
+        ids = nsd_ids(names).tolist()
+    except DataError:
+        log.warning("image names without an NSD id: nsd_id is -1 in the export")
+        ids = [-1] * len(names)
+    return RDMs(
+        np.asarray(values, dtype=np.float64),
+        dissimilarity_measure=facts["metric"],
+        descriptors={k: facts[k] for k in ("task", "data_source", "run")},
+        rdm_descriptors={
+            **{k: [facts[k]] * len(values) for k in ("subject", "roi", "model", "metric")},
+            **rdm_desc,
+        },
+        pattern_descriptors={
+            "image": names,
+            "nsd_id": ids,
+            "index": [int(k) for k in index],
+            "fold": [int(f) for f in fold_of[index]],
+        },
+    )
+
+
+def _save(rdms: Any, path: Path) -> Path:
+    """Write hdf5 next to `path` first, then rename: a reader never sees half a file."""
+    part = path.with_name(path.name + ".part")
+    rdms.save(str(part), file_type="hdf5", overwrite=True)
+    os.replace(part, path)
+    return path
+
+
+def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
+    """Write the run's measured RDM and each fold's predicted / measured test RDMs (module
+    docstring); returns the files written."""
+    from fmri_rdm.rsa import rdm as rdm_lib
+
+    run_dir = Path(run_dir)
+    cfg, arrays, metrics = load_run(run_dir)
+    task = str(metrics.get("task") or "regression")
+    paths, rdm = measured_rdm(cfg, arrays["image_indices"])
+    n, folds = len(paths), _fold_numbers(arrays)
+    for f in folds:
+        _check_targets(rdm, n, arrays, f, cfg, task)
+    tests = _test_images(cfg, n, folds, arrays)
+    fold_of = np.full(n, -1, dtype=np.int64)
+    for f, test in tests.items():
+        fold_of[test] = f
+    facts = {
+        "task": task,
+        "data_source": str(cfg.data.source),
+        "run": str(run_dir),
+        "subject": int(cfg.subject.id),
+        "roi": str(cfg.roi.name),
+        "model": str(cfg.model.name),
+        "metric": str(cfg.metric.name),
+    }
+    out = Path(out_dir) if out_dir is not None else run_dir / "export"
+    out.mkdir(parents=True, exist_ok=True)
+    whole = _rdms(
+        rdm[None], paths, np.arange(n), fold_of, {"fold": [-1], "kind": ["measured"]}, facts
+    )
+    written = [_save(whole, out / MEASURED_FILE)]
+    for f, test in tests.items():
+        m = test.size
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[test] = np.arange(m)
+        i, j = arrays[f"fold{f}_i"], arrays[f"fold{f}_j"]
+        predicted = np.full(m * (m - 1) // 2, np.nan)
+        predicted[rdm_lib.condensed_index(pos[i], pos[j], m)] = arrays[f"fold{f}_prediction"]
+        a, b = np.triu_indices(m, 1)
+        measured = rdm_lib.rdm_values(rdm, test[a], test[b], n)
+        desc: dict[str, list[Any]] = {"fold": [f, f], "kind": ["predicted", "measured"]}
+        rdms = _rdms(np.stack([predicted, measured]), paths, test, fold_of, desc, facts)
+        written.append(_save(rdms, out / FOLD_FILE.format(fold=f)))
+    return written
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fmri_rdm.export",
+        description="Write a run's measured RDM and each fold's predicted test RDM as "
+        "rsatoolbox RDMs (hdf5; read with rsatoolbox.rdm.load_rdm).",
+    )
+    parser.add_argument("run", type=Path, help="a run directory (holding metrics.json)")
+    parser.add_argument("--format", choices=FORMATS, default="rsatoolbox", help="file format")
+    parser.add_argument("--out", type=Path, help="output folder (default: RUN/export)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        written = export_rsatoolbox(args.run, args.out)
+    except FmriRdmError as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
