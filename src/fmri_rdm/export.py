@@ -1,9 +1,9 @@
 """`python -m fmri_rdm.export RUN [--format rsatoolbox]`: a run's RDMs for rsatoolbox
-(`fmri_rdm.reporting.export`)."""
+(`fmri_rdm.entry.export`)."""
 
 import sys
 
-from fmri_rdm.reporting.export import main
+from fmri_rdm.entry.export import main
 
 if __name__ == "__main__":
     sys.exit(main())
