@@ -117,8 +117,13 @@ def run_training(cfg: DictConfig) -> float | None:
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
 
+    from fmri_rdm.run.completed import skip_or_prepare
+
     out = Path(cfg.paths.output_dir)
     try:
+        decision = skip_or_prepare(cfg, out)  # skip_completed=true: a finished job is skipped
+        if decision is not None and decision.skip:
+            return decision.value
         check_run_config(cfg)
         check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
         resources = configure_job(cfg)

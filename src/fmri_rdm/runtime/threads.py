@@ -27,6 +27,8 @@ from collections.abc import MutableMapping
 log = logging.getLogger(__name__)
 
 WAIT_POLICY = "OMP_WAIT_POLICY"
+# libgomp (the OpenMP runtime of torch's wheels): how long an idle thread spins before it sleeps.
+SPIN_VARIABLE = "GOMP_SPINCOUNT"
 # The count `apply_threads` set last: an OMP_NUM_THREADS equal to it is ours, not the user's.
 APPLIED = "FMRI_RDM_THREADS_APPLIED"
 # Variables the OpenMP runtime and the BLAS libraries read when they are loaded.
@@ -115,6 +117,7 @@ def _set_loaded_libraries(n: int) -> None:
 
 
 __all__ = [
+    "SPIN_VARIABLE",
     "THREAD_VARIABLES",
     "WAIT_POLICY",
     "apply_threads",
