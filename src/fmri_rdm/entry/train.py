@@ -113,11 +113,10 @@ def run_training(cfg: DictConfig) -> float | None:
     Data-path and ROI mistakes are reported before torch, Lightning or a logger is loaded
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
+    from fmri_rdm.run.completed import skip_or_prepare
     from fmri_rdm.run.preflight import check_run_config
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
-
-    from fmri_rdm.run.completed import skip_or_prepare
 
     out = Path(cfg.paths.output_dir)
     try:

@@ -26,6 +26,7 @@ from fmri_rdm.run.folds import FoldResult, fold_data, fold_scores, pair_targets
 from fmri_rdm.run.inputs import Inputs, prepare_inputs
 from fmri_rdm.runtime.artifacts import write_json, write_npz
 from fmri_rdm.runtime.distributed import is_global_zero
+from fmri_rdm.runtime.progress import RunProgress
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +146,17 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> dict[str, Any]:
         targets = pair_targets(inputs, task)  # RDM values or binary labels, once per run
         start = time.perf_counter()
         results = []
+        progress = RunProgress(len(selected), started)  # a line per fold: elapsed, time left
         for fold in selected:
             log.info("fold %d/%d", fold + 1, len(folds))
+            progress.start(fold)  # times the fold's stages (fit, predict, statistics, ...)
             learner = build_learner(cfg)
             ckpt = resume[1] if resume is not None and resume[0] == fold else None
             data, test = fold_data(
                 cfg, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
             )
             results.append(fold_scores(cfg, inputs, learner, data, test, ceiling))
+            progress.done()
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(cfg, inputs, results, seconds, task)

@@ -17,6 +17,7 @@ from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa import scores as ev
 from fmri_rdm.rsa.splits import image_disjoint_split, split_pairs
 from fmri_rdm.run.inputs import Inputs
+from fmri_rdm.runtime.progress import stage, stage_seconds
 
 log = logging.getLogger(__name__)
 
@@ -166,11 +167,14 @@ def fold_scores(
 
     n = inputs.n_images
     start = time.perf_counter()
-    report = learner.fit(data)
+    with stage("fit"):
+        report = learner.fit(data)
     fit_seconds = time.perf_counter() - start
-    learner.save(data.output_dir, data.fold)
+    with stage("save"):
+        learner.save(data.output_dir, data.fold)
     ti, tj, ty, test_imgs = test.i, test.j, test.y, test.images
-    prediction = learner.predict(inputs.table, ti, tj)
+    with stage("predict"):
+        prediction = learner.predict(inputs.table, ti, tj)
     baseline = rdm_lib.rdm_values(inputs.baseline_rdm, ti, tj, n)
     sizes = {
         "fold": data.fold,
@@ -185,7 +189,7 @@ def fold_scores(
         scores = {
             **sizes,
             **report.facts,
-            "seconds": {"fit": fit_seconds},
+            "seconds": {"fit": fit_seconds, **stage_seconds()},
             "test": ev.classification_scores(ty, prediction > 0, prediction),
             "confusion_matrix": ev.confusion(ty, prediction > 0),
             "baselines": ev.classification_baselines(
@@ -197,37 +201,39 @@ def fold_scores(
 
     sample = np.random.default_rng(data.seed).permutation(len(data.fit_i))[:TRAIN_SCORE_PAIRS]
     fi, fj, fy = data.fit_i[sample], data.fit_j[sample], data.fit_y[sample]
-    train_pred = learner.predict(inputs.table, fi, fj)
+    with stage("predict"):
+        train_pred = learner.predict(inputs.table, fi, fj)
     baselines = ev.regression_baselines(data.fit_y, ty, prediction, baseline, seed=data.seed)
     if bool(cfg.evaluation.encoding_baseline):
-        encoded = ev.regression_scores(
-            ty, encoding_baseline(cfg, data, ti, tj, learner, prediction)
-        )
+        with stage("encoding_baseline"):
+            encoded_prediction = encoding_baseline(cfg, data, ti, tj, learner, prediction)
+        encoded = ev.regression_scores(ty, encoded_prediction)
         baselines |= {
             "encoding_pearson": encoded["pearson"],
             "encoding_spearman": encoded["spearman"],
         }
     evaluation = cfg.evaluation
-    statistics = fold_statistics(
-        inputs.rdm,
-        n,
-        ti,
-        tj,
-        ty,
-        prediction,
-        test_imgs,
-        seed=data.seed,
-        n_boot=int(evaluation.n_bootstrap),
-        n_perm=int(evaluation.n_permutations),
-        level=float(evaluation.ci_level),
-    )
+    with stage("statistics"):
+        statistics = fold_statistics(
+            inputs.rdm,
+            n,
+            ti,
+            tj,
+            ty,
+            prediction,
+            test_imgs,
+            seed=data.seed,
+            n_boot=int(evaluation.n_bootstrap),
+            n_perm=int(evaluation.n_permutations),
+            level=float(evaluation.ci_level),
+        )
     noise_ceiling = _noise_ceiling(inputs, ti, tj, ty)
     if ceiling is not None:
         noise_ceiling |= ceiling.bounds(ti, tj)
     scores = {
         **sizes,
         **report.facts,
-        "seconds": {"fit": fit_seconds},
+        "seconds": {"fit": fit_seconds, **stage_seconds()},  # + predict, statistics, ...
         "test": ev.regression_scores(ty, prediction),
         "train": ev.regression_scores(fy, train_pred),
         "baselines": baselines,
