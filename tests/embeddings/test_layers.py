@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -87,7 +87,7 @@ class _SlowLayers:
     """A layered embedder whose pass takes a while and counts itself (no network needed)."""
 
     cacheable = True
-    passes: list[list[str]] = []
+    passes: ClassVar[list[list[str]]] = []
 
     def __init__(self, module_name: str = "a") -> None:
         self.module_name = module_name
