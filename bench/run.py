@@ -4,6 +4,7 @@
     python -m bench.run --full          # + the full-subject RDM and one training epoch over
                                         #   all 48 M pairs for siamese and mlp (~10 more minutes)
     python -m bench.run --quick         # tiny sizes: checks the machinery, not the speed
+    python -m bench.run --only pipeline # one synthetic subject end to end (bench/full_pipeline.py)
 
 Prints one table (operation, size, project time, baseline time, ratio, GFLOP/s beside the
 measured float32 GEMM GFLOP/s for the RDM, target, met) and writes the same rows to
@@ -18,7 +19,9 @@ repeats (the machine may be shared: `uptime` is printed with the table). Rows at
 sizes (e.g. N = 10,000) have no baseline; their target is an absolute time or an efficiency.
 The shared-cores row (bench/concurrent_training.py) is the exception: its "baseline" is the
 same training alone, its project time two copies at once, and its ratio together / alone
-(lower is better, 2.0 = the two copies share the cores perfectly).
+(lower is better, 2.0 = the two copies share the cores perfectly); the row after it is the
+same training alone with the project's settings against spinning threads (OMP_WAIT_POLICY=
+ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
 RDM GFLOP/s counts the useful work, 2V flops per pair (N(N-1)/2 pairs), and the GEMM reference
 is numpy's float32 matmul (4000 x 5000 @ 5000 x 4000) measured in the same process.
@@ -102,6 +105,7 @@ class Sizes:
     stats_resamples: int = 1000
     stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
     concurrent_steps: int = 0  # 0: 3 epochs (528 steps); see bench/concurrent_training.py
+    pipeline_images: int = 9841  # `--only pipeline`: bench/full_pipeline.py
     repeats: int = 3
 
     @staticmethod
@@ -126,6 +130,7 @@ class Sizes:
             stats_resamples=20,
             stats_slow=5,
             concurrent_steps=3,
+            pipeline_images=40,
             repeats=1,
         )
 
@@ -383,8 +388,37 @@ def bench_concurrent(sizes: Sizes) -> list[Row]:
             res["ratio"],
             target="<= 2.5x",
             met=res["ratio"] <= 2.5,
-        )
+        ),
+        Row(
+            f"training alone: project / spinning threads (ACTIVE), batch {BATCH}",
+            f"{N_IMAGES} images, {res['steps']} steps",
+            res["alone_s"],
+            res["active_alone_s"],
+            res["alone_ratio"],
+            target="<= 1.15x",
+            met=res["alone_ratio"] <= 1.15,
+        ),
     ]
+
+
+def bench_pipeline(sizes: Sizes) -> list[Row]:
+    """One synthetic subject end to end (bench/full_pipeline.py), roi=all and roi=V1v."""
+    from bench.full_pipeline import FULL_EPOCHS, measure
+
+    epochs = FULL_EPOCHS if sizes.pipeline_images > 1000 else 1
+    rows = []
+    for roi in ("all", "V1v"):
+        res = measure(roi, sizes.pipeline_images, epochs, [])
+        rows.append(
+            Row(
+                f"full pipeline: siamese, 5 folds x {epochs} epochs, stats, roi={roi}",
+                f"{res['n_images']} images, {res['n_voxels']} voxels",
+                res["stages"]["total"],
+                peak_mb=res["peak_rss_mb"],
+                target="< 180 s on one H200",
+            )
+        )
+    return rows
 
 
 def _child_json(args: list[str], timeout: float) -> dict[str, Any]:
@@ -518,6 +552,8 @@ def run(
         rows += bench_concurrent(sizes)
     if full:
         rows += bench_full(threads)
+    if "pipeline" in only:  # opt-in (`--only pipeline`): the whole run, hours on CPU
+        rows += bench_pipeline(sizes)
     return rows
 
 
