@@ -120,3 +120,17 @@ def test_full_pipeline_extrapolation_recovers_the_growth() -> None:
     assert guess["save"][0] == 2.0  # too short to time: assumed quadratic (an overstatement)
     shown = table([small, large])
     assert "roi=V1v (7 voxels)" in shown and "(est.)" in shown and "peak_rss_mb" in shown
+
+
+@pytest.mark.slow  # a whole (tiny) run in a child process: data, embeddings, 5 folds, stats
+def test_full_pipeline_runs_end_to_end(tmp_path: Path) -> None:
+    from bench.full_pipeline import measure
+
+    extra = ["data.generate.n_images=40", "data.generate.image_size=64", "training.batch_size=256"]
+    res = measure("V1v", 40, 1, [*extra, f"paths.cache_dir={tmp_path}"])
+    stages = res["stages"]
+    for stage in ("generate", "data", "embeddings", "fit", "predict", "statistics", "total"):
+        assert stages[stage] >= 0, stage
+    assert stages["encoding_baseline"] > 0 and stages["fit"] > 0
+    assert stages["total"] >= stages["fit"] + stages["embeddings"]
+    assert res["n_images"] == 40 and res["peak_rss_mb"] > 0

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fmri_rdm.embeddings.base import Embedder
-from fmri_rdm.embeddings.cache import cache_path, cached_embeddings
+from fmri_rdm.embeddings.cache import cache_path, cached_embeddings, load_cached
 from fmri_rdm.embeddings.clip import ClipEmbedder
 from fmri_rdm.embeddings.file import FileEmbedder
 from fmri_rdm.embeddings.layers import extract_layers, swept_layers
@@ -91,6 +91,9 @@ def build_embeddings(
         return embedder.embed(paths)
     layers = swept_layers(embedder)  # a layer sweep: every swept layer in one pass, cached
     if layers:
+        own = load_cached(cache_path(embedder, paths, cache_dir), len(paths))
+        if own is not None:  # the usual case for every job but the first
+            return own
         try:
             return extract_layers(embedder, paths, layers, Path(cache_dir))[layers[0]]
         except ConfigError as err:  # another job's layer is wrong: that job will say so
