@@ -39,10 +39,13 @@ def set_passive_wait_policy(environ: MutableMapping[str, str] | None = None) -> 
     """Set OMP_WAIT_POLICY=PASSIVE unless the user set a value; True when it takes effect.
 
     Must run before torch is imported (libgomp reads the variable once, at load): returns
-    False, changing nothing, when torch is already imported or the user chose a policy.
+    False, changing nothing, when torch is already imported or the user chose a policy or a
+    spin count of their own (`GOMP_SPINCOUNT`, e.g. on a node of their own where spinning
+    threads cost nobody; `python -m bench.concurrent_training --settings env --env
+    GOMP_SPINCOUNT=10000` measures a bounded spin alone and shared).
     """
     env = os.environ if environ is None else environ
-    if WAIT_POLICY in env or "torch" in sys.modules:
+    if WAIT_POLICY in env or SPIN_VARIABLE in env or "torch" in sys.modules:
         return False
     env[WAIT_POLICY] = "PASSIVE"
     return True
