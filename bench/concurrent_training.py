@@ -2,6 +2,7 @@
 
     python -m bench.concurrent_training                      # project settings, 3 epochs
     python -m bench.concurrent_training --settings torch --steps 60   # torch's defaults
+    python -m bench.concurrent_training --settings env --env GOMP_SPINCOUNT=10000 --repeats 3
 
 Each copy is its own process (as two runs, or two sweep jobs, would be): the Siamese on the
 embeddings of 300 images, every pair (44,850), batch 256, through PairDataModule +
@@ -9,9 +10,18 @@ PairRegressionModule + a Lightning Trainer. The processes import and build every
 then all start training on one signal; the figure is the training wall time of the slowest.
 Ratio = two-at-once wall / alone wall: 2.0 when the two copies share the cores perfectly.
 
+Each round also times one copy alone with spinning threads (OMP_WAIT_POLICY=ACTIVE): the
+fastest a run alone can be. Two ratios come out: `alone_ratio` = alone / ACTIVE alone (the
+cost of the settings for a run alone; target <= 1.15) and `ratio` = together / alone (target
+<= 2.5). Measure on a quiet machine (`load_avg` is printed): with other busy processes the
+ACTIVE copy itself spins against them and the first ratio means nothing.
+
 Settings of the child processes:
   project: what train.py does (fmri_rdm.runtime.threads: OMP_WAIT_POLICY=PASSIVE, threads = cores);
-  torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before.
+  torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before;
+  active / passive: that OMP_WAIT_POLICY, threads = cores;
+  env:     threads = cores and only the variables given with --env NAME=VALUE (repeatable),
+           e.g. a bounded spin `--env GOMP_SPINCOUNT=10000` or `--env OMP_NUM_THREADS=1`.
 """
 
 from __future__ import annotations
