@@ -132,5 +132,5 @@ def test_full_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     for stage in ("generate", "data", "embeddings", "fit", "predict", "statistics", "total"):
         assert stages[stage] >= 0, stage
     assert stages["encoding_baseline"] > 0 and stages["fit"] > 0
-    assert stages["total"] >= stages["fit"] + stages["embeddings"]
+    assert stages["total"] >= stages["fit"] + stages["embeddings"]  # generation apart
     assert res["n_images"] == 40 and res["peak_rss_mb"] > 0
