@@ -25,7 +25,8 @@ is too short to time (< 0.05 s) is extrapolated with k = 2 (quadratic, the pairs
 overstates most of them. The extrapolation is an estimate, not a measurement, and a weak
 one for the fit: `training.batch_size=auto` grows the batch with the pairs (about 50 steps
 per epoch) until its cap of 4096, so small sizes understate how the fit grows; fix
-`training.batch_size` for both sizes, or run the full size where it matters. Extra arguments are Hydra overrides for every run.
+`training.batch_size` for both sizes, or run the full size where it matters. Extra arguments
+are Hydra overrides for every run.
 """
 
 from __future__ import annotations
