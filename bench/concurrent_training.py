@@ -2,6 +2,7 @@
 
     python -m bench.concurrent_training                      # project settings, 3 epochs
     python -m bench.concurrent_training --settings torch --steps 60   # torch's defaults
+    python -m bench.concurrent_training --settings env --env GOMP_SPINCOUNT=10000 --repeats 3
 
 Each copy is its own process (as two runs, or two sweep jobs, would be): the Siamese on the
 embeddings of 300 images, every pair (44,850), batch 256, through PairDataModule +
@@ -9,9 +10,18 @@ PairRegressionModule + a Lightning Trainer. The processes import and build every
 then all start training on one signal; the figure is the training wall time of the slowest.
 Ratio = two-at-once wall / alone wall: 2.0 when the two copies share the cores perfectly.
 
+Each round also times one copy alone with spinning threads (OMP_WAIT_POLICY=ACTIVE): the
+fastest a run alone can be. Two ratios come out: `alone_ratio` = alone / ACTIVE alone (the
+cost of the settings for a run alone; target <= 1.15) and `ratio` = together / alone (target
+<= 2.5). Measure on a quiet machine (`load_avg` is printed): with other busy processes the
+ACTIVE copy itself spins against them and the first ratio means nothing.
+
 Settings of the child processes:
   project: what train.py does (fmri_rdm.runtime.threads: OMP_WAIT_POLICY=PASSIVE, threads = cores);
-  torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before.
+  torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before;
+  active / passive: that OMP_WAIT_POLICY, threads = cores;
+  env:     threads = cores and only the variables given with --env NAME=VALUE (repeatable),
+           e.g. a bounded spin `--env GOMP_SPINCOUNT=10000` or `--env OMP_NUM_THREADS=1`.
 """
 
 from __future__ import annotations
@@ -25,17 +35,18 @@ import tempfile
 import time
 from typing import Any
 
-from fmri_rdm.runtime.threads import APPLIED, THREAD_VARIABLES, WAIT_POLICY
+from fmri_rdm.runtime.threads import APPLIED, SPIN_VARIABLE, THREAD_VARIABLES, WAIT_POLICY
 
 N_IMAGES, DIM, BATCH, EPOCHS = 300, 512, 256, 3
 
 
 def child(steps: int, settings: str) -> None:
     """One copy: build, print READY, wait for a line on stdin, train, print a JSON line."""
-    if settings == "project":
+    if settings != "torch":
         from fmri_rdm.runtime.threads import apply_threads, set_passive_wait_policy
 
-        set_passive_wait_policy()
+        if settings == "project":
+            set_passive_wait_policy()
         apply_threads(None)
     import numpy as np
     import pytorch_lightning as pl
@@ -75,23 +86,31 @@ def child(steps: int, settings: str) -> None:
         "steps": int(trainer.global_step),
         "threads": torch.get_num_threads(),
         "wait_policy": os.environ.get(WAIT_POLICY),
+        "spincount": os.environ.get(SPIN_VARIABLE),
     }
     print(json.dumps(result), flush=True)
 
 
-def _child_env(settings: str) -> dict[str, str]:
+# The OpenMP settings a copy starts with, beside the project's: spinning threads (the
+# fastest a run alone can be) and always-sleeping threads (the safest on shared cores).
+FIXED_ENV = {"active": {WAIT_POLICY: "ACTIVE"}, "passive": {WAIT_POLICY: "PASSIVE"}}
+
+
+def _child_env(settings: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    for name in (WAIT_POLICY, APPLIED, *THREAD_VARIABLES):
+    for name in (WAIT_POLICY, APPLIED, SPIN_VARIABLE, *THREAD_VARIABLES):
         env.pop(name, None)  # each copy decides as a fresh run would
-    return env
+    return env | FIXED_ENV.get(settings, {}) | (extra or {})
 
 
-def run_copies(n: int, steps: int, settings: str) -> list[dict[str, Any]]:
+def run_copies(
+    n: int, steps: int, settings: str, extra: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Start n copies, let them build, start their training together; their JSON results."""
     # run by path, not `-m bench...`: bench/__init__ would set the wait policy for "torch"
     cmd = [sys.executable, __file__, "--child", "--steps", str(steps), "--settings", settings]
     logs = [tempfile.TemporaryFile("w+") for _ in range(n)]  # Lightning's chatter, for errors
-    env = _child_env(settings)
+    env = _child_env(settings, extra)
     procs = [
         subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, env=env
@@ -127,23 +146,36 @@ def run_copies(n: int, steps: int, settings: str) -> list[dict[str, Any]]:
             log.close()
 
 
-def measure(steps: int = 0, settings: str = "project", repeats: int = 1) -> dict[str, Any]:
-    """Best alone wall and best two-at-once wall (slowest copy) over `repeats` alternating
-    rounds (a load change on a shared machine then hits both), and their ratio."""
-    alone = together = float("inf")
+def measure(
+    steps: int = 0,
+    settings: str = "project",
+    repeats: int = 1,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Best alone wall with spinning threads (ACTIVE), best alone wall and best two-at-once
+    wall (slowest copy) with `settings` over `repeats` alternating rounds (a load change on a
+    shared machine then hits all three), and the two ratios: alone / active alone (the cost
+    of the settings for a run alone; 1.0 = none) and together / alone (2.0 = the two copies
+    share the cores perfectly)."""
+    active = alone = together = float("inf")
     info: dict[str, Any] = {}
     for _ in range(max(1, repeats)):
-        alone = min(alone, run_copies(1, steps, settings)[0]["seconds"])
-        pair = run_copies(2, steps, settings)
+        active = min(active, run_copies(1, steps, "active")[0]["seconds"])
+        alone = min(alone, run_copies(1, steps, settings, extra)[0]["seconds"])
+        pair = run_copies(2, steps, settings, extra)
         together = min(together, max(r["seconds"] for r in pair))
         info = pair[0]
     return {
         "settings": settings,
+        "extra_env": extra or {},
         "steps": info["steps"],
         "threads": info["threads"],
         "wait_policy": info["wait_policy"],
+        "spincount": info["spincount"],
+        "active_alone_s": round(active, 3),
         "alone_s": round(alone, 3),
         "together_s": round(together, 3),
+        "alone_ratio": round(alone / active, 3),
         "ratio": round(together / alone, 3),
         "ms_per_step_alone": round(1000 * alone / info["steps"], 2),
         "ms_per_step_together": round(1000 * together / info["steps"], 2),
@@ -154,14 +186,20 @@ def measure(steps: int = 0, settings: str = "project", repeats: int = 1) -> dict
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=0, help="0: 3 epochs (528 steps)")
-    parser.add_argument("--settings", choices=("project", "torch"), default="project")
+    parser.add_argument(
+        "--settings", choices=("project", "torch", "active", "passive", "env"), default="project"
+    )
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="extra child env"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.steps, args.settings)
         return
-    print(json.dumps(measure(args.steps, args.settings, args.repeats)))
+    extra = dict(item.split("=", 1) for item in args.env)
+    print(json.dumps(measure(args.steps, args.settings, args.repeats, extra)))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ in one table.
     python -m bench.run --full          # + the full-subject RDM and one training epoch over
                                         #   all 48 M pairs for siamese and mlp (~10 more minutes)
     python -m bench.run --quick         # tiny sizes: checks the machinery, not the speed
+    python -m bench.run --only pipeline # one synthetic subject end to end (bench/full_pipeline.py)
 
 Prints one table (operation, size, project time, baseline time, ratio, GFLOP/s beside the
 measured float32 GEMM GFLOP/s for the RDM, target, met) and writes the same rows to
@@ -20,7 +21,9 @@ the target sizes (e.g. N = 10,000) have no baseline; their target is an absolute
 efficiency.
 The shared-cores row (bench/concurrent_training.py) is the exception: its "baseline" is the
 same training alone, its project time two copies at once, and its ratio together / alone
-(lower is better, 2.0 = the two copies share the cores perfectly).
+(lower is better, 2.0 = the two copies share the cores perfectly); the row after it is the
+same training alone with the project's settings against spinning threads (OMP_WAIT_POLICY=
+ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
 The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py and
 full_scale_rows.py, registered by group in GROUPS below; bench/table.py holds Row, Sizes and
@@ -57,11 +60,16 @@ GROUPS: dict[str, str] = {
 FULL_GROUPS: dict[str, str] = {
     "full": "bench.full_scale_rows:bench_full",
 }
+# run only when named in --only (the whole pipeline takes hours on a CPU)
+OPT_IN_GROUPS: dict[str, str] = {
+    "pipeline": "bench.pipeline_rows:bench_pipeline",
+}
 
 __all__ = [
     "FIELDS",
     "FULL_GROUPS",
     "GROUPS",
+    "OPT_IN_GROUPS",
     "Row",
     "Sizes",
     "bench_rows",
@@ -108,6 +116,7 @@ def run(
     if threads is not None:
         sizes = dataclasses.replace(sizes, threads=threads)
     chosen = [entry for name, entry in GROUPS.items() if not only or name in only]
+    chosen += [entry for name, entry in OPT_IN_GROUPS.items() if name in only]
     if full:
         chosen += FULL_GROUPS.values()
     rows: list[Row] = []
@@ -133,9 +142,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     sizes = Sizes.quick() if args.quick else Sizes()
     only = tuple(g for g in args.only.split(",") if g)
-    unknown = sorted(set(only) - set(GROUPS))
+    known = [*GROUPS, *OPT_IN_GROUPS]
+    unknown = sorted(set(only) - set(known))
     if unknown:
-        parser.error(f"unknown --only group(s) {', '.join(unknown)}: use {', '.join(GROUPS)}")
+        parser.error(f"unknown --only group(s) {', '.join(unknown)}: use {', '.join(known)}")
     print(json.dumps(environment()), flush=True)
     rows = run(sizes, full=args.full, only=only, threads=args.threads)
     print(format_table(rows))

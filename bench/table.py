@@ -70,6 +70,7 @@ class Sizes:
     stats_resamples: int = 1000
     stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
     concurrent_steps: int = 0  # 0: 3 epochs (528 steps); see bench/concurrent_training.py
+    pipeline_images: int = 9841  # `--only pipeline`: bench/full_pipeline.py
     repeats: int = 3
     threads: int | None = None  # torch threads of the full-scale training children
 
@@ -95,6 +96,7 @@ class Sizes:
             stats_resamples=20,
             stats_slow=5,
             concurrent_steps=3,
+            pipeline_images=40,
             repeats=1,
         )
 

@@ -124,8 +124,44 @@ def test_concurrent_row_machinery() -> None:
     """Two training processes started together (3 steps each): fields, not speed."""
     from bench.training_rows import bench_concurrent
 
-    (row,) = bench_concurrent(Sizes.quick())
-    assert row.project_s > 0 and row.baseline_s and row.baseline_s > 0
-    # the row's seconds are rounded for the table; at 3 steps that alone moves the ratio ~2 %
-    assert row.ratio == pytest.approx(row.project_s / row.baseline_s, rel=5e-2)
-    assert "3 steps" in row.size and row.operation.startswith("training: 2 copies")
+    row, alone = bench_concurrent(Sizes.quick())
+    for r in (row, alone):
+        assert r.project_s > 0 and r.baseline_s and r.baseline_s > 0
+        # the row's seconds are rounded for the table; at 3 steps that alone moves the ratio ~2 %
+        assert r.ratio == pytest.approx(r.project_s / r.baseline_s, rel=5e-2)
+        assert "3 steps" in r.size
+    assert row.operation.startswith("training: 2 copies")
+    assert alone.operation.startswith("training alone") and "ACTIVE" in alone.operation
+
+
+def test_full_pipeline_extrapolation_recovers_the_growth() -> None:
+    from bench.full_pipeline import FULL_EPOCHS, FULL_IMAGES, extrapolate, table
+
+    def result(n: int) -> dict:
+        stages = {"embeddings": 0.01 * n, "fit": 1e-4 * n**2, "save": 0.01, "total": 0.0}
+        return {"roi": "V1v", "n_images": n, "epochs": 2, "n_voxels": 7, "stages": stages,
+                "peak_rss_mb": 100.0, "peak_gpu_mb": None}  # fmt: skip
+
+    small, large = result(100), result(400)
+    guess = extrapolate(small, large)
+    assert guess["embeddings"] == pytest.approx((1.0, 0.01 * FULL_IMAGES))
+    k, fit = guess["fit"]
+    assert k == pytest.approx(2.0)
+    assert fit == pytest.approx(1e-4 * FULL_IMAGES**2 * FULL_EPOCHS / 2)
+    assert guess["save"][0] == 2.0  # too short to time: assumed quadratic (an overstatement)
+    shown = table([small, large])
+    assert "roi=V1v (7 voxels)" in shown and "(est.)" in shown and "peak_rss_mb" in shown
+
+
+@pytest.mark.slow  # a whole (tiny) run in a child process: data, embeddings, 5 folds, stats
+def test_full_pipeline_runs_end_to_end(tmp_path: Path) -> None:
+    from bench.full_pipeline import measure
+
+    extra = ["data.generate.n_images=40", "data.generate.image_size=64", "training.batch_size=256"]
+    res = measure("V1v", 40, 1, [*extra, f"paths.cache_dir={tmp_path}"])
+    stages = res["stages"]
+    for stage in ("generate", "data", "embeddings", "fit", "predict", "statistics", "total"):
+        assert stages[stage] >= 0, stage
+    assert stages["encoding_baseline"] > 0 and stages["fit"] > 0
+    assert stages["total"] >= stages["fit"] + stages["embeddings"]  # generation apart
+    assert res["n_images"] == 40 and res["peak_rss_mb"] > 0

@@ -30,6 +30,8 @@ def test_passive_wait_policy_keeps_the_user_s_value(monkeypatch: pytest.MonkeyPa
     assert set_passive_wait_policy(env) is True and env["OMP_WAIT_POLICY"] == "PASSIVE"
     env = {"OMP_WAIT_POLICY": "ACTIVE"}
     assert set_passive_wait_policy(env) is False and env["OMP_WAIT_POLICY"] == "ACTIVE"
+    env = {"GOMP_SPINCOUNT": "10000"}  # the user's own bounded spin: no policy forced on it
+    assert set_passive_wait_policy(env) is False and env == {"GOMP_SPINCOUNT": "10000"}
 
 
 def test_passive_wait_policy_is_useless_after_torch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,8 @@
 Training code:
     embedder = embedder_for(cfg)   # conf/embeddings/*.yaml, or pixels for `model.input: pixels`
     X = build_embeddings(embedder, image_paths, cache_dir)   # float32 (N, D) / uint8 pixels
+    layers = extract_layers(embedder, image_paths, ["visual.transformer.resblocks.3", "visual"],
+                            cache_dir)   # thingsvision: several layers in one pass (layers.py)
     metrics["embeddings"] = embedder.describe()
 Prediction on new images uses the same call with the run's saved `embeddings` config: the same
 model, weights, layer and preprocessing, hence the same embedding space (the file backend can only
@@ -12,6 +14,7 @@ serve images its file has rows for).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from fmri_rdm.embeddings.base import Embedder
-from fmri_rdm.embeddings.cache import cache_path, cached_embeddings
+from fmri_rdm.embeddings.cache import cache_path, cached_embeddings, load_cached
 from fmri_rdm.embeddings.clip import ClipEmbedder
 from fmri_rdm.embeddings.file import FileEmbedder
+from fmri_rdm.embeddings.layers import extract_layers, swept_layers
 from fmri_rdm.embeddings.pixels import PixelEmbedder
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ClipEmbedder",
@@ -36,6 +42,7 @@ __all__ = [
     "cached_embeddings",
     "embedder_for",
     "embedding_rdm",
+    "extract_layers",
     "instantiate_embedder",
 ]
 
@@ -83,6 +90,15 @@ def build_embeddings(
     None)."""
     if cache_dir is None or not getattr(embedder, "cacheable", True):
         return embedder.embed(paths)
+    layers = swept_layers(embedder)  # a layer sweep: every swept layer in one pass, cached
+    if layers:
+        own = load_cached(cache_path(embedder, paths, cache_dir), len(paths))
+        if own is not None:  # the usual case for every job but the first
+            return own
+        try:
+            return extract_layers(embedder, paths, layers, Path(cache_dir))[layers[0]]
+        except ConfigError as err:  # another job's layer is wrong: that job will say so
+            log.warning("layer sweep: %s; extracting %s alone", err, layers[0])
     return cached_embeddings(embedder, paths, Path(cache_dir))
 
 

@@ -4,17 +4,21 @@ The key hashes the embedder's `cache_key()` with every image file's name, size a
 change of model, weights, layer, preprocessing or images recomputes. Files are written to a
 temporary name in the same folder and renamed with os.replace (atomic), so a killed extraction
 never leaves a file that a later run would read as valid, and two concurrent writers both
-finish with one complete file (the last rename wins; both hold the same content).
+finish with one complete file (the last rename wins; both hold the same content). A lock file
+per model and image set (`extraction_lock`) makes concurrent jobs wait for one extraction
+instead of repeating it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ from fmri_rdm.runtime.artifacts import atomic_write
 log = logging.getLogger(__name__)
 
 CACHE_SUBDIR = "embeddings"
+LOCK_SUBDIR = "embeddings.locks"
 
 
 def image_fingerprint(paths: Sequence[Path]) -> list[list[Any]]:
@@ -86,28 +91,67 @@ def _sidecar(embedder: Embedder, shape: tuple[int, ...], paths: Sequence[Path]) 
     return json.dumps(info, indent=2, sort_keys=True, default=str).encode()
 
 
-def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> np.ndarray:
-    """`embedder.embed(paths)`, cached on disk: float32 (N, D)."""
+@contextlib.contextmanager
+def extraction_lock(cache_dir: Path, key: dict[str, Any], paths: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive lock (flock) for extracting `key` on `paths`, so concurrent jobs
+    (a joblib sweep, several SLURM jobs on one file system) wait for one extraction instead
+    of running it twice. Released when the block ends or the process dies."""
+    folder = Path(cache_dir) / LOCK_SUBDIR  # beside the cache: its folder holds arrays only
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{cache_digest(key, paths)}.lock").open("ab") as handle:
+        start = time.perf_counter()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        waited = time.perf_counter() - start
+        if waited > 1.0:
+            log.info("waited %.1f s for another job's extraction of the same model", waited)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_cached(target: Path, n_images: int) -> np.ndarray | None:
+    """The valid cached array at `target` (logged as a hit), or None."""
     start = time.perf_counter()
-    target = cache_path(embedder, paths, cache_dir)
-    if target.is_file():
-        array = _load_valid(target, len(paths))
-        if array is not None:
-            log.info(
-                "embedding cache hit: %s %s (%.3f s)",
-                target.name[:16],
-                array.shape,
-                time.perf_counter() - start,
-            )
-            return array
-    else:
-        log.info("embedding cache miss: %s, computing", target.name[:16])
-    array = np.ascontiguousarray(embedder.embed(paths), dtype=np.float32)
+    if not target.is_file():
+        return None
+    array = _load_valid(target, n_images)
+    if array is not None:
+        log.info(
+            "embedding cache hit: %s %s (%.3f s)",
+            target.name[:16],
+            array.shape,
+            time.perf_counter() - start,
+        )
+    return array
+
+
+def store(
+    embedder: Embedder, array: np.ndarray, paths: Sequence[Path], cache_dir: Path
+) -> np.ndarray:
+    """Check `embedder`'s output for `paths` and write it (and its sidecar) atomically."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
     if array.ndim != 2 or array.shape[0] != len(paths):
         raise DataError(f"embedder returned {array.shape} for {len(paths)} images")
+    target = cache_path(embedder, paths, cache_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, lambda f: np.save(f, array, allow_pickle=False))
     sidecar = _sidecar(embedder, array.shape, paths)
     atomic_write(target.with_suffix(".json"), lambda f: f.write(sidecar))
     log.info("embedding cache written: %s", target)
     return array
+
+
+def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> np.ndarray:
+    """`embedder.embed(paths)`, cached on disk: float32 (N, D). Concurrent callers with the same
+    embedder and images extract once: the others wait for the lock and read the cache."""
+    target = cache_path(embedder, paths, cache_dir)
+    array = load_cached(target, len(paths))
+    if array is not None:
+        return array
+    with extraction_lock(cache_dir, embedder.cache_key(), paths):
+        array = load_cached(target, len(paths))  # written while this job waited
+        if array is not None:
+            return array
+        log.info("embedding cache miss: %s, computing", target.name[:16])
+        return store(embedder, embedder.embed(paths), paths, cache_dir)

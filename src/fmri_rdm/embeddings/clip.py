@@ -125,12 +125,14 @@ class OpenClipEmbedder:
             "precision": precision_tag(self.device),
         }
 
-    def _finish(self, features: np.ndarray, n_images: int, start: float) -> np.ndarray:
+    def _finish(
+        self, features: np.ndarray, n_images: int, start: float, what: str = ""
+    ) -> np.ndarray:
         """float32 (N, D), L2-normalised if asked; logs the throughput."""
         seconds = time.perf_counter() - start
         log.info(
             "%s: embedded %d images -> %s in %.1f s (%.1f img/s)",
-            self.backend,
+            f"{self.backend} {what}".strip(),
             n_images,
             features.shape,
             seconds,

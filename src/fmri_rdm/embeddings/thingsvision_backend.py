@@ -9,6 +9,7 @@ whole CLIP model: 'visual' (= encode_image), 'visual.transformer.resblocks.6', .
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import io
 import logging
@@ -144,11 +145,25 @@ class ThingsvisionEmbedder(OpenClipEmbedder):
         log.debug("thingsvision: %s", printed.getvalue().strip())
         return extractor
 
+    def for_module(self, module_name: str) -> ThingsvisionEmbedder:
+        """The same model, weights and settings read at `module_name` (sharing the loaded
+        model): the embedder whose cache key a layer of a one-pass extraction is stored under."""
+        other = copy.copy(self)
+        other.module_name = str(module_name)
+        return other
+
     def embed(self, paths: Sequence[Path]) -> np.ndarray:
         """Embed images in order: (N,) paths -> float32 (N, D)."""
+        return self.embed_modules(paths, [self.module_name])[self.module_name]
+
+    def embed_modules(self, paths: Sequence[Path], module_names: Sequence[str]) -> dict[str, Any]:
+        """Several modules in one forward pass over the images: {module: float32 (N, D_m)},
+        each exactly what `for_module(module).embed(paths)` gives (hooks on every module)."""
+        names = list(dict.fromkeys(str(m) for m in module_names))  # unique, in order
         checked = check_paths(paths)
         model, preprocess = self.load()
-        self._check_module(model)
+        for name in names:
+            self.for_module(name)._check_module(model)
         extractor = self._extractor(model)
         start = time.perf_counter()
         pin = self.device.type == "cuda"
@@ -162,13 +177,17 @@ class ThingsvisionEmbedder(OpenClipEmbedder):
             # 'tensor' output: bf16 activations (CUDA autocast) have no numpy dtype.
             features = extractor.extract_features(
                 batches=batches,
-                module_name=self.module_name,
+                module_names=names,
                 flatten_acts=self.flatten_acts,
                 output_type="tensor",
             )
-        if features.ndim != 2:
-            raise ConfigError(
-                f"module {self.module_name!r} gives activations of shape "
-                f"{tuple(features.shape)}; set embeddings.flatten_acts=true"
-            )
-        return self._finish(features.float().cpu().numpy(), len(checked), start)
+        out = {}
+        for name in names:
+            layer = features[name]
+            if layer.ndim != 2:
+                raise ConfigError(
+                    f"module {name!r} gives activations of shape "
+                    f"{tuple(layer.shape)}; set embeddings.flatten_acts=true"
+                )
+            out[name] = self._finish(layer.float().cpu().numpy(), len(checked), start, name)
+        return out

@@ -118,6 +118,7 @@ def run_training(cfg: DictConfig) -> float | None:
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
     from fmri_rdm.entry.shorthands import REWRITTEN
+    from fmri_rdm.run.completed import skip_or_prepare
     from fmri_rdm.run.preflight import check_run_config
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
@@ -126,6 +127,9 @@ def run_training(cfg: DictConfig) -> float | None:
         log.info("%s is read as %s (network settings live under model.net)", given, read)
     out = Path(cfg.paths.output_dir)
     try:
+        decision = skip_or_prepare(cfg, out)  # skip_completed=true: a finished job is skipped
+        if decision is not None and decision.skip:
+            return decision.value
         check_run_config(cfg)
         check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
         resources = configure_job(cfg)

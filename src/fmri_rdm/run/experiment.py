@@ -28,6 +28,7 @@ from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
 from fmri_rdm.run.transfer import build_transfer
 from fmri_rdm.runtime.distributed import is_global_zero
+from fmri_rdm.runtime.progress import RunProgress
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +86,17 @@ def _fold_loop(
     loggers: RunLoggers,
     selected: list[int],
     resume: tuple[int, Path] | None,
+    started: float,
 ) -> list[FoldResult]:
     """Fit, save, predict and score every selected fold."""
     settings, inputs = ctx.settings, ctx.inputs
     folds = make_folds(inputs.n_images, settings.evaluation, settings.seed)
     targets = task.targets(inputs)  # RDM values or binary labels, once per run
     results = []
+    progress = RunProgress(len(selected), started)  # a line per fold: elapsed, time left
     for fold in selected:
         log.info("fold %d/%d", fold + 1, len(folds))
+        progress.start(fold)  # times the fold's stages (fit, predict, statistics, ...)
         learner = cls.from_config(cfg)
         ckpt = resume[1] if resume is not None and resume[0] == fold else None
         data, test = fold_data(
@@ -105,6 +109,7 @@ def _fold_loop(
                 learner, inputs.table, test.images, data.seed
             )
         results.append(result)
+        progress.done()
     return results
 
 
@@ -130,7 +135,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         ceiling = _inter_subject_ceiling(settings, inputs)
         ctx = ScoringContext(settings, inputs, ceiling, build_transfer(cfg, inputs, task))
         start = time.perf_counter()
-        results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume)
+        results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(settings, inputs, results, seconds, task)

@@ -14,6 +14,7 @@ from fmri_rdm.learners.base import FitReport, FoldData, Learner
 from fmri_rdm.rsa.splits import PairSplit, image_disjoint_split, split_pairs
 from fmri_rdm.run.inputs import Inputs
 from fmri_rdm.run.settings import RunSettings
+from fmri_rdm.runtime.progress import stage
 
 
 @dataclass
@@ -106,10 +107,13 @@ def fit_fold(learner: Learner, data: FoldData, table: np.ndarray, test: TestPair
     """Fit the learner on the fold (timed), save it in the run directory, predict the test
     pairs."""
     start = time.perf_counter()
-    report = learner.fit(data)
+    with stage("fit"):
+        report = learner.fit(data)
     seconds = time.perf_counter() - start
-    learner.save(data.output_dir, data.fold)
-    prediction = learner.predict(table, test.pairs.i, test.pairs.j)
+    with stage("save"):
+        learner.save(data.output_dir, data.fold)
+    with stage("predict"):
+        prediction = learner.predict(table, test.pairs.i, test.pairs.j)
     return FittedFold(report, seconds, prediction)
 
 

@@ -18,6 +18,7 @@ from fmri_rdm.run.baselines import encoding_baseline, noise_free_ceiling, noise_
 from fmri_rdm.run.folds import FittedFold, FoldResult, TestPairs, fold_sizes
 from fmri_rdm.run.inputs import Inputs
 from fmri_rdm.run.settings import RunSettings
+from fmri_rdm.runtime.progress import stage, stage_seconds
 
 TRAIN_SCORE_PAIRS = 200_000  # training pairs scored per fold (a seeded sample)
 
@@ -89,26 +90,30 @@ class RegressionTask(Task):
         t, prediction = test.pairs, fitted.prediction
         sample = np.random.default_rng(data.seed).permutation(len(data.fit))[:TRAIN_SCORE_PAIRS]
         train = data.fit.take(sample)
-        train_pred = learner.predict(inputs.table, train.i, train.j)
+        with stage("predict"):
+            train_pred = learner.predict(inputs.table, train.i, train.j)
         baselines = ev.regression_baselines(
             data.fit.y, t.y, prediction, self._zero_training(inputs, test), seed=data.seed
         )
         if evaluation.encoding_baseline:
-            encoded = ev.regression_scores(
-                t.y, encoding_baseline(ctx.settings, data, t.i, t.j, learner, prediction)
-            )
+            with stage("encoding_baseline"):
+                encoded_prediction = encoding_baseline(
+                    ctx.settings, data, t.i, t.j, learner, prediction
+                )
+            encoded = ev.regression_scores(t.y, encoded_prediction)
             baselines |= {
                 "encoding_pearson": encoded["pearson"],
                 "encoding_spearman": encoded["spearman"],
             }
-        statistics = self._statistics(ctx, data, test, prediction)
+        with stage("statistics"):
+            statistics = self._statistics(ctx, data, test, prediction)
         ceiling = noise_free_ceiling(inputs, t.i, t.j, t.y)
         if ctx.inter_subject is not None:
             ceiling |= ctx.inter_subject.bounds(t.i, t.j)
         scores = {
             **fold_sizes(data, test),
             **fitted.report.facts,
-            "seconds": {"fit": fitted.seconds},
+            "seconds": {"fit": fitted.seconds, **stage_seconds()},  # + predict, statistics, ...
             "test": ev.regression_scores(t.y, prediction),
             "train": ev.regression_scores(train.y, train_pred),
             "baselines": baselines,
@@ -175,7 +180,7 @@ class ClassificationTask(Task):
         scores = {
             **fold_sizes(data, test),
             **fitted.report.facts,
-            "seconds": {"fit": fitted.seconds},
+            "seconds": {"fit": fitted.seconds, **stage_seconds()},
             "test": ev.classification_scores(t.y, decision > 0, decision),
             "confusion_matrix": ev.confusion(t.y, decision > 0),
             "baselines": ev.classification_baselines(

@@ -27,6 +27,8 @@ from collections.abc import MutableMapping
 log = logging.getLogger(__name__)
 
 WAIT_POLICY = "OMP_WAIT_POLICY"
+# libgomp (the OpenMP runtime of torch's wheels): how long an idle thread spins before it sleeps.
+SPIN_VARIABLE = "GOMP_SPINCOUNT"
 # The count `apply_threads` set last: an OMP_NUM_THREADS equal to it is ours, not the user's.
 APPLIED = "FMRI_RDM_THREADS_APPLIED"
 # Variables the OpenMP runtime and the BLAS libraries read when they are loaded.
@@ -37,10 +39,13 @@ def set_passive_wait_policy(environ: MutableMapping[str, str] | None = None) -> 
     """Set OMP_WAIT_POLICY=PASSIVE unless the user set a value; True when it takes effect.
 
     Must run before torch is imported (libgomp reads the variable once, at load): returns
-    False, changing nothing, when torch is already imported or the user chose a policy.
+    False, changing nothing, when torch is already imported or the user chose a policy or a
+    spin count of their own (`GOMP_SPINCOUNT`, e.g. on a node of their own where spinning
+    threads cost nobody; `python -m bench.concurrent_training --settings env --env
+    GOMP_SPINCOUNT=10000` measures a bounded spin alone and shared).
     """
     env = os.environ if environ is None else environ
-    if WAIT_POLICY in env or "torch" in sys.modules:
+    if WAIT_POLICY in env or SPIN_VARIABLE in env or "torch" in sys.modules:
         return False
     env[WAIT_POLICY] = "PASSIVE"
     return True
@@ -115,6 +120,7 @@ def _set_loaded_libraries(n: int) -> None:
 
 
 __all__ = [
+    "SPIN_VARIABLE",
     "THREAD_VARIABLES",
     "WAIT_POLICY",
     "apply_threads",
