@@ -82,6 +82,7 @@ class EvaluationSchema:
     n_permutations: int = MISSING
     ci_level: float = MISSING
     noise_ceiling: str = MISSING
+    calibration: str = MISSING
 
 
 @dataclass

@@ -59,17 +59,16 @@ def predict_pairs(
 ) -> np.ndarray:
     """Predicted dissimilarity of pairs (i, j) of `paths` (a classifier's decision value, > 0 =
     dissimilar), averaged over the run's folds unless `fold` is given."""
-    from fmri_rdm.learners import learner_class
+    from fmri_rdm.learners.calibration import load_learner, saved_folds
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    cls = learner_class(cfg.model)
-    folds = cls.saved_folds(run_dir) if fold is None else [fold]
+    folds = saved_folds(run_dir, cfg) if fold is None else [fold]
     if not folds:
         raise DataError(f"no trained model of {cfg.model.name} in {run_dir}")
     # built exactly as in training (same embedder, weights, layer, or pixel size)
     table, _ = model_table(cfg, list(paths))
-    predictions = [cls.load(run_dir, f, cfg).predict(table, i, j) for f in folds]
+    predictions = [load_learner(run_dir, f, cfg).predict(table, i, j) for f in folds]
     return np.mean(predictions, axis=0).astype(np.float32)
 
 

@@ -49,9 +49,11 @@ def learner_class(model_cfg: DictConfig) -> Any:
 
 
 def build_learner(cfg: DictConfig) -> Learner:
-    """A fresh learner for the run's model config."""
-    learner: Learner = learner_class(cfg.model).from_config(cfg)
-    return learner
+    """A fresh learner for the run's model config; a regression learner's predictions are
+    calibrated onto the target scale unless `evaluation.calibration=none` (`calibration.py`)."""
+    from fmri_rdm.learners.calibration import CalibratedLearner
+
+    return CalibratedLearner.from_config(cfg)
 
 
 __all__ = [

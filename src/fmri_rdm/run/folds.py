@@ -127,7 +127,8 @@ def encoding_baseline(
 
     accelerator = str(cfg.trainer.get("accelerator", "cpu"))
     model = EncodingLearner(metric=data.metric, backend=himalaya_backend("auto", accelerator))
-    if isinstance(learner, EncodingLearner) and learner.settings() == model.settings():
+    inner = getattr(learner, "inner", learner)  # a calibrated learner: only r and rho are used
+    if isinstance(inner, EncodingLearner) and inner.settings() == model.settings():
         return prediction
     model.fit(data)
     return model.predict(data.table, i, j)

@@ -1,0 +1,176 @@
+"""Calibrated distances: a regression learner's predictions mapped onto the target scale.
+
+The encoding model and classical RSA predict dissimilarities on another scale than the measured
+RDM (the RDM of predicted responses, or of raw embeddings), so their R² and MSE say nothing.
+`CalibratedLearner` wraps any regression learner: after the inner fit, an affine map
+y ≈ a + b·p is fitted by least squares on (a seeded sample of) the fold's training pairs, with
+b > 0, so that Pearson and Spearman of the calibrated predictions equal the raw ones and only
+the scale-dependent scores (R², MSE) change. The map is saved beside the inner learner as
+`calibration_fold{k}.json`; a run without that file (older runs) loads uncalibrated.
+
+`evaluation.calibration` chooses the pairs: `train` (all of the fold's training pairs), `val`
+(the validation pairs of a learner that holds some out; its training pairs otherwise), `none`,
+or `auto`: `train` for every regression learner (see the closing notes for the measurements
+behind that choice for the pair networks).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from omegaconf import DictConfig
+
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.learners.base import FitReport, FoldData, Learner, Task, saved_fold_numbers
+from fmri_rdm.runtime.artifacts import write_json
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_MODES = ("auto", "train", "val", "none")
+CALIBRATION_PAIRS = 200_000  # training pairs the affine map is fitted on (a seeded sample)
+MIN_SLOPE = 1e-6  # relative to std(y)/std(p): the smallest slope kept positive
+FILE = "calibration_fold{fold}.json"
+
+
+def calibration_mode(cfg: DictConfig) -> str:
+    """The run's `evaluation.calibration` (`auto` when the key is absent: older configs)."""
+    mode = str(cfg.evaluation.get("calibration", "auto"))
+    if mode not in CALIBRATION_MODES:
+        raise ConfigError(
+            f"evaluation.calibration={mode!r} is not one of {', '.join(CALIBRATION_MODES)}"
+        )
+    return mode
+
+
+def fit_affine(prediction: np.ndarray, target: np.ndarray) -> tuple[float, float, bool]:
+    """(slope b, intercept a, clamped) of the least-squares fit target ≈ a + b·prediction with
+    b > 0, in float64. prediction, target: (P,).
+
+    When the unconstrained slope is not positive (predictions not positively related to the
+    targets on the training pairs) the constrained optimum is the smallest admissible slope:
+    b = MIN_SLOPE·std(y)/std(p), a = ȳ − b·p̄ (clamped = True). Constant predictions get b = 1
+    and a = ȳ − p̄ (a shift; clamped = True).
+    """
+    p = np.asarray(prediction, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    keep = np.isfinite(p) & np.isfinite(y)
+    if keep.sum() < 2:
+        raise DataError("calibration needs at least 2 training pairs with finite predictions")
+    p, y = p[keep], y[keep]
+    pc, yc = p - p.mean(), y - y.mean()
+    var_p = float(pc @ pc)
+    if var_p <= 0.0 or not np.isfinite(var_p):
+        return 1.0, float(y.mean() - p.mean()), True
+    slope = float(pc @ yc) / var_p
+    floor = MIN_SLOPE * float(np.sqrt((yc @ yc) / var_p)) or MIN_SLOPE
+    clamped = not slope > floor
+    if clamped:
+        slope = floor
+    return slope, float(y.mean() - slope * p.mean()), clamped
+
+
+def _pairs(data: FoldData, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, y) the map is fitted on: the training pairs, or the validation pairs."""
+    if which == "val" and len(data.val_i):
+        return data.val_i, data.val_j, data.val_y
+    if which == "val":
+        log.warning("calibration on validation pairs: the fold has none, using its training pairs")
+    return data.train_i, data.train_j, data.train_y
+
+
+class CalibratedLearner:
+    """A regression learner whose predictions are a + b·(inner prediction), b > 0."""
+
+    task: ClassVar[Task] = "regression"
+
+    def __init__(self, inner: Learner, pairs: str = "train") -> None:
+        if inner.task != "regression":
+            raise ConfigError("only a regression learner's predictions can be calibrated")
+        self.inner, self.pairs = inner, pairs
+        self.resumable = inner.resumable
+        self.uses_validation = inner.uses_validation
+        self.slope, self.intercept = 1.0, 0.0
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> Learner:
+        """The run's learner, wrapped unless calibration is off or it is a classifier."""
+        from fmri_rdm.learners import learner_class
+
+        inner: Learner = learner_class(cfg.model).from_config(cfg)
+        mode = calibration_mode(cfg)
+        if mode == "none" or inner.task != "regression":
+            return inner
+        wrapped: Learner = cls(inner, "train" if mode == "auto" else mode)
+        return wrapped
+
+    def fit(self, data: FoldData) -> FitReport:
+        report = self.inner.fit(data)
+        i, j, y = _pairs(data, self.pairs)
+        keep = np.random.default_rng(data.seed).permutation(len(i))[:CALIBRATION_PAIRS]
+        raw = self.inner.predict(data.table, i[keep], j[keep])
+        self.slope, self.intercept, clamped = fit_affine(raw, y[keep])
+        if clamped:
+            log.warning(
+                "fold %d: predictions are not positively related to the targets on the %s "
+                "pairs; calibration keeps the smallest positive slope (%.3g)",
+                data.fold,
+                self.pairs,
+                self.slope,
+            )
+        log.info(
+            "fold %d: calibrated = %.4g + %.4g x prediction", data.fold, self.intercept, self.slope
+        )
+        report.facts |= {
+            "calibration_slope": self.slope,
+            "calibration_intercept": self.intercept,
+            "calibration_pairs": self.pairs,
+            "calibration_clamped": clamped,
+        }
+        return report
+
+    def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        raw = np.asarray(self.inner.predict(table, i, j), dtype=np.float64)
+        return (self.intercept + self.slope * raw).astype(np.float32)
+
+    def save(self, run_dir: Path, fold: int) -> Path | None:
+        saved = self.inner.save(run_dir, fold)
+        path = Path(run_dir) / FILE.format(fold=fold)
+        write_json(path, {"slope": self.slope, "intercept": self.intercept, "pairs": self.pairs})
+        return saved if saved is not None else path
+
+    @classmethod
+    def load(cls, run_dir: Path, fold: int, cfg: DictConfig) -> Learner:
+        return load_learner(run_dir, fold, cfg)
+
+    @classmethod
+    def saved_folds(cls, run_dir: Path) -> list[int]:
+        return saved_fold_numbers(run_dir, FILE)
+
+
+def load_learner(run_dir: Path, fold: int, cfg: DictConfig) -> Learner:
+    """The fitted learner of `fold` in `run_dir`, calibrated when the run saved a calibration
+    for that fold (runs written before calibration existed load uncalibrated)."""
+    from fmri_rdm.learners import learner_class
+
+    inner: Learner = learner_class(cfg.model).load(run_dir, fold, cfg)
+    path = Path(run_dir) / FILE.format(fold=fold)
+    if not path.is_file():
+        return inner
+    saved: dict[str, Any] = json.loads(path.read_text())
+    learner = CalibratedLearner(inner, str(saved.get("pairs", "train")))
+    learner.slope, learner.intercept = float(saved["slope"]), float(saved["intercept"])
+    return learner
+
+
+def saved_folds(run_dir: Path, cfg: DictConfig) -> list[int]:
+    """Folds with a fitted learner in `run_dir`: the calibrated folds when there are any (a
+    learner that saves nothing, classical RSA, still has one calibration per fold)."""
+    from fmri_rdm.learners import learner_class
+
+    calibrated = saved_fold_numbers(run_dir, FILE)
+    folds: list[int] = calibrated or learner_class(cfg.model).saved_folds(run_dir)
+    return folds
