@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from scipy.stats import linregress, pearsonr, spearmanr
 from sklearn.metrics import r2_score
 
+from fmri_rdm.errors import ConfigError
 from fmri_rdm.learners.calibration import (
     CalibratedLearner,
     calibration_mode,
@@ -18,7 +19,6 @@ from fmri_rdm.learners.calibration import (
     saved_folds,
 )
 from fmri_rdm.learners.rsa import RSALearner
-from fmri_rdm.errors import ConfigError
 from tests.learners.conftest import make_fold
 
 
@@ -60,7 +60,7 @@ def test_constant_predictions_are_shifted_to_the_target_mean():
 
 
 def test_unknown_mode_is_one_config_error():
-    with pytest.raises(ConfigError, match="evaluation.calibration"):
+    with pytest.raises(ConfigError, match=r"evaluation\.calibration"):
         calibration_mode(_cfg("sometimes"))
 
 
