@@ -160,6 +160,11 @@ class EncodingSchema(ModelSchema):
 
 @dataclass
 class FrrsaSchema(ModelSchema):
+    variant: str = MISSING
+    normalize: bool = MISSING
+    hyperparams: list[float] | None = MISSING
+    inner_folds: int = MISSING
+    inner_repeats: int = MISSING
     max_train_pairs: int = MISSING
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -86,13 +87,14 @@ class CalibratedLearner:
     """A regression learner whose predictions are a + b·(inner prediction), b > 0."""
 
     task: ClassVar[Task] = "regression"
+    # the inner learner's (a subclass per inner class carries them, see `calibrated`)
+    resumable: ClassVar[bool] = False
+    uses_validation: ClassVar[bool] = False
 
     def __init__(self, inner: Learner, pairs: str = "train") -> None:
         if inner.task != "regression":
             raise ConfigError("only a regression learner's predictions can be calibrated")
         self.inner, self.pairs = inner, pairs
-        self.resumable = inner.resumable
-        self.uses_validation = inner.uses_validation
         self.slope, self.intercept = 1.0, 0.0
 
     @classmethod
@@ -104,7 +106,7 @@ class CalibratedLearner:
         mode = calibration_mode(cfg)
         if mode == "none" or inner.task != "regression":
             return inner
-        wrapped: Learner = cls(inner, "train" if mode == "auto" else mode)
+        wrapped: Learner = calibrated(type(inner))(inner, "train" if mode == "auto" else mode)
         return wrapped
 
     def fit(self, data: FoldData) -> FitReport:
@@ -151,6 +153,20 @@ class CalibratedLearner:
         return saved_fold_numbers(run_dir, FILE)
 
 
+@cache
+def calibrated(inner_class: type) -> type[CalibratedLearner]:
+    """The wrapper class for learners of `inner_class`: its class-level protocol facts
+    (resumable, uses_validation) are the inner class's."""
+    return type(
+        f"Calibrated{inner_class.__name__}",
+        (CalibratedLearner,),
+        {
+            "resumable": bool(getattr(inner_class, "resumable", False)),
+            "uses_validation": bool(getattr(inner_class, "uses_validation", False)),
+        },
+    )
+
+
 def load_learner(run_dir: Path, fold: int, cfg: DictConfig) -> Learner:
     """The fitted learner of `fold` in `run_dir`, calibrated when the run saved a calibration
     for that fold (runs written before calibration existed load uncalibrated)."""
@@ -161,9 +177,10 @@ def load_learner(run_dir: Path, fold: int, cfg: DictConfig) -> Learner:
     if not path.is_file():
         return inner
     saved: dict[str, Any] = json.loads(path.read_text())
-    learner = CalibratedLearner(inner, str(saved.get("pairs", "train")))
+    learner = calibrated(type(inner))(inner, str(saved.get("pairs", "train")))
     learner.slope, learner.intercept = float(saved["slope"]), float(saved["intercept"])
-    return learner
+    loaded: Learner = learner
+    return loaded
 
 
 def saved_folds(run_dir: Path, cfg: DictConfig) -> list[int]:
