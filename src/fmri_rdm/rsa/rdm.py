@@ -149,14 +149,15 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
     """
     n, _ = responses.shape
     z = np.empty(responses.shape, dtype=np.float32)
-    col_mean: np.ndarray = np.zeros(0, dtype=np.float32)
+    col_mean: np.ndarray = np.zeros(0)
     if metric == "euclidean":
-        col_mean = np.asarray(np.mean(responses, axis=0, dtype=np.float64), dtype=np.float32)
+        col_mean = np.mean(responses, axis=0, dtype=np.float64)
     n_constant = 0
     n_nonfinite = 0
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
-        block = np.asarray(responses[start:stop], dtype=np.float32)
+        raw = np.asarray(responses[start:stop])
+        block = raw if metric == "euclidean" else np.asarray(raw, dtype=np.float32)
         finite = np.isfinite(block).all(axis=1)
         n_nonfinite += int((~finite).sum())
         if metric == "correlation":
@@ -167,8 +168,8 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
             np.subtract(block, block.mean(axis=1, dtype=np.float64)[:, None], out=out)
             norm = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
             out /= np.where(norm > 0, norm, 1.0).astype(np.float32)[:, None]
-        else:
-            np.subtract(block, col_mean, out=z[start:stop])
+        else:  # centred before the cast: a float64 input keeps its precision
+            np.subtract(block, col_mean.astype(block.dtype), out=z[start:stop], casting="unsafe")
     if n_nonfinite:
         raise DataError(f"{n_nonfinite} of {n} response rows contain NaN or inf values")
     if n_constant:
@@ -239,13 +240,54 @@ def compute_rdm(
             # |r| can exceed 1 by rounding; keep d within its mathematical range [0, 2].
             np.clip(done, 0.0, 2.0, out=done)
         else:
+            _refine_close_pairs(done, block_start, n, responses, sq_norm, start, stop)
             np.maximum(done, 0.0, out=done)  # tiny negatives from cancellation
             np.sqrt(done, out=done)
     logger.debug("computed %s RDM over %d items x %d features", metric, n, v)
     return out
 
 
-_PAIR_CHUNK = 8192  # pairs per gathered block in the direct path of `pair_distances`
+# d² = |a|² + |b|² − 2a·b in float32 loses about eps32·(|a|² + |b|²)·(a few) to cancellation:
+# where d² is below this share of |a|² + |b|², it is recomputed as Σ(a − b)² in float64 from
+# the input rows, which keeps every distance within ~1e-5 relative (float32 rounding).
+_CANCELLATION = 0.03
+_PAIR_ELEMENTS = 1 << 22  # pair features gathered at once (32 MB of float64)
+
+
+def _refine_close_pairs(
+    d2: np.ndarray,
+    first: int,
+    n: int,
+    responses: np.ndarray,
+    sq_norm: np.ndarray,
+    start: int,
+    stop: int,
+) -> None:
+    """Recompute in place, from the input rows in float64, the squared distances of one block
+    (rows start..stop, condensed positions first.. of d2) that cancellation makes imprecise.
+
+    A scalar bound over the block finds the candidates with one comparison per pair; only those
+    are checked against their own pair's |a|² + |b|² and recomputed exactly.
+    """
+    bound = _CANCELLATION * (float(sq_norm[start:stop].max()) + float(sq_norm[start:].max()))
+    cand = np.flatnonzero(d2 < bound)
+    if cand.size == 0:
+        return
+    r, c = condensed_to_pairs(cand + first, n)
+    close = d2[cand] < _CANCELLATION * (sq_norm[r] + sq_norm[c])
+    cand, r, c = cand[close], r[close], c[close]
+    _exact_squared(responses, r, c, out=d2, at=cand)
+
+
+def _exact_squared(
+    x: np.ndarray, i: np.ndarray, j: np.ndarray, *, out: np.ndarray, at: np.ndarray | None = None
+) -> None:
+    """out[at] = Σ_k (x[i, k] − x[j, k])² in float64, in chunks of pairs (at: all of out)."""
+    chunk = max(1, _PAIR_ELEMENTS // max(x.shape[1], 1))
+    for s in range(0, len(i), chunk):
+        diff = np.asarray(x[i[s : s + chunk]], dtype=np.float64) - x[j[s : s + chunk]]
+        where = slice(s, s + len(diff)) if at is None else at[s : s + chunk]
+        out[where] = np.einsum("ij,ij->i", diff, diff)
 
 
 def pair_distances(
@@ -272,13 +314,17 @@ def pair_distances(
         # positions in `used` keep i < j because `used` is sorted
         pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
         return rdm_values(compute_rdm(features[used], metric), pi, pj, len(used))
-    z = _prepare_rows(features, metric, _default_block_rows(n))
-    out = np.empty(len(i), np.float32)
-    for s in range(0, len(i), _PAIR_CHUNK):
-        a, b = z[i[s : s + _PAIR_CHUNK]], z[j[s : s + _PAIR_CHUNK]]
-        if metric == "correlation":
-            out[s : s + len(a)] = np.clip(1.0 - np.einsum("ij,ij->i", a, b), 0.0, 2.0)
-        else:
-            diff = a - b
-            out[s : s + len(a)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return out
+    # only the rows the pairs touch are checked and prepared, as in the dense path (a constant
+    # or non-finite row that no pair touches is no error in either)
+    rows = features[used]
+    pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
+    z = _prepare_rows(rows, metric, _default_block_rows(len(rows)))
+    out = np.empty(len(i), np.float64)
+    if metric == "euclidean":
+        _exact_squared(rows, pi, pj, out=out)
+        return np.sqrt(out).astype(np.float32)
+    chunk = max(1, _PAIR_ELEMENTS // max(z.shape[1], 1))
+    for s in range(0, len(i), chunk):
+        a, b = z[pi[s : s + chunk]], z[pj[s : s + chunk]]
+        out[s : s + len(a)] = 1.0 - np.einsum("ij,ij->i", a, b)
+    return np.clip(out, 0.0, 2.0).astype(np.float32)
