@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import nnls
+from threadpoolctl import threadpool_limits
 
 from fmri_rdm.errors import ConfigError, DataError
 
@@ -125,7 +126,8 @@ def _fraction_alphas(lam: np.ndarray, u: np.ndarray, fractions: np.ndarray) -> n
 def ridge_path(gz: np.ndarray, cz: np.ndarray, h: np.ndarray, *, fractions: bool) -> np.ndarray:
     """(D, H) ridge coefficients (Gz + αI)⁻¹ cz from one eigendecomposition, for H alphas, or
     for the alphas that give H fractions of the OLS norm. Rank-deficient modes get 0."""
-    lam, vec = np.linalg.eigh(gz)
+    with threadpool_limits(1):  # a D x D solve: threads only contend (10x slower under load)
+        lam, vec = np.linalg.eigh(gz)
     good = lam > _EIG_TOL * max(float(lam.max()), 1e-300)
     lam, vec = lam[good], vec[:, good]
     u = vec.T @ cz
@@ -154,8 +156,10 @@ def ridge_weights(
             raise ConfigError(f"frrsa positive-ridge alphas must be > 0, got {list(h)}")
         beta = np.empty((len(cz), len(h)))
         for k, alpha in enumerate(h):  # one small D-row NNLS per alpha
-            lower = np.linalg.cholesky(gz + alpha * np.eye(len(gz)))
-            beta[:, k], _ = nnls(lower.T, np.linalg.solve(lower, cz), maxiter=50 * len(gz))
+            with threadpool_limits(1):
+                lower = np.linalg.cholesky(gz + alpha * np.eye(len(gz)))
+                rhs = np.linalg.solve(lower, cz)
+            beta[:, k], _ = nnls(lower.T, rhs, maxiter=50 * len(gz))
     else:
         raise ConfigError(f"frrsa variant {variant!r}: use fractional, positive or nnls")
     weights = beta / std[:, None]
