@@ -87,10 +87,14 @@ def data_root(cfg: DictConfig) -> Path:
 
 
 def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) -> tuple:
-    """Measured and (synthetic only) noise-free responses of the selected images."""
+    """(images kept, measured and (synthetic only) noise-free responses of them): images with
+    NaN/inf responses are left out by the loader (with a warning naming them)."""
     roi = str(cfg.roi.name)
     standardize = bool(cfg.data.standardize)
-    measured = algonauts.load_responses(root, subject, roi, standardize=standardize, images=images)
+    measured, kept = algonauts.load_responses_kept(
+        root, subject, roi, standardize=standardize, images=images
+    )
+    images = images[kept]  # the image list, paths and embeddings follow the kept rows
     noise_free = None
     if cfg.data.source == "synthetic":
         from fmri_rdm.data.synthetic import has_noise_free, load_noise_free_responses
@@ -99,7 +103,7 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
             noise_free = load_noise_free_responses(
                 root, subject, roi, standardize=standardize, images=images
             )
-    return measured, noise_free
+    return images, measured, noise_free
 
 
 def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -153,8 +157,8 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         random_subset=bool(cfg.data.random_subset),
         seed=int(cfg.seed),
     )
+    images, measured, noise_free = _responses(cfg, root, subject, images)
     paths = [all_paths[k] for k in images]
-    measured, noise_free = _responses(cfg, root, subject, images)
     seconds["data"] = time.perf_counter() - start
 
     start = time.perf_counter()
