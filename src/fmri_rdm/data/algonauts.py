@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from fmri_rdm.data.files import open_npy, read_mapping, read_mask
-from fmri_rdm.data.images import IMAGE_SUFFIXES
+from fmri_rdm.data.images import image_files
 from fmri_rdm.data.nonfinite import finite_parts
 from fmri_rdm.data.rois import ANY, HEMISPHERES, ROI_CLASSES, resolve_roi
 from fmri_rdm.errors import ConfigError, DataError
@@ -59,7 +59,7 @@ def image_paths(root: PathLike, subject: int, split: str = "train") -> list[Path
     folder = subject_dir(root, subject) / SPLIT_IMAGE_DIRS[split]
     if not folder.is_dir():
         raise DataError(f"missing image folder {folder}: the {split} images are not there")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return image_files(folder)  # stray files (.DS_Store, Thumbs.db, README.txt) skipped
 
 
 def select_images(

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from fmri_rdm.data.images import IMAGE_SUFFIXES
+from fmri_rdm.data.images import image_files
 from fmri_rdm.entry.wrapper import exit_status
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.pairs import all_pairs
@@ -48,7 +48,7 @@ def list_images(folder: Path) -> list[Path]:
     """Image files of a folder in sorted order (the RDM's row order)."""
     if not Path(folder).is_dir():
         raise DataError(f"image folder {folder} does not exist")
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(folder)  # stray files (.DS_Store, Thumbs.db, README.txt) skipped
     if len(paths) < 2:
         raise DataError(f"{folder} holds {len(paths)} image(s); at least 2 are needed")
     return paths
