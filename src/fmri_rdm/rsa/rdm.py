@@ -151,7 +151,7 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
     z = np.empty(responses.shape, dtype=np.float32)
     col_mean: np.ndarray = np.zeros(0)
     if metric == "euclidean":
-        col_mean = np.mean(responses, axis=0, dtype=np.float64)
+        col_mean = np.asarray(np.mean(responses, axis=0, dtype=np.float64))
     n_constant = 0
     n_nonfinite = 0
     for start in range(0, n, block_rows):
