@@ -106,3 +106,26 @@ def test_saved_calibration_loads_and_older_runs_load_uncalibrated(tmp_path: Path
 
 def test_calibration_none_returns_the_raw_learner():
     assert isinstance(CalibratedLearner.from_config(_cfg("none")), RSALearner)
+
+
+def test_auto_follows_the_learners_default():
+    from fmri_rdm.learners.calibration import default_pairs
+    from fmri_rdm.learners.encoding import EncodingLearner
+    from fmri_rdm.learners.frrsa import FeatureReweightedRSA
+
+    assert default_pairs(RSALearner) == default_pairs(EncodingLearner) == "train"
+    assert default_pairs(FeatureReweightedRSA) == "none"
+    cfg = OmegaConf.create(
+        {
+            "model": {
+                "name": "frrsa",
+                "learner": "fmri_rdm.learners.frrsa.FeatureReweightedRSA",
+                "max_train_pairs": 1000,
+            },
+            "metric": {"name": "correlation"},
+            "evaluation": {"calibration": "auto"},
+        }
+    )
+    assert isinstance(CalibratedLearner.from_config(cfg), FeatureReweightedRSA)
+    cfg.evaluation.calibration = "train"
+    assert isinstance(CalibratedLearner.from_config(cfg), CalibratedLearner)

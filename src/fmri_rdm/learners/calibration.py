@@ -10,8 +10,9 @@ the scale-dependent scores (R², MSE) change. The map is saved beside the inner 
 
 `evaluation.calibration` chooses the pairs: `train` (all of the fold's training pairs), `val`
 (the validation pairs of a learner that holds some out; its training pairs otherwise), `none`,
-or `auto`: `train` for every regression learner (see the closing notes for the measurements
-behind that choice for the pair networks).
+or `auto`: the learner class's `calibration_default` (`train` when it has none: the encoding
+model and classical RSA, whose predictions live on another scale; `none` for FR-RSA, fitted on
+the targets by least squares already; see `default_pairs`).
 """
 
 from __future__ import annotations
@@ -104,9 +105,12 @@ class CalibratedLearner:
 
         inner: Learner = learner_class(cfg.model).from_config(cfg)
         mode = calibration_mode(cfg)
+        if mode == "auto":
+            mode = default_pairs(type(inner))
+            log.info("evaluation.calibration=auto: %s for %s", mode, type(inner).__name__)
         if mode == "none" or inner.task != "regression":
             return inner
-        wrapped: Learner = calibrated(type(inner))(inner, "train" if mode == "auto" else mode)
+        wrapped: Learner = calibrated(type(inner))(inner, mode)
         return wrapped
 
     def fit(self, data: FoldData) -> FitReport:
@@ -151,6 +155,14 @@ class CalibratedLearner:
     @classmethod
     def saved_folds(cls, run_dir: Path) -> list[int]:
         return saved_fold_numbers(run_dir, FILE)
+
+
+def default_pairs(inner_class: type) -> str:
+    """What `auto` means for a learner class: its `calibration_default` (train, val or none),
+    `train` when it declares none. Learners fitted by least squares on the targets themselves
+    declare `none`: a map fitted on their own training pairs is the identity (NNLS), or undoes
+    the shrinkage their cross-validation chose (ridge), measured in the closing notes."""
+    return str(getattr(inner_class, "calibration_default", "train"))
 
 
 @cache
