@@ -98,3 +98,17 @@ def test_files_of_older_runs_load_as_nnls(tmp_path):
     assert loaded.variant == "nnls"
     i, j = fold.train_i[:20], fold.train_j[:20]
     np.testing.assert_array_equal(loaded.predict(fold.table, i, j), old.predict(fold.table, i, j))
+
+
+def test_positive_variant_has_non_negative_weights_on_euclidean_targets(tmp_path):
+    fold = make_fold(n=40, d=6, v=5, n_train=30, tmp=tmp_path)
+    fold.metric = "euclidean"
+    fold.train_y = np.sqrt(
+        np.sum((fold.responses[fold.train_i] - fold.responses[fold.train_j]) ** 2, axis=1)
+    )
+    learner = FeatureReweightedRSA(variant="positive", inner_folds=3, inner_repeats=1)
+    report = learner.fit(fold)
+    assert learner.weights is not None and (learner.weights >= 0).all()
+    assert report.facts["frrsa_hyperparam"] in learner.hyperparams
+    i, j = np.triu_indices(40, 1)
+    assert learner.predict(fold.table, i, j).min() >= 0.0  # a distance is never negative
