@@ -113,7 +113,7 @@ def test_auto_follows_the_learners_default():
     from fmri_rdm.learners.encoding import EncodingLearner
     from fmri_rdm.learners.frrsa import FeatureReweightedRSA
 
-    assert default_pairs(RSALearner) == default_pairs(EncodingLearner) == "train"
+    assert default_pairs(RSALearner) == "train" and default_pairs(EncodingLearner) == "cv"
     assert default_pairs(FeatureReweightedRSA) == "none"
     cfg = OmegaConf.create(
         {
@@ -129,3 +129,38 @@ def test_auto_follows_the_learners_default():
     assert isinstance(CalibratedLearner.from_config(cfg), FeatureReweightedRSA)
     cfg.evaluation.calibration = "train"
     assert isinstance(CalibratedLearner.from_config(cfg), CalibratedLearner)
+
+
+def test_cross_fitted_predictions_come_from_refits_without_the_group(tmp_path: Path):
+    from fmri_rdm.learners.calibration import CV_FOLDS, cross_fitted
+    from fmri_rdm.learners.encoding import EncodingLearner
+
+    fold = make_fold(n=60, d=5, v=4, n_train=50, tmp=tmp_path)
+
+    def fresh():
+        return EncodingLearner("correlation", alphas=[1.0, 10.0], cv=2, backend="numpy")
+
+    sample = np.arange(len(fold.train_i))
+    pred, target = cross_fitted(fold, fresh, sample)
+    # every held-out pair has both images in one group: 5 groups of 10 images, 45 pairs each
+    assert len(pred) == CV_FOLDS * 45
+    # group 0, recomputed by hand: fit on the images outside it, predict the pairs inside it
+    groups = np.full(60, -1)
+    groups[np.random.default_rng(fold.seed).permutation(fold.train_images)] = np.arange(50) % 5
+    gi, gj = groups[fold.train_i], groups[fold.train_j]
+    inside, held = (gi != 0) & (gj != 0), (gi == 0) & (gj == 0)
+    from dataclasses import replace
+
+    sub = replace(
+        fold,
+        train_images=np.flatnonzero(groups >= 1),
+        fit_images=np.flatnonzero(groups >= 1),
+        train_i=fold.train_i[inside],
+        train_j=fold.train_j[inside],
+        train_y=fold.train_y[inside],
+    )
+    model = fresh()
+    model.fit(sub)
+    want = model.predict(fold.table, fold.train_i[held], fold.train_j[held])
+    np.testing.assert_allclose(pred[: held.sum()], want, rtol=1e-5)
+    np.testing.assert_array_equal(target[: held.sum()], fold.train_y[held])

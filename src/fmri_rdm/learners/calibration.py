@@ -8,17 +8,21 @@ b > 0, so that Pearson and Spearman of the calibrated predictions equal the raw 
 the scale-dependent scores (R², MSE) change. The map is saved beside the inner learner as
 `calibration_fold{k}.json`; a run without that file (older runs) loads uncalibrated.
 
-`evaluation.calibration` chooses the pairs: `train` (all of the fold's training pairs), `val`
+`evaluation.calibration` chooses the pairs: `train` (all of the fold's training pairs), `cv`
+(the training pairs predicted out of sample: `CV_FOLDS` image-disjoint refits of the learner on
+the other training images, `cross_fitted`), `val`
 (the validation pairs of a learner that holds some out; its training pairs otherwise), `none`,
-or `auto`: the learner class's `calibration_default` (`train` when it has none: the encoding
-model and classical RSA, whose predictions live on another scale; `none` for FR-RSA, fitted on
-the targets by least squares already; see `default_pairs`).
+or `auto`: the learner class's `calibration_default` (`train` when it has none, as classical
+RSA, which fits nothing; `cv` for the encoding model, whose in-sample predictions are too good;
+`none` for FR-RSA, fitted on the targets by least squares already; see `default_pairs`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,7 +36,8 @@ from fmri_rdm.runtime.artifacts import write_json
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_MODES = ("auto", "train", "val", "none")
+CALIBRATION_MODES = ("auto", "train", "cv", "val", "none")
+CV_FOLDS = 5  # image-disjoint groups of the training images for cross-fitted calibration
 CALIBRATION_PAIRS = 200_000  # training pairs the affine map is fitted on (a seeded sample)
 MIN_SLOPE = 1e-6  # relative to std(y)/std(p): the smallest slope kept positive
 FILE = "calibration_fold{fold}.json"
@@ -84,6 +89,48 @@ def _pairs(data: FoldData, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return data.train_i, data.train_j, data.train_y
 
 
+def cross_fitted(
+    data: FoldData, fresh: Callable[[], Learner], sample: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(predictions, targets) of the training pairs `sample` (positions into train_i/j/y) that
+    lie within one of CV_FOLDS image-disjoint groups of the training images, each predicted by
+    a fresh learner fitted on the other groups' images and pairs: out-of-sample predictions,
+    which a fitted model's own training pairs are not (in-sample they are too good, and a map
+    fitted there overshoots on test pairs)."""
+    images = np.asarray(data.train_images)
+    groups = np.full(len(data.table), -1, dtype=np.int64)
+    groups[np.random.default_rng(data.seed).permutation(images)] = np.arange(len(images)) % CV_FOLDS
+    gi, gj = groups[data.train_i], groups[data.train_j]
+    preds, targets = [], []
+    for g in range(CV_FOLDS):
+        rest = images[groups[images] != g]
+        inside = (gi != g) & (gj != g)
+        held = sample[(gi[sample] == g) & (gj[sample] == g)]
+        if not inside.any() or held.size == 0:
+            continue
+        none = data.train_i[:0]
+        sub = replace(
+            data,
+            train_images=rest,
+            fit_images=rest,
+            val_images=rest[:0],
+            fit_i=data.train_i[inside],
+            fit_j=data.train_j[inside],
+            fit_y=data.train_y[inside],
+            val_i=none,
+            val_j=none,
+            val_y=data.train_y[:0],
+            train_i=data.train_i[inside],
+            train_j=data.train_j[inside],
+            train_y=data.train_y[inside],
+        )
+        model = fresh()
+        model.fit(sub)
+        preds.append(model.predict(data.table, data.train_i[held], data.train_j[held]))
+        targets.append(data.train_y[held])
+    return np.concatenate(preds), np.concatenate(targets)
+
+
 class CalibratedLearner:
     """A regression learner whose predictions are a + b·(inner prediction), b > 0."""
 
@@ -97,6 +144,7 @@ class CalibratedLearner:
             raise ConfigError("only a regression learner's predictions can be calibrated")
         self.inner, self.pairs = inner, pairs
         self.slope, self.intercept = 1.0, 0.0
+        self.fresh: Callable[[], Learner] | None = None  # an unfitted inner learner (cv)
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> Learner:
@@ -110,15 +158,23 @@ class CalibratedLearner:
             log.info("evaluation.calibration=auto: %s for %s", mode, type(inner).__name__)
         if mode == "none" or inner.task != "regression":
             return inner
-        wrapped: Learner = calibrated(type(inner))(inner, mode)
+        wrapper = calibrated(type(inner))(inner, mode)
+        wrapper.fresh = lambda: learner_class(cfg.model).from_config(cfg)
+        wrapped: Learner = wrapper
         return wrapped
 
     def fit(self, data: FoldData) -> FitReport:
         report = self.inner.fit(data)
-        i, j, y = _pairs(data, self.pairs)
-        keep = np.random.default_rng(data.seed).permutation(len(i))[:CALIBRATION_PAIRS]
-        raw = self.inner.predict(data.table, i[keep], j[keep])
-        self.slope, self.intercept, clamped = fit_affine(raw, y[keep])
+        if self.pairs == "cv":
+            if self.fresh is None:
+                raise ConfigError("cross-fitted calibration needs a learner factory (from_config)")
+            sample = np.random.default_rng(data.seed).permutation(len(data.train_i))
+            raw, target = cross_fitted(data, self.fresh, sample[: CV_FOLDS * CALIBRATION_PAIRS])
+        else:
+            i, j, y = _pairs(data, self.pairs)
+            keep = np.random.default_rng(data.seed).permutation(len(i))[:CALIBRATION_PAIRS]
+            raw, target = self.inner.predict(data.table, i[keep], j[keep]), y[keep]
+        self.slope, self.intercept, clamped = fit_affine(raw, target)
         if clamped:
             log.warning(
                 "fold %d: predictions are not positively related to the targets on the %s "
