@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rsa.cancellation import PAIR_ELEMENTS, exact_squared, refine_close_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -240,54 +241,11 @@ def compute_rdm(
             # |r| can exceed 1 by rounding; keep d within its mathematical range [0, 2].
             np.clip(done, 0.0, 2.0, out=done)
         else:
-            _refine_close_pairs(done, block_start, n, responses, sq_norm, start, stop)
+            refine_close_pairs(done, n, responses, sq_norm, start, stop)
             np.maximum(done, 0.0, out=done)  # tiny negatives from cancellation
             np.sqrt(done, out=done)
     logger.debug("computed %s RDM over %d items x %d features", metric, n, v)
     return out
-
-
-# d² = |a|² + |b|² − 2a·b in float32 loses about eps32·(|a|² + |b|²)·(a few) to cancellation:
-# where d² is below this share of |a|² + |b|², it is recomputed as Σ(a − b)² in float64 from
-# the input rows, which keeps every distance within ~1e-5 relative (float32 rounding).
-_CANCELLATION = 0.03
-_PAIR_ELEMENTS = 1 << 22  # pair features gathered at once (32 MB of float64)
-
-
-def _refine_close_pairs(
-    d2: np.ndarray,
-    first: int,
-    n: int,
-    responses: np.ndarray,
-    sq_norm: np.ndarray,
-    start: int,
-    stop: int,
-) -> None:
-    """Recompute in place, from the input rows in float64, the squared distances of one block
-    (rows start..stop, condensed positions first.. of d2) that cancellation makes imprecise.
-
-    A scalar bound over the block finds the candidates with one comparison per pair; only those
-    are checked against their own pair's |a|² + |b|² and recomputed exactly.
-    """
-    bound = _CANCELLATION * (float(sq_norm[start:stop].max()) + float(sq_norm[start:].max()))
-    cand = np.flatnonzero(d2 < bound)
-    if cand.size == 0:
-        return
-    r, c = condensed_to_pairs(cand + first, n)
-    close = d2[cand] < _CANCELLATION * (sq_norm[r] + sq_norm[c])
-    cand, r, c = cand[close], r[close], c[close]
-    _exact_squared(responses, r, c, out=d2, at=cand)
-
-
-def _exact_squared(
-    x: np.ndarray, i: np.ndarray, j: np.ndarray, *, out: np.ndarray, at: np.ndarray | None = None
-) -> None:
-    """out[at] = Σ_k (x[i, k] − x[j, k])² in float64, in chunks of pairs (at: all of out)."""
-    chunk = max(1, _PAIR_ELEMENTS // max(x.shape[1], 1))
-    for s in range(0, len(i), chunk):
-        diff = np.asarray(x[i[s : s + chunk]], dtype=np.float64) - x[j[s : s + chunk]]
-        where = slice(s, s + len(diff)) if at is None else at[s : s + chunk]
-        out[where] = np.einsum("ij,ij->i", diff, diff)
 
 
 def pair_distances(
@@ -321,9 +279,9 @@ def pair_distances(
     z = _prepare_rows(rows, metric, _default_block_rows(len(rows)))
     out = np.empty(len(i), np.float64)
     if metric == "euclidean":
-        _exact_squared(rows, pi, pj, out=out)
+        exact_squared(rows, pi, pj, out=out)
         return np.sqrt(out).astype(np.float32)
-    chunk = max(1, _PAIR_ELEMENTS // max(z.shape[1], 1))
+    chunk = max(1, PAIR_ELEMENTS // max(z.shape[1], 1))
     for s in range(0, len(i), chunk):
         a, b = z[pi[s : s + chunk]], z[pj[s : s + chunk]]
         out[s : s + len(a)] = 1.0 - np.einsum("ij,ij->i", a, b)
