@@ -7,7 +7,8 @@ The run's own config rebuilds the embedder (same backend, weights and layer) and
 the prediction is the mean over the run's folds' best checkpoints (an ensemble), or one fold
 with `fold=K`. A regression run's predictions are calibrated onto the measured RDM's scale with
 each fold's saved map (`calibration_fold<k>.json`; runs without them predict uncalibrated).
-Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
+Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list and a heatmap;
+`out` defaults to `<run>/predictions/<folder name>`.
 
 The arguments are `key=value` like train.py's, checked against a typed schema (`PredictArgs`):
 a misspelt key or a non-integer fold is one line `error: ...` with a suggestion and exit status
