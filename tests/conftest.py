@@ -35,7 +35,7 @@ def rsa_transfer_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) 
     transfer to subject 2 (subjects 2 and 3 share 40 images with it): its directory. Shared by
     test_transfer and test_export; read-only."""
     from fmri_rdm.run.experiment import run
-    from tests.test_train import tiny_config
+    from tests.helpers import tiny_config
 
     out = tmp_path_factory.mktemp("rsa_transfer_run")
     extra = [

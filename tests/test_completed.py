@@ -14,7 +14,7 @@ import pytest
 from fmri_rdm.entry.train import run_training
 from fmri_rdm.run.completed import decide, differences
 from fmri_rdm.runtime.artifacts import write_json
-from tests.test_train import ROOT, TINY, tiny_config
+from tests.helpers import ROOT, TINY, tiny_config
 
 # No fitting, no resampling: a job takes a second once the embeddings are cached.
 FAST = [

@@ -87,6 +87,7 @@ class EvaluationSchema:
     # the encoding baseline's settings: conf/model/encoding.yaml, composed here by Hydra
     encoding_model: Any = MISSING
     transfer_subjects: Any = MISSING  # null / [] (off), [2, 3] or "all" (run.transfer)
+    calibration: str = MISSING
 
 
 @dataclass

@@ -49,3 +49,66 @@ def test_large_training_sets_are_subsampled(tmp_path):
     fold = make_fold(tmp=tmp_path)
     report = FeatureReweightedRSA(max_train_pairs=100).fit(fold)
     assert report.facts["n_fit_pairs"] == 100
+
+
+def test_published_variant_fits_selects_and_round_trips(tmp_path):
+    from omegaconf import OmegaConf
+
+    from fmri_rdm.learners import frrsa_ridge as ridge
+
+    fold = make_fold(n=40, d=6, v=5, n_train=30, tmp=tmp_path)
+    learner = FeatureReweightedRSA(variant="fractional", inner_folds=3, inner_repeats=2)
+    report = learner.fit(fold)
+    assert report.facts["frrsa_hyperparam"] in ridge.DEFAULT_FRACTIONS
+    # the chosen fraction is the argmax of the inner scores, recomputed here
+    x = ridge.normalize_patterns(fold.table, "correlation")
+    scores, total = ridge.inner_cv_scores(
+        x,
+        fold.train_i,
+        fold.train_j,
+        fold.train_y.astype(np.float64),
+        np.arange(30),
+        metric="correlation",
+        variant="fractional",
+        hyperparams=learner.hyperparams,
+        n_folds=3,
+        n_repeats=2,
+        seed=fold.seed,
+    )
+    assert report.facts["frrsa_hyperparam"] == learner.hyperparams[np.nanargmax(scores)]
+    assert total.n == len(fold.train_i)
+    i, j = np.triu_indices(40, 1)
+    pred = learner.predict(fold.table, i, j)
+    assert pred.min() >= 0.0 and pred.max() <= 2.0  # clipped to 1 - r's range
+    learner.save(tmp_path, 0)
+    cfg = OmegaConf.create({"model": {"max_train_pairs": 10**6, "variant": "fractional"}})
+    loaded = FeatureReweightedRSA.load(tmp_path, 0, cfg)
+    np.testing.assert_array_equal(loaded.predict(fold.table, i, j), pred)
+
+
+def test_files_of_older_runs_load_as_nnls(tmp_path):
+    from omegaconf import OmegaConf
+
+    fold = make_fold(tmp=tmp_path)
+    old = FeatureReweightedRSA()
+    old.fit(fold)
+    np.savez(tmp_path / "frrsa_fold0.npz", weights=old.weights, intercept=old.intercept)
+    cfg = OmegaConf.create({"model": {"max_train_pairs": 10**6, "variant": "fractional"}})
+    loaded = FeatureReweightedRSA.load(tmp_path, 0, cfg)
+    assert loaded.variant == "nnls"
+    i, j = fold.train_i[:20], fold.train_j[:20]
+    np.testing.assert_array_equal(loaded.predict(fold.table, i, j), old.predict(fold.table, i, j))
+
+
+def test_positive_variant_has_non_negative_weights_on_euclidean_targets(tmp_path):
+    fold = make_fold(n=40, d=6, v=5, n_train=30, tmp=tmp_path)
+    fold.metric = "euclidean"
+    fold.train_y = np.sqrt(
+        np.sum((fold.responses[fold.train_i] - fold.responses[fold.train_j]) ** 2, axis=1)
+    )
+    learner = FeatureReweightedRSA(variant="positive", inner_folds=3, inner_repeats=1)
+    report = learner.fit(fold)
+    assert learner.weights is not None and (learner.weights >= 0).all()
+    assert report.facts["frrsa_hyperparam"] in learner.hyperparams
+    i, j = np.triu_indices(40, 1)
+    assert learner.predict(fold.table, i, j).min() >= 0.0  # a distance is never negative

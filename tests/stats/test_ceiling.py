@@ -90,3 +90,37 @@ def test_needs_other_subjects(synthetic_root):
     rdm = compute_rdm(load_responses(synthetic_root, 1, "V1"), "correlation")
     with pytest.raises(DataError, match="no other subject"):
         inter_subject_ceiling(synthetic_root, 1, "V1", "correlation", paths, rdm)
+
+
+def test_spearman_bounds_equal_rsatoolbox(three_subjects):
+    """rsatoolbox's leave-one-subject-out step for the run's subject: pool_rdm(method=
+    "spearman") of the others (lower) / of all (upper), compared with compare_spearman.
+    Averaged ranks tie often (ranks 1+3 = 2+2); the integer rank sums keep those ties."""
+    from rsatoolbox.rdm import RDMs, compare_spearman
+    from rsatoolbox.util.pooling import pool_rdm
+
+    root, roi = three_subjects, "V1"
+    paths = image_paths(root, 1)
+    rdm = compute_rdm(load_responses(root, 1, roi), "correlation")
+    ceiling = inter_subject_ceiling(root, 1, roi, "correlation", paths, rdm)
+    ids = {s: _ids(root, s) for s in (1, 2, 3)}
+    shared = sorted(set(ids[1]) & set(ids[2]) & set(ids[3]))
+    vectors = [ceiling.own]
+    for s in (2, 3):
+        rows = [ids[s].index(k) for k in shared]  # rows in the run's (NSD id) order
+        x = load_responses(root, s, roi, images=np.asarray(rows))
+        vectors.append(compute_rdm(x, "correlation").astype(np.float64))
+    own = RDMs(np.asarray(vectors[:1]))
+    lower = compare_spearman(pool_rdm(RDMs(np.asarray(vectors[1:])), "spearman"), own)
+    upper = compare_spearman(pool_rdm(RDMs(np.asarray(vectors)), "spearman"), own)
+    got = ceiling.bounds()
+    assert abs(got["inter_subject_spearman_lower"] - lower.item()) < 1e-9
+    assert abs(got["inter_subject_spearman_upper"] - upper.item()) < 1e-9
+    # on a fold's subset: rsatoolbox's pooled RDM restricted to those pairs (cv_noise_ceiling's
+    # pool-then-subsample), ranked again
+    pooled = pool_rdm(RDMs(np.asarray(vectors)), "spearman").get_vectors()[0]
+    sel = np.arange(0, len(pooled), 3)
+    a, b = np.triu_indices(len(shared), 1)
+    sub = ceiling.bounds(ceiling.images[a[sel]], ceiling.images[b[sel]])
+    ref = spearmanr(ceiling.own[sel], pooled[sel])[0]
+    assert abs(sub["inter_subject_spearman_upper"] - ref) < 1e-9

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from fmri_rdm.data.files import open_npy, read_mapping, read_mask
-from fmri_rdm.data.images import IMAGE_SUFFIXES
+from fmri_rdm.data.images import image_files
+from fmri_rdm.data.nonfinite import finite_parts
 from fmri_rdm.data.rois import ANY, HEMISPHERES, ROI_CLASSES, resolve_roi
 from fmri_rdm.errors import ConfigError, DataError
 
@@ -58,7 +59,7 @@ def image_paths(root: PathLike, subject: int, split: str = "train") -> list[Path
     folder = subject_dir(root, subject) / SPLIT_IMAGE_DIRS[split]
     if not folder.is_dir():
         raise DataError(f"missing image folder {folder}: the {split} images are not there")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return image_files(folder)  # stray files (.DS_Store, Thumbs.db, README.txt) skipped
 
 
 def select_images(
@@ -175,6 +176,46 @@ def zscore_columns(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def load_masked_responses_kept(
+    fmri_files: Mapping[str, Path],
+    root: PathLike,
+    subject: int,
+    roi: str,
+    *,
+    standardize: bool = True,
+    images: Sequence[int] | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(responses (M, V_roi) float32 of `roi` from the lh then rh files, kept (M,) int64).
+
+    kept: positions, among the selected rows (`images`, or all rows), of the images kept: an
+    image with NaN/inf responses is left out, and a vertex NaN/inf for many images is dropped
+    (`data.nonfinite`); the caller drops the same images from its image list. Shared by the
+    loaders of measured and noise-free responses, so both select identically.
+    """
+    arrays = {h: open_npy(fmri_files[h], ndim=2, mmap=True) for h in HEMISPHERES}
+    n_rows = arrays["lh"].shape[0]
+    if arrays["rh"].shape[0] != n_rows:
+        raise DataError(
+            f"{fmri_files['lh']} has {n_rows} rows but {fmri_files['rh']} has "
+            f"{arrays['rh'].shape[0]}: the two hemispheres must cover the same images"
+        )
+    all_paths = image_paths(root, subject, "train")
+    if len(all_paths) != n_rows:
+        raise DataError(
+            f"subject {subject} has {len(all_paths)} training images but {n_rows} fMRI rows in "
+            f"{fmri_files['lh']}: images and responses must match one to one"
+        )
+    rows = _check_rows(images, n_rows)
+    cols = roi_vertices(root, subject, roi, {h: a.shape[1] for h, a in arrays.items()})
+    parts = [_take(arrays[h], rows, cols[h]) for h in HEMISPHERES]
+    x = np.concatenate(parts, axis=1, dtype=np.float32)
+    named = all_paths if rows is None else [all_paths[r] for r in rows]
+    kept, vertices = finite_parts(x, named, roi, fmri_files["lh"].parent)
+    if kept.size < x.shape[0] or vertices.size < x.shape[1]:
+        x = x[np.ix_(kept, vertices)]
+    return (zscore_columns(x) if standardize else x), kept
+
+
 def load_masked_responses(
     fmri_files: Mapping[str, Path],
     root: PathLike,
@@ -184,39 +225,23 @@ def load_masked_responses(
     standardize: bool = True,
     images: Sequence[int] | np.ndarray | None = None,
 ) -> np.ndarray:
-    """Responses (N, V_roi) float32 of `roi` from the lh then rh files in `fmri_files`.
+    """Responses (N, V_roi) float32 of `roi` for exactly the selected images: DataError when
+    some of them would be dropped for NaN/inf (`load_masked_responses_kept` drops them)."""
+    x, kept = load_masked_responses_kept(
+        fmri_files, root, subject, roi, standardize=standardize, images=images
+    )
+    n = len(images) if images is not None else len(image_paths(root, subject, "train"))
+    if kept.size != n:
+        raise DataError(
+            f"{n - kept.size} of the {n} selected images of subject {subject} have NaN/inf "
+            f"responses in ROI {roi!r}: select other images or fix the data"
+        )
+    return x
 
-    Shared by `load_responses` and the synthetic noise-free loader so both select identically.
-    """
-    arrays = {h: open_npy(fmri_files[h], ndim=2, mmap=True) for h in HEMISPHERES}
-    n_rows = arrays["lh"].shape[0]
-    if arrays["rh"].shape[0] != n_rows:
-        raise DataError(
-            f"{fmri_files['lh']} has {n_rows} rows but {fmri_files['rh']} has "
-            f"{arrays['rh'].shape[0]}: the two hemispheres must cover the same images"
-        )
-    n_img = len(image_paths(root, subject, "train"))
-    if n_img != n_rows:
-        raise DataError(
-            f"subject {subject} has {n_img} training images but {n_rows} fMRI rows in "
-            f"{fmri_files['lh']}: images and responses must match one to one"
-        )
-    rows = _check_rows(images, n_rows)
-    cols = roi_vertices(root, subject, roi, {h: a.shape[1] for h, a in arrays.items()})
-    parts = [_take(arrays[h], rows, cols[h]) for h in HEMISPHERES]
-    x = np.concatenate(parts, axis=1, dtype=np.float32)
-    finite = np.isfinite(x).all(axis=0)
-    if not finite.all():
-        n_bad = int(x.shape[1] - finite.sum())
-        if n_bad == x.shape[1]:
-            raise DataError(
-                f"every vertex of ROI {roi!r} holds NaN/inf in {fmri_files['lh'].parent}"
-            )
-        log.warning(
-            "dropping %d of %d vertices of ROI %s with NaN/inf responses", n_bad, x.shape[1], roi
-        )
-        x = x[:, finite]
-    return zscore_columns(x) if standardize else x
+
+def _fmri_files(root: PathLike, subject: int) -> dict[str, Path]:
+    fmri_dir = subject_dir(root, subject) / TRAIN_FMRI_DIR
+    return {h: fmri_dir / f"{h}_training_fmri.npy" for h in HEMISPHERES}
 
 
 def load_responses(
@@ -229,18 +254,37 @@ def load_responses(
 ) -> np.ndarray:
     """fMRI responses (N, V_roi) float32 of `roi` (lh then rh vertices), z-scored per voxel.
 
-    `images` optionally selects rows (fMRI row = sorted training image index).
+    `images` optionally selects rows (fMRI row = sorted training image index). Every selected
+    image is returned: one with NaN/inf responses is a DataError (`load_responses_kept` leaves
+    such images out instead).
     """
-    fmri_dir = subject_dir(root, subject) / TRAIN_FMRI_DIR
-    files = {h: fmri_dir / f"{h}_training_fmri.npy" for h in HEMISPHERES}
+    files = _fmri_files(root, subject)
     return load_masked_responses(files, root, subject, roi, standardize=standardize, images=images)
+
+
+def load_responses_kept(
+    root: PathLike,
+    subject: int,
+    roi: str,
+    *,
+    standardize: bool = True,
+    images: Sequence[int] | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(responses (M, V_roi), kept (M,) positions among the selected images): images with
+    NaN/inf responses left out with a warning naming them (`data.nonfinite`)."""
+    files = _fmri_files(root, subject)
+    return load_masked_responses_kept(
+        files, root, subject, roi, standardize=standardize, images=images
+    )
 
 
 __all__ = [
     "available_rois",
     "image_paths",
     "load_masked_responses",
+    "load_masked_responses_kept",
     "load_responses",
+    "load_responses_kept",
     "read_mapping",
     "read_mask",
     "roi_vertices",

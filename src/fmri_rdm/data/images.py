@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
 from fmri_rdm.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
 
 COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
 # The two colours of the colour-pair experiment unless distribution.colors names others (the
@@ -24,10 +28,53 @@ _PROGRESS_MIN = 200  # show a progress bar above this many images
 _PIXELS_PER_CHUNK = 1 << 16  # dominant_colors: pixels per run (its masks stay in cache)
 
 
+_BACKGROUND = (255, 255, 255)  # what a transparent pixel becomes (as a viewer shows it)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """An RGB copy of any PIL image, decoded in full.
+
+    Palette, grayscale, CMYK and 1-bit images convert as PIL does; an alpha channel (RGBA, LA,
+    a palette with transparency) is composited over white instead of being dropped (which
+    would show whatever colour the transparent pixels happen to hold); 16-bit grayscale is
+    scaled to 8 bits (PIL's own conversion saturates every value above 255 to white).
+    """
+    mode = image.mode
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image, dtype=np.float64)
+        if mode != "I" or values.max(initial=0) > 255:
+            values = values / 257.0  # 0..65535 -> 0..255
+        gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray).convert("RGB")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*_BACKGROUND, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def image_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The image files of a folder, sorted by name: files with an image suffix, except hidden
+    ones (`.DS_Store`, macOS `._name.png` resource forks); other files (`Thumbs.db`,
+    `README.txt`) and sub-folders are skipped, and said so at debug level."""
+    entries = sorted(Path(folder).iterdir())
+    images = [
+        p
+        for p in entries
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+    ]
+    if len(images) < len(entries):
+        skipped = [p.name for p in entries if p not in set(images)]
+        log.debug("skipping %d non-image entries in %s: %s", len(skipped), folder, skipped[:5])
+    return images
+
+
 def _decode(path: str | os.PathLike[str], size: int | None, grayscale: bool) -> np.ndarray:
     try:
         with Image.open(path) as raw:
-            img = raw.convert("L" if grayscale else "RGB")  # forces a full decode
+            img = to_rgb(raw)  # forces a full decode
+            if grayscale:
+                img = img.convert("L")
         if size is not None:
             img = img.resize((size, size), Image.Resampling.BILINEAR)
         arr = np.asarray(img, dtype=np.uint8)

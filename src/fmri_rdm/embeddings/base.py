@@ -20,6 +20,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from fmri_rdm.data.images import to_rgb
 from fmri_rdm.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class ImageDataset(Dataset[tuple[torch.Tensor | None, str]]):
         path = self.paths[index]
         try:
             with Image.open(path) as image:
-                return self.transform(image.convert("RGB")), ""
+                return self.transform(to_rgb(image)), ""  # alpha, 16-bit: data.images
         except Exception as e:  # any decoder/transform failure is the file's fault
             return None, f"cannot read image {path}: {type(e).__name__}: {e}".replace("\n", " ")
 

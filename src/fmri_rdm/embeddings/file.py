@@ -72,8 +72,13 @@ def _read_npy(path: Path) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.number):
         raise DataError(f"embeddings file {path} has non-numeric dtype {array.dtype}")
     array = array.astype(np.float32, copy=False)
-    if not np.isfinite(array).all():
-        raise DataError(f"embeddings file {path} contains NaN or infinite values")
+    bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+    if bad.size:
+        shown = ", ".join(str(r) for r in bad[:10]) + (" ..." if bad.size > 10 else "")
+        raise DataError(
+            f"embeddings file {path} has NaN/inf in {bad.size} of {len(array)} rows "
+            f"(rows {shown}, 0-based, in sorted image order): recompute those embeddings"
+        )
     return array
 
 

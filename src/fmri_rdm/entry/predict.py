@@ -5,8 +5,10 @@
 
 The run's own config rebuilds the embedder (same backend, weights and layer) and the network;
 the prediction is the mean over the run's folds' best checkpoints (an ensemble), or one fold
-with `fold=K`. Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list
-and a heatmap; `out` defaults to `<run>/predictions/<folder name>`.
+with `fold=K`. A regression run's predictions are calibrated onto the measured RDM's scale with
+each fold's saved map (`calibration_fold<k>.json`; runs without them predict uncalibrated).
+Writes `<out>/predicted_rdm.npy` (condensed, scipy pdist order), the image list and a heatmap;
+`out` defaults to `<run>/predictions/<folder name>`.
 
 The arguments are `key=value` like train.py's, checked against a typed schema (`PredictArgs`):
 a misspelt key or a non-integer fold is one line `error: ...` with a suggestion and exit status
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from fmri_rdm.data.images import IMAGE_SUFFIXES
+from fmri_rdm.data.images import image_files
 from fmri_rdm.entry.wrapper import exit_status
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.pairs import all_pairs
@@ -48,7 +50,7 @@ def list_images(folder: Path) -> list[Path]:
     """Image files of a folder in sorted order (the RDM's row order)."""
     if not Path(folder).is_dir():
         raise DataError(f"image folder {folder} does not exist")
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(folder)  # stray files (.DS_Store, Thumbs.db, README.txt) skipped
     if len(paths) < 2:
         raise DataError(f"{folder} holds {len(paths)} image(s); at least 2 are needed")
     return paths
@@ -59,17 +61,16 @@ def predict_pairs(
 ) -> np.ndarray:
     """Predicted dissimilarity of pairs (i, j) of `paths` (a classifier's decision value, > 0 =
     dissimilar), averaged over the run's folds unless `fold` is given."""
-    from fmri_rdm.learners import learner_class
+    from fmri_rdm.learners.calibration import load_learner, saved_folds
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    cls = learner_class(cfg.model)
-    folds = cls.saved_folds(run_dir) if fold is None else [fold]
+    folds = saved_folds(run_dir, cfg) if fold is None else [fold]
     if not folds:
         raise DataError(f"no trained model of {cfg.model.name} in {run_dir}")
     # built exactly as in training (same embedder, weights, layer, or pixel size)
     table, _ = model_table(cfg, list(paths))
-    predictions = [cls.load(run_dir, f, cfg).predict(table, i, j) for f in folds]
+    predictions = [load_learner(run_dir, f, cfg).predict(table, i, j) for f in folds]
     return np.mean(predictions, axis=0).astype(np.float32)
 
 

@@ -43,10 +43,23 @@ def resolve_path(dotted: str) -> str:
     return dotted
 
 
+# frrsa before its published variants: the unpenalised NNLS on raw squared differences
+_FRRSA_BEFORE_VARIANTS = {
+    "variant": "nnls",
+    "normalize": False,
+    "hyperparams": None,
+    "inner_folds": 5,
+    "inner_repeats": 5,
+}
+
+
 def upgrade_model_config(model: DictConfig) -> DictConfig:
     """A model config in today's layout: older pair-network runs kept the network's
     `_target_` and constructor arguments beside the run-level keys instead of under `net`;
-    the SVM's dead `_target_` is dropped. Today's configs come back unchanged."""
+    the SVM's dead `_target_` is dropped; frrsa without `variant` was the NNLS variant.
+    Today's configs come back unchanged."""
+    if str(model.get("learner", "")).endswith("FeatureReweightedRSA") and "variant" not in model:
+        return OmegaConf.merge(_FRRSA_BEFORE_VARIANTS, model)  # type: ignore[return-value]
     if "_target_" not in model or "net" in model:
         return model
     flat: dict[str, Any] = OmegaConf.to_container(model, resolve=True)  # type: ignore[assignment]

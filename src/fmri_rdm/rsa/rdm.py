@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rsa.cancellation import PAIR_ELEMENTS, exact_squared, refine_close_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +150,15 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
     """
     n, _ = responses.shape
     z = np.empty(responses.shape, dtype=np.float32)
-    col_mean: np.ndarray = np.zeros(0, dtype=np.float32)
+    col_mean: np.ndarray = np.zeros(0)
     if metric == "euclidean":
-        col_mean = np.asarray(np.mean(responses, axis=0, dtype=np.float64), dtype=np.float32)
+        col_mean = np.asarray(np.mean(responses, axis=0, dtype=np.float64))
     n_constant = 0
     n_nonfinite = 0
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
-        block = np.asarray(responses[start:stop], dtype=np.float32)
+        raw = np.asarray(responses[start:stop])
+        block = raw if metric == "euclidean" else np.asarray(raw, dtype=np.float32)
         finite = np.isfinite(block).all(axis=1)
         n_nonfinite += int((~finite).sum())
         if metric == "correlation":
@@ -167,8 +169,8 @@ def _prepare_rows(responses: np.ndarray, metric: str, block_rows: int) -> np.nda
             np.subtract(block, block.mean(axis=1, dtype=np.float64)[:, None], out=out)
             norm = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
             out /= np.where(norm > 0, norm, 1.0).astype(np.float32)[:, None]
-        else:
-            np.subtract(block, col_mean, out=z[start:stop])
+        else:  # centred before the cast: a float64 input keeps its precision
+            np.subtract(block, col_mean.astype(block.dtype), out=z[start:stop], casting="unsafe")
     if n_nonfinite:
         raise DataError(f"{n_nonfinite} of {n} response rows contain NaN or inf values")
     if n_constant:
@@ -239,13 +241,11 @@ def compute_rdm(
             # |r| can exceed 1 by rounding; keep d within its mathematical range [0, 2].
             np.clip(done, 0.0, 2.0, out=done)
         else:
+            refine_close_pairs(done, n, responses, sq_norm, start, stop)
             np.maximum(done, 0.0, out=done)  # tiny negatives from cancellation
             np.sqrt(done, out=done)
     logger.debug("computed %s RDM over %d items x %d features", metric, n, v)
     return out
-
-
-_PAIR_CHUNK = 8192  # pairs per gathered block in the direct path of `pair_distances`
 
 
 def pair_distances(
@@ -272,13 +272,17 @@ def pair_distances(
         # positions in `used` keep i < j because `used` is sorted
         pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
         return rdm_values(compute_rdm(features[used], metric), pi, pj, len(used))
-    z = _prepare_rows(features, metric, _default_block_rows(n))
-    out = np.empty(len(i), np.float32)
-    for s in range(0, len(i), _PAIR_CHUNK):
-        a, b = z[i[s : s + _PAIR_CHUNK]], z[j[s : s + _PAIR_CHUNK]]
-        if metric == "correlation":
-            out[s : s + len(a)] = np.clip(1.0 - np.einsum("ij,ij->i", a, b), 0.0, 2.0)
-        else:
-            diff = a - b
-            out[s : s + len(a)] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return out
+    # only the rows the pairs touch are checked and prepared, as in the dense path (a constant
+    # or non-finite row that no pair touches is no error in either)
+    rows = features[used]
+    pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
+    z = _prepare_rows(rows, metric, _default_block_rows(len(rows)))
+    out = np.empty(len(i), np.float64)
+    if metric == "euclidean":
+        exact_squared(rows, pi, pj, out=out)
+        return np.sqrt(out).astype(np.float32)
+    chunk = max(1, PAIR_ELEMENTS // max(z.shape[1], 1))
+    for s in range(0, len(i), chunk):
+        a, b = z[pi[s : s + chunk]], z[pj[s : s + chunk]]
+        out[s : s + len(a)] = 1.0 - np.einsum("ij,ij->i", a, b)
+    return np.clip(out, 0.0, 2.0).astype(np.float32)

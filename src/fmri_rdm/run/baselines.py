@@ -29,7 +29,8 @@ def encoding_baseline(
     model = EncodingLearner.from_model_config(
         settings.encoding_model(), data.metric, settings.accelerator
     )
-    if isinstance(learner, EncodingLearner) and learner.settings() == model.settings():
+    inner = getattr(learner, "inner", learner)  # a calibrated learner: only r and rho are used
+    if isinstance(inner, EncodingLearner) and inner.settings() == model.settings():
         return prediction
     model.fit(data)
     return model.predict(data.table, i, j)

@@ -97,7 +97,7 @@ def _fold_loop(
     for fold in selected:
         log.info("fold %d/%d", fold + 1, len(folds))
         progress.start(fold)  # times the fold's stages (fit, predict, statistics, ...)
-        learner = cls.from_config(cfg)
+        learner = task.prepare(cls.from_config(cfg), settings, lambda: cls.from_config(cfg))
         ckpt = resume[1] if resume is not None and resume[0] == fold else None
         data, test = fold_data(
             settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt

@@ -87,10 +87,14 @@ def data_root(cfg: DictConfig) -> Path:
 
 
 def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) -> tuple:
-    """Measured and (synthetic only) noise-free responses of the selected images."""
+    """(images kept, measured and (synthetic only) noise-free responses of them): images with
+    NaN/inf responses are left out by the loader (with a warning naming them)."""
     roi = str(cfg.roi.name)
     standardize = bool(cfg.data.standardize)
-    measured = algonauts.load_responses(root, subject, roi, standardize=standardize, images=images)
+    measured, kept = algonauts.load_responses_kept(
+        root, subject, roi, standardize=standardize, images=images
+    )
+    images = images[kept]  # the image list, paths and embeddings follow the kept rows
     noise_free = None
     if cfg.data.source == "synthetic":
         from fmri_rdm.data.synthetic import has_noise_free, load_noise_free_responses
@@ -99,7 +103,7 @@ def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) ->
             noise_free = load_noise_free_responses(
                 root, subject, roi, standardize=standardize, images=images
             )
-    return measured, noise_free
+    return images, measured, noise_free
 
 
 def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -139,7 +143,8 @@ def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
 
 
 def _run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, list[Path]]:
-    """The run's images: all training images, the first `data.n_images`, or a seeded subset."""
+    """(the run's image indices, every training image path): all training images, the first
+    `data.n_images`, or a seeded subset."""
     all_paths = algonauts.image_paths(root, subject, "train")
     images = algonauts.select_images(
         len(all_paths),
@@ -147,7 +152,7 @@ def _run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, 
         random_subset=bool(cfg.data.random_subset),
         seed=int(cfg.seed),
     )
-    return images, [all_paths[k] for k in images]
+    return images, all_paths
 
 
 def _run_pairs(
@@ -180,8 +185,9 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     start = time.perf_counter()
     root = data_root(cfg)
     subject = int(cfg.subject.id)
-    images, paths = _run_images(cfg, root, subject)
-    measured, noise_free = _responses(cfg, root, subject, images)
+    images, all_paths = _run_images(cfg, root, subject)
+    images, measured, noise_free = _responses(cfg, root, subject, images)
+    paths = [all_paths[k] for k in images]  # the images the loader kept
     seconds["data"] = time.perf_counter() - start
 
     start = time.perf_counter()

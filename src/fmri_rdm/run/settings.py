@@ -24,6 +24,7 @@ class EvaluationSettings:
     n_permutations: int
     ci_level: float
     noise_ceiling: str
+    calibration: str  # auto | train | cv | val | none (learners.calibration)
     encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
 
     @classmethod
@@ -40,6 +41,7 @@ class EvaluationSettings:
             n_permutations=int(evaluation.n_permutations),
             ci_level=float(evaluation.ci_level),
             noise_ceiling=str(evaluation.noise_ceiling),
+            calibration=str(evaluation.get("calibration", "auto")),
             encoding_model=None if model is None else OmegaConf.create(model),
         )
 

@@ -47,6 +47,11 @@ class Task:
         """(P,) targets of the run's pairs."""
         raise NotImplementedError
 
+    def prepare(self, learner: Learner, settings: RunSettings, fresh: Any) -> Learner:
+        """The learner the fold fits (the learner itself by default). fresh: makes another
+        unfitted one."""
+        return learner
+
     def optimized_metric(self, requested: str) -> str:
         """`optimized_metric`, where `auto` means the task's headline test score."""
         return f"test.{self.headline}.mean" if requested == "auto" else requested
@@ -77,6 +82,12 @@ class RegressionTask(Task):
 
     def targets(self, inputs: Inputs) -> np.ndarray:
         return inputs.y
+
+    def prepare(self, learner: Learner, settings: RunSettings, fresh: Any) -> Learner:
+        """Predictions mapped onto the targets' scale (`evaluation.calibration`)."""
+        from fmri_rdm.learners.calibration import wrap
+
+        return wrap(learner, settings.evaluation.calibration, fresh)
 
     def score(
         self,

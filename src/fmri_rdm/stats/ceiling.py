@@ -66,11 +66,15 @@ def subjects_with_fmri(root: Path) -> list[int]:
 
 
 def _normalised(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(z-scored, centred ranks) of a condensed RDM over its pairs."""
+    """(z-scores, twice the ranks as int64) of a condensed RDM over its pairs.
+
+    Spearman pooling averages the subjects' ranks (rsatoolbox's `pool_rdm(method="spearman")`)
+    and ranks the average again. Tied ranks are half-integers, so twice the rank is an integer:
+    summing those is exact, and the re-ranking sees exactly the ties rsatoolbox's mean has
+    (a floating-point mean of z-scored ranks breaks some of them by rounding)."""
     v = np.asarray(values, dtype=np.float64)
     z = (v - v.mean()) / (v.std() or 1.0)
-    r = rankdata(v)
-    return z, (r - r.mean()) / (r.std() or 1.0)
+    return z, np.rint(2.0 * rankdata(v)).astype(np.int64)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -84,7 +88,8 @@ class InterSubjectCeiling:
     """Pooled RDMs over the shared images; `images` are positions in the run's image list.
 
     own: (L,) the run's RDM on the shared pairs (condensed over `images`); own_z / own_r: its
-    z-score / ranks; others_z / others_r: the other subjects' mean normalised RDMs.
+    z-score / twice its ranks (int64); others_z: the other subjects' mean z-scored RDM;
+    others_r: the sum of their doubled ranks (int64, exact; ranking it ranks their mean).
     """
 
     images: np.ndarray
@@ -113,7 +118,7 @@ class InterSubjectCeiling:
         own = self.own[sel]
         rank_own = rankdata(own)
         with_own_z = (self.own_z[sel] + k * self.others_z[sel]) / (k + 1)
-        with_own_r = (self.own_r[sel] + k * self.others_r[sel]) / (k + 1)
+        with_own_r = self.own_r[sel] + self.others_r[sel]  # integer sums: ties stay exact
         return {
             "inter_subject_lower": _corr(own, self.others_z[sel]),
             "inter_subject_upper": _corr(own, with_own_z),
@@ -210,10 +215,10 @@ def ceiling_from_rdms(
     a, b = np.triu_indices(m, 1)
     own = rdm_lib.rdm_values(rdm, images[a], images[b], n_images).astype(np.float64)
     own_z, own_r = _normalised(own)
-    sum_z, sum_r = np.zeros_like(own), np.zeros_like(own)
+    sum_z, sum_r = np.zeros_like(own), np.zeros(own.shape, dtype=np.int64)
     for values in their:
         z, r = _normalised(values)
         sum_z += z
         sum_r += r
     k = len(their)
-    return InterSubjectCeiling(images, list(subjects), own, own_z, own_r, sum_z / k, sum_r / k)
+    return InterSubjectCeiling(images, list(subjects), own, own_z, own_r, sum_z / k, sum_r)
