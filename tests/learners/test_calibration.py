@@ -25,7 +25,11 @@ from tests.learners.conftest import make_fold
 def _cfg(mode: str = "auto"):
     return OmegaConf.create(
         {
-            "model": {"name": "rsa", "learner": "fmri_rdm.learners.rsa.RSALearner"},
+            "model": {
+                "name": "rsa",
+                "learner": "fmri_rdm.learners.rsa.RSALearner",
+                "input": "embeddings",
+            },
             "metric": {"name": "correlation"},
             "evaluation": {"calibration": mode},
         }
@@ -120,7 +124,13 @@ def test_auto_follows_the_learners_default():
             "model": {
                 "name": "frrsa",
                 "learner": "fmri_rdm.learners.frrsa.FeatureReweightedRSA",
+                "input": "embeddings",
                 "max_train_pairs": 1000,
+                "variant": "fractional",
+                "normalize": True,
+                "hyperparams": None,
+                "inner_folds": 5,
+                "inner_repeats": 1,
             },
             "metric": {"name": "correlation"},
             "evaluation": {"calibration": "auto"},
@@ -146,7 +156,7 @@ def test_cross_fitted_predictions_come_from_refits_without_the_group(tmp_path: P
     assert len(pred) == CV_FOLDS * 45
     # group 0, recomputed by hand: fit on the images outside it, predict the pairs inside it
     groups = np.full(60, -1)
-    groups[np.random.default_rng(fold.seed).permutation(fold.train.images)] = np.arange(50) % 5
+    groups[np.random.default_rng(fold.seed).permutation(fold.train_images)] = np.arange(50) % 5
     gi, gj = groups[fold.train.i], groups[fold.train.j]
     inside, held = (gi != 0) & (gj != 0), (gi == 0) & (gj == 0)
     from dataclasses import replace

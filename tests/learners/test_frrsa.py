@@ -6,6 +6,7 @@ import numpy as np
 from scipy.optimize import lsq_linear, nnls
 
 from fmri_rdm.learners.frrsa import FeatureReweightedRSA, nnls_from_moments
+from fmri_rdm.rsa.splits import PairSplit
 
 from .conftest import make_fold
 
@@ -52,7 +53,6 @@ def test_large_training_sets_are_subsampled(tmp_path):
 
 
 def test_published_variant_fits_selects_and_round_trips(tmp_path):
-    from omegaconf import OmegaConf
 
     from fmri_rdm.learners import frrsa_ridge as ridge
 
@@ -64,9 +64,9 @@ def test_published_variant_fits_selects_and_round_trips(tmp_path):
     x = ridge.normalize_patterns(fold.table, "correlation")
     scores, total = ridge.inner_cv_scores(
         x,
-        fold.train_i,
-        fold.train_j,
-        fold.train_y.astype(np.float64),
+        fold.train.i,
+        fold.train.j,
+        fold.train.y.astype(np.float64),
         np.arange(30),
         metric="correlation",
         variant="fractional",
@@ -76,39 +76,49 @@ def test_published_variant_fits_selects_and_round_trips(tmp_path):
         seed=fold.seed,
     )
     assert report.facts["frrsa_hyperparam"] == learner.hyperparams[np.nanargmax(scores)]
-    assert total.n == len(fold.train_i)
+    assert total.n == len(fold.train.i)
     i, j = np.triu_indices(40, 1)
     pred = learner.predict(fold.table, i, j)
     assert pred.min() >= 0.0 and pred.max() <= 2.0  # clipped to 1 - r's range
     learner.save(tmp_path, 0)
-    cfg = OmegaConf.create({"model": {"max_train_pairs": 10**6, "variant": "fractional"}})
+    cfg = _frrsa_config(variant="fractional")
     loaded = FeatureReweightedRSA.load(tmp_path, 0, cfg)
     np.testing.assert_array_equal(loaded.predict(fold.table, i, j), pred)
 
 
 def test_files_of_older_runs_load_as_nnls(tmp_path):
-    from omegaconf import OmegaConf
 
     fold = make_fold(tmp=tmp_path)
     old = FeatureReweightedRSA()
     old.fit(fold)
     np.savez(tmp_path / "frrsa_fold0.npz", weights=old.weights, intercept=old.intercept)
-    cfg = OmegaConf.create({"model": {"max_train_pairs": 10**6, "variant": "fractional"}})
+    cfg = _frrsa_config(variant="fractional")
     loaded = FeatureReweightedRSA.load(tmp_path, 0, cfg)
     assert loaded.variant == "nnls"
-    i, j = fold.train_i[:20], fold.train_j[:20]
+    i, j = fold.train.i[:20], fold.train.j[:20]
     np.testing.assert_array_equal(loaded.predict(fold.table, i, j), old.predict(fold.table, i, j))
 
 
 def test_positive_variant_has_non_negative_weights_on_euclidean_targets(tmp_path):
     fold = make_fold(n=40, d=6, v=5, n_train=30, tmp=tmp_path)
     fold.metric = "euclidean"
-    fold.train_y = np.sqrt(
-        np.sum((fold.responses[fold.train_i] - fold.responses[fold.train_j]) ** 2, axis=1)
+    distances = np.sqrt(
+        np.sum((fold.responses[fold.train.i] - fold.responses[fold.train.j]) ** 2, axis=1)
     )
+    fold.train = PairSplit(fold.train.i, fold.train.j, distances)
     learner = FeatureReweightedRSA(variant="positive", inner_folds=3, inner_repeats=1)
     report = learner.fit(fold)
     assert learner.weights is not None and (learner.weights >= 0).all()
     assert report.facts["frrsa_hyperparam"] in learner.hyperparams
     i, j = np.triu_indices(40, 1)
     assert learner.predict(fold.table, i, j).min() >= 0.0  # a distance is never negative
+
+
+def _frrsa_config(**model):
+    """conf/model/frrsa.yaml with `model` overrides, as a run's config holds it."""
+    from omegaconf import OmegaConf
+
+    from tests.helpers import ROOT
+
+    base = OmegaConf.load(ROOT / "conf" / "model" / "frrsa.yaml")
+    return OmegaConf.create({"model": OmegaConf.merge(base, model)})
