@@ -61,13 +61,14 @@ class Inputs:
         return int(self.responses.shape[1])
 
 
-def data_root(cfg: DictConfig) -> Path:
-    """The Algonauts-layout root: the configured folder, or the synthetic set (generated once)."""
+def data_root(cfg: DictConfig, *, create: bool = True) -> Path:
+    """The Algonauts-layout root: the configured folder, or the synthetic set (generated once;
+    with create=False only its path, e.g. for reading a finished run's images)."""
     if cfg.data.source == "synthetic":
-        from fmri_rdm.data.synthetic import ensure_synthetic_dataset
+        from fmri_rdm.data.synthetic import ensure_synthetic_dataset, synthetic_dataset_path
 
         g = cfg.data.generate
-        return ensure_synthetic_dataset(
+        return (ensure_synthetic_dataset if create else synthetic_dataset_path)(
             Path(cfg.paths.cache_dir),
             # other subjects share images with this one (the inter-subject noise ceiling)
             subjects=sorted({int(cfg.subject.id), *(g.get("subjects") or [])}),
