@@ -30,11 +30,8 @@ import numpy as np
 import pandas as pd
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.reporting import group_images as gi
 from fmri_rdm.reporting.results import RunMetrics
-from fmri_rdm.reporting.runs import Run
-from fmri_rdm.stats import group as gs
-from fmri_rdm.stats import two_factor as tf
+from fmri_rdm.reporting.runs import Run, differing_overrides
 
 ACROSS = ("subject",)
 SCORES = ("pearson", "spearman")
@@ -72,11 +69,15 @@ def settings(run: Run, keys: Sequence[str]) -> dict[str, str]:
 
 
 def group_keys(runs: Sequence[Run], across: str) -> list[str]:
-    from fmri_rdm.reporting.compare import row_keys
-
+    """The settings that vary besides `across`: compare's row keys (the differing overrides,
+    and `model` when presets set several models; not imported from compare, which imports
+    this module's renderer)."""
     if across not in ACROSS:
         raise ConfigError(f"--across {across!r} is not supported; use one of {', '.join(ACROSS)}")
-    return [k for k in row_keys(runs) if k != across and not k.startswith(f"{across}.")]
+    keys = differing_overrides(runs)
+    if "model" not in keys and len({r.model for r in runs if r.model}) > 1:
+        keys.append("model")
+    return [k for k in keys if k != across and not k.startswith(f"{across}.")]
 
 
 def parse_reference(text: str | None, keys: Sequence[str]) -> tuple[str | None, str | None]:
@@ -131,9 +132,11 @@ def check_unique(subjects: pd.DataFrame, keys: Sequence[str]) -> None:
     dup = subjects.duplicated([*keys, "subject"], keep=False)
     if dup.any():
         first = subjects[dup].iloc[0]
+        cols = [*keys, "subject"]
+        same = int((subjects[cols].astype(str) == first[cols].astype(str)).all(axis=1).sum())
         where = " ".join(f"{k}={first[k]}" for k in keys) or "all runs"
         raise DataError(
-            f"{int(dup.sum())} runs of {first['subject']} in group {where}: pass one run per "
+            f"{same} runs of {first['subject']} in group {where}: pass one run per "
             "subject and setting, or make the setting that tells them apart an override"
         )
 
@@ -166,6 +169,4 @@ def analyse(
         ok, subjects, keys, ref_key, ref_value, n_boot=n_boot, seed=seed, level=level
     )
     notes += stats.notes
-    return GroupAnalysis(
-        keys, ref_key, stats.reference, stats.table, stats.paired, subjects, notes
-    )
+    return GroupAnalysis(keys, ref_key, stats.reference, stats.table, stats.paired, subjects, notes)

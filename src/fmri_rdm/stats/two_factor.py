@@ -56,8 +56,7 @@ def stimulus_scores(
     """(B,) one subject's score in each stimulus resample: the mean over folds of the weighted
     score of the fold's shared test pairs. counts: (B, n) image counts (ones: the data)."""
     per_fold = [
-        boot.bootstrap_scores(t, p, a, b, counts, scores=(score,))[score][0]
-        for a, b, t, p in folds
+        boot.bootstrap_scores(t, p, a, b, counts, scores=(score,))[score][0] for a, b, t, p in folds
     ]
     return np.mean(per_fold, axis=0)
 
@@ -103,9 +102,7 @@ def two_factor(
     half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
     t = abs(est) / max(se, np.finfo(float).eps)
     p = float(2 * stats.t.sf(t, dof))
-    return TwoFactor(
-        est, se, est - half, est + half, p, dof, v_both, v_subj, v_stim, s, n_images
-    )
+    return TwoFactor(est, se, est - half, est + half, p, dof, v_both, v_subj, v_stim, s, n_images)
 
 
 def image_counts(rng: np.random.Generator, n_images: int, n_boot: int) -> np.ndarray:
