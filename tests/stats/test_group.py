@@ -74,3 +74,16 @@ def test_holm_hand_made() -> None:
     np.testing.assert_allclose(gs.holm(p), expected)
     assert np.isnan(gs.holm(np.array([np.nan]))).all()
     np.testing.assert_allclose(gs.holm(np.array([0.6, 0.7])), [1.0, 1.0])
+
+
+def test_coverage_claim_small_n() -> None:
+    """The docstring's claim: with n = 4 normal subjects the t-interval covers ~95 %, the
+    percentile bootstrap clearly less (~79 % in 2000 simulations)."""
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(1000, 4))
+    boot = np.array([gs.subject_bootstrap(x) for x in samples])
+    t = np.array([gs.t_interval(x)[1:] for x in samples])
+    boot_cover = np.mean((boot[:, 0] <= 0) & (boot[:, 1] >= 0))
+    t_cover = np.mean((t[:, 0] <= 0) & (t[:, 1] >= 0))
+    assert 0.92 < t_cover < 0.97
+    assert 0.70 < boot_cover < 0.86

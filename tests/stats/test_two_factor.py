@@ -61,7 +61,7 @@ def test_two_factor_matches_eval_dual_bootstrap(capsys: pytest.CaptureFixture[st
 
     data, model = _data()
     s, n = data.shape[0], 16
-    np.random.seed(0)  # rsatoolbox draws from numpy's global generator
+    np.random.seed(0)  # noqa: NPY002 (rsatoolbox draws from numpy's global generator)
     result = eval_dual_bootstrap(
         [ModelFixed("m", model)],
         RDMs(data, dissimilarity_measure="euclidean"),

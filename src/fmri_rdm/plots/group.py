@@ -94,7 +94,8 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
     axes[0].set_ylabel(f"test {SCORE} (mean over subjects)")
     how = " / ".join(sorted(methods))
     fig.suptitle(
-        f"across subjects: bars = mean, whiskers = 95 % {how} interval, dots = subjects; "
+        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how} "
+        "interval, dots = subjects; "
         "grey band = inter-subject noise ceiling",
         fontsize=8,
     )
@@ -123,9 +124,8 @@ def _brackets(
     if str(a.reference) not in labels:
         return
     ref = labels.index(str(a.reference))
-    top = np.nanmax(
-        [rows[f"test_{SCORE}_ci_high"].max(), a.subjects[f"test_{SCORE}"].max(), 0.0]
-    )
+    highs = [rows[c].max() for c in (f"test_{SCORE}_ci_high", f"test_{SCORE}_2f_ci_high")]
+    top = np.nanmax([*highs, a.subjects[f"test_{SCORE}"].max(), 0.0])
     step = 0.06 * max(top, 0.1)
     for k, (_, row) in enumerate(p.iterrows()):
         other = labels.index(str(row[a.reference_key]))
