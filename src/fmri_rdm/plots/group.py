@@ -94,7 +94,7 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
     axes[0].set_ylabel(f"test {SCORE} (mean over subjects)")
     how = " / ".join(sorted(methods))
     fig.suptitle(
-        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how} "
+        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how}\n"
         "interval, dots = subjects; "
         "grey band = inter-subject noise ceiling",
         fontsize=8,
