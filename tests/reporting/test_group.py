@@ -180,3 +180,22 @@ def test_layer_profile_and_heatmap(tmp_path: Path) -> None:
         make_sweep(tmp_path / "rois" / roi, [1, 2], extra=f"- roi={roi}\n")
     b = analyse(load_runs([tmp_path / "rois"]), n_boot=20)
     assert set(save_group_figures(tmp_path / "figs2", b)) == {"plot", "heatmap"}
+
+
+def test_transfer_keys_are_shown(tmp_path: Path) -> None:
+    """Runs with the transfer helper's `transfer.<subjNN>.<score>.mean` keys get their mean
+    over target subjects, then over subjects."""
+    sweep = make_sweep(tmp_path / "s", [1, 2])
+    values = {"0": (0.2, 0.4), "2": (0.3, 0.5)}  # jobs 0 (subj01 rsa) and 2 (subj02 rsa)
+    for job, (a, b) in values.items():
+        path = sweep / job / "metrics.json"
+        metrics = json.loads(path.read_text())
+        metrics["transfer"] = {
+            "subj03": {"pearson": {"mean": a}, "n_images_shared": 8},
+            "subj04": {"pearson": {"mean": b}, "n_images_shared": 8},
+        }
+        path.write_text(json.dumps(metrics))
+    a = analyse(load_runs([sweep]), n_boot=20)
+    rsa = a.table[a.table["model"] == "rsa"].iloc[0]
+    assert rsa["transfer_pearson_mean"] == pytest.approx(np.mean([0.3, 0.4]))
+    assert math.isnan(a.table[a.table["model"] == "encoding"].iloc[0]["transfer_pearson_mean"])

@@ -97,7 +97,10 @@ def _group_row(
     row["n_images_shared"] = n if res else 0
     for col in g.columns:
         if col.startswith(_MEANS):
-            row[f"{col}_mean"] = float(np.nanmean(g[col].to_numpy(dtype=float)))
+            v = g[col].to_numpy(dtype=float)
+            row[f"{col}_mean"] = (
+                float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else math.nan
+            )
     return row
 
 
