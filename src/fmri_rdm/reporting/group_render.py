@@ -195,7 +195,8 @@ def add_arguments(add: Any) -> None:
     """The --across options of `compare`'s parser."""
     add("--across", choices=["subject"], help="the group level: aggregate over subjects, "
         "grouped by every other varying setting, with paired comparisons (writes "
-        "comparison_group*.csv/.md/.png)")  # fmt: skip
+        "comparison_group*.csv/.md/.png; --bootstrap sets the 2-factor resamples; test "
+        "pearson and spearman are aggregated, --metric and --sort do not apply)")  # fmt: skip
     add("--reference", metavar="KEY=VALUE", help="with --across: the level every other is "
         "compared to, e.g. model=encoding (default: the first model)")  # fmt: skip
 

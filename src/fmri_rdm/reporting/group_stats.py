@@ -41,8 +41,10 @@ def _resamples(
     """Per run and score, the observed shared-pair score and its (B,) stimulus resamples over
     the family's shared test images (the same draws for every run); ({}, n, note) when the
     2-factor bootstrap is not possible."""
-    if n_boot < 2 or fam["subject"].nunique() < 2:
-        return {}, 0, ""
+    if n_boot < 2:
+        return {}, 0, f"--bootstrap {n_boot}"
+    if fam["subject"].nunique() < 2:
+        return {}, 0, ""  # the one-subject note says it
     dirs = list(dict.fromkeys(fam["dir"]))
     loaded, why = gi.try_load([Path(d) for d in dirs])
     if not loaded:
