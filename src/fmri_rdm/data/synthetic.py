@@ -178,6 +178,30 @@ def generate_dataset(
     return out
 
 
+def synthetic_dataset_path(
+    cache_dir: PathLike,
+    *,
+    subjects: Sequence[int] = (1,),
+    n_images: int = 600,
+    n_test_images: int = 50,
+    image_size: int = 128,
+    seed: int = 0,
+    n_shared: int | None = None,
+) -> Path:
+    """Where `ensure_synthetic_dataset` keeps the dataset with these parameters (not created)."""
+    key = "subj{}_n{}_t{}_px{}_seed{}_v{}".format(
+        "-".join(str(int(s)) for s in subjects),
+        n_images,
+        n_test_images,
+        image_size,
+        seed,
+        GENERATOR_VERSION,
+    )
+    if n_shared is not None and int(n_shared) < n_images:  # earlier keys stay as they were
+        key += f"_shared{int(n_shared)}"
+    return Path(cache_dir) / "synthetic" / key
+
+
 def ensure_synthetic_dataset(
     cache_dir: PathLike,
     *,
@@ -193,14 +217,16 @@ def ensure_synthetic_dataset(
     Generation goes to a temporary sibling then `os.rename`, so concurrent callers never see a
     half-written dataset; if another process finished first, its copy is used.
     """
-    subjects = [int(s) for s in subjects]
-    key = "subj{}_n{}_t{}_px{}_seed{}_v{}".format(
-        "-".join(map(str, subjects)), n_images, n_test_images, image_size, seed, GENERATOR_VERSION
+    final = synthetic_dataset_path(
+        cache_dir,
+        subjects=subjects,
+        n_images=n_images,
+        n_test_images=n_test_images,
+        image_size=image_size,
+        seed=seed,
+        n_shared=n_shared,
     )
-    if n_shared is not None and int(n_shared) < n_images:  # earlier keys stay as they were
-        key += f"_shared{int(n_shared)}"
-    parent = Path(cache_dir) / "synthetic"
-    final = parent / key
+    parent, key = final.parent, final.name
     if (final / TRUTH_DIR / "manifest.json").is_file():
         log.info("using cached synthetic dataset %s", final)
         return final

@@ -73,8 +73,8 @@ def load_run(run_dir: Path) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]
 def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[list[Path], np.ndarray]:
     """(paths (N,), condensed float32 RDM) of the run's images, recomputed from its data."""
     from fmri_rdm.data import algonauts
+    from fmri_rdm.data.root import data_root
     from fmri_rdm.rsa.rdm import compute_rdm
-    from fmri_rdm.run.inputs import data_root
 
     root, subject = data_root(cfg), int(cfg.subject.id)
     all_paths = algonauts.image_paths(root, subject, "train")

@@ -29,6 +29,8 @@ from fmri_rdm.reporting.compare_render import (
     terminal_table,
     write_markdown,
 )
+from fmri_rdm.reporting.group_render import add_arguments as group_arguments
+from fmri_rdm.reporting.group_render import main as group_main
 from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.reporting.runs import Run, differing_overrides, load_runs
 from fmri_rdm.reporting.transfer import transfer_columns
@@ -174,21 +176,29 @@ def _parser() -> argparse.ArgumentParser:
     add("--bootstrap", type=int, default=1000, help="stimulus resamples for the paired "
         "differences of each run against the first (runs sharing folds and test pairs); 0 "
         "leaves them out")  # fmt: skip
+    group_arguments(add)  # --across subject, --reference: reporting.group_render
     return parser
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    """--out, else the one directory given, else the current directory."""
+    if args.out is None and len(args.paths) == 1:
+        first = Path(args.paths[0])
+        return first if first.is_dir() else first.parent
+    return args.out or Path.cwd()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
     args = _parser().parse_args(argv)
+    if args.across:
+        return group_main(args, _out_dir(args))
     try:
         runs = load_runs(args.paths)
         if args.sort:
             runs = sort_runs(runs, args.metric)
-        out = args.out or Path.cwd()
-        if args.out is None and len(args.paths) == 1:
-            first = Path(args.paths[0])
-            out = first if first.is_dir() else first.parent
+        out = _out_dir(args)
         console = Console()
         piped = not console.is_terminal  # a file, a pipe or a SLURM log: never cut cells
         table = rich_table(runs, args.metric, width=None if piped else console.width)

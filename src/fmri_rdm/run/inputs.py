@@ -16,7 +16,8 @@ from omegaconf import DictConfig
 
 from fmri_rdm.data import algonauts
 from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, dominant_colors, load_images
-from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.data.root import data_root
+from fmri_rdm.errors import ConfigError
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa.pairs import select_pairs
 
@@ -59,31 +60,6 @@ class Inputs:
     @property
     def n_voxels(self) -> int:
         return int(self.responses.shape[1])
-
-
-def data_root(cfg: DictConfig) -> Path:
-    """The Algonauts-layout root: the configured folder, or the synthetic set (generated once)."""
-    if cfg.data.source == "synthetic":
-        from fmri_rdm.data.synthetic import ensure_synthetic_dataset
-
-        g = cfg.data.generate
-        return ensure_synthetic_dataset(
-            Path(cfg.paths.cache_dir),
-            # other subjects share images with this one (the inter-subject noise ceiling)
-            subjects=sorted({int(cfg.subject.id), *(g.get("subjects") or [])}),
-            n_shared=g.get("n_shared"),
-            # `data.n_images=9841` on synthetic data asks for that many images: generate them
-            n_images=max(int(g.n_images), int(cfg.data.n_images or 0)),
-            n_test_images=int(g.n_test_images),
-            image_size=int(g.image_size),
-            seed=int(g.seed),
-        )
-    if cfg.data.root in (None, ""):
-        raise DataError(
-            "no Algonauts data folder given: set data.root=/path/to/algonauts_2023 or "
-            "$ALGONAUTS_DIR, or try the synthetic demo with `python train.py experiment=demo`"
-        )
-    return Path(str(cfg.data.root)).expanduser()
 
 
 def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) -> tuple:

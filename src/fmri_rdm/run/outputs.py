@@ -14,14 +14,29 @@ from fmri_rdm.runtime.artifacts import write_json, write_npz
 
 
 def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
-    """predictions.npz: the run's image indices, and per fold its test pairs, targets and
-    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`)."""
+    """predictions.npz: the run's image indices (and NSD ids when the file names carry them),
+    and per fold its test pairs, targets and predictions (`fold<k>_i`, `fold<k>_j`,
+    `fold<k>_target`, `fold<k>_prediction`)."""
     arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
+    ids = nsd_ids_or_none(inputs.paths)
+    if ids is not None:  # matches images across subjects (`compare --across subject`)
+        arrays["nsd_ids"] = ids
     for res in results:
         f = res.scores["fold"]
         arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
         arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
     return arrays
+
+
+def nsd_ids_or_none(paths: list[Path]) -> np.ndarray | None:
+    """(N,) NSD ids of the images, None when a file name has none (images of other sets)."""
+    from fmri_rdm.errors import DataError
+    from fmri_rdm.stats.ceiling import nsd_ids
+
+    try:
+        return nsd_ids(paths)
+    except DataError:
+        return None
 
 
 def write_outputs(

@@ -28,7 +28,7 @@ def check_run_config(cfg: Any) -> None:
         requested_subjects(evaluation.get("transfer_subjects"), int(cfg.subject.id))
     if str(cfg.data.source) == "synthetic":
         return
-    from fmri_rdm.run.inputs import data_root  # no data is read: it only checks that a root is set
+    from fmri_rdm.data.root import data_root  # no data is read: it only checks that a root is set
 
     subject_dir(data_root(cfg), int(cfg.subject.id))
 

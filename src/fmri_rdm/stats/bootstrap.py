@@ -172,7 +172,8 @@ def weighted_spearman(
             wrp = wp.astype(np.float32) * rp
             spp = float(np.dot(wrp, rp))
             stp = float(np.dot(wrp, np.take(rt, o.order)))  # target ranks in prediction order
-            out[k, r] = _pearson_from_sums(total, 0.0, 0.0, stt, spp, stp)
+            # float64: a resample without pairs (total 0) gives NaN, not ZeroDivisionError
+            out[k, r] = _pearson_from_sums(np.float64(total), 0.0, 0.0, stt, spp, stp)
     return out
 
 
