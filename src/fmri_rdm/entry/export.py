@@ -75,23 +75,19 @@ def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[list[Path], np.nd
     from fmri_rdm.data import algonauts
     from fmri_rdm.data.root import data_root
     from fmri_rdm.rsa.rdm import compute_rdm
+    from fmri_rdm.run.inputs import run_images
 
     root, subject = data_root(cfg), int(cfg.subject.id)
-    all_paths = algonauts.image_paths(root, subject, "train")
-    images = algonauts.select_images(
-        len(all_paths),
-        cfg.data.n_images,
-        random_subset=bool(cfg.data.random_subset),
-        seed=int(cfg.seed),
+    images, all_paths = run_images(cfg, root, subject)
+    x, kept = algonauts.load_responses_kept(
+        root, subject, str(cfg.roi.name), standardize=bool(cfg.data.standardize), images=images
     )
+    images = images[kept]  # images with NaN/inf responses were left out, as in the run
     if not np.array_equal(images, image_indices):
         raise DataError(
             f"the images under {root} are not those the run used ({len(images)} selected now, "
             f"{len(image_indices)} then): the data changed since the run"
         )
-    x = algonauts.load_responses(
-        root, subject, str(cfg.roi.name), standardize=bool(cfg.data.standardize), images=images
-    )
     return [all_paths[k] for k in images], compute_rdm(x, str(cfg.metric.name))
 
 

@@ -118,7 +118,7 @@ def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
     return labels
 
 
-def _run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, list[Path]]:
+def run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, list[Path]]:
     """(the run's image indices, every training image path): all training images, the first
     `data.n_images`, or a seeded subset."""
     all_paths = algonauts.image_paths(root, subject, "train")
@@ -161,7 +161,7 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     start = time.perf_counter()
     root = data_root(cfg)
     subject = int(cfg.subject.id)
-    images, all_paths = _run_images(cfg, root, subject)
+    images, all_paths = run_images(cfg, root, subject)
     images, measured, noise_free = _responses(cfg, root, subject, images)
     paths = [all_paths[k] for k in images]  # the images the loader kept
     seconds["data"] = time.perf_counter() - start
