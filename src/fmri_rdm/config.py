@@ -112,6 +112,8 @@ class NetworkSchema(ModelSchema):
     _target_: str = MISSING
     dropout: float = MISSING
     head: str = MISSING
+    # weight of the voxel-response read-out's loss beside the pair loss (0 = pairs only)
+    response_weight: float = MISSING
 
 
 @dataclass

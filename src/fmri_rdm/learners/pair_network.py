@@ -29,7 +29,7 @@ from fmri_rdm.models.datamodule import PairDataModule, PairSplit
 log = logging.getLogger(__name__)
 
 # Keys of a model config that configure the run rather than the network's constructor.
-RUN_KEYS = ("name", "learner", "input", "save_path", "load_path")
+RUN_KEYS = ("name", "learner", "input", "save_path", "load_path", "response_weight")
 
 
 def auto_batch_size(n_pairs: int, steps_per_epoch: int, largest: int) -> int:
@@ -52,6 +52,20 @@ def resolve_batch_size(training: DictConfig, n_pairs: int) -> int:
     if size < 1:
         raise ConfigError(f"training.batch_size={value!r}: give a positive integer or auto")
     return size
+
+
+def target_scaling(net: torch.nn.Module, fit_y: np.ndarray, bounded: bool) -> tuple[float, float]:
+    """(mean, std) the module maps the net's output with (pred = out · std + mean).
+
+    A sigmoid head already spans the metric's range: (0, 1). A head whose output is a
+    distance on the targets' own form (the correlation head, `target_scaling = "mean"`):
+    (0, mean target), so that it starts at its natural scale. Other heads: z-scored targets.
+    """
+    if bounded:
+        return 0.0, 1.0
+    if getattr(net, "target_scaling", "standardise") == "mean":
+        return 0.0, float(np.mean(fit_y)) or 1.0
+    return float(np.mean(fit_y)), float(np.std(fit_y)) or 1.0
 
 
 def net_kwargs(model_cfg: DictConfig) -> dict[str, Any]:
@@ -125,17 +139,23 @@ class PairNetworkLearner:
             seed=seed,
         )
         net, kwargs, bounded = self._build_net(data)
+        response_weight = float(cfg.model.get("response_weight") or 0.0)
+        target_mean, target_std = target_scaling(net, data.fit_y, bounded)
         module = PairRegressionModule(
             net,
             loss=str(cfg.training.loss),
             alpha=float(cfg.training.alpha),
             optimizer=instantiate(cfg.training.optimizer),
             scheduler=instantiate(cfg.training.scheduler) if cfg.training.scheduler else None,
-            # a sigmoid head already spans the metric's range; other heads learn z-scored targets
-            target_mean=0.0 if bounded else float(data.fit_y.mean()),
-            target_std=1.0 if bounded else float(data.fit_y.std()) or 1.0,
+            target_mean=target_mean,
+            target_std=target_std,
             net_config=kwargs,
+            response_weight=response_weight,
+            n_voxels=int(data.responses.shape[1]),
         )
+        if response_weight:  # only the fit images' responses: never test or validation rows
+            fit = np.asarray(data.fit_images)
+            module.set_responses(len(data.table), fit, data.responses[fit])
         ckpt_dir = data.output_dir / "checkpoints"
         # best epoch by validation loss; without validation images, the last epoch (the seed's)
         checkpoint = FoldCheckpoint(

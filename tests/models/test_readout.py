@@ -1,0 +1,74 @@
+"""Response supervision: the read-out's loss, which responses it reads, and its training path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.models import readout as readout_mod
+from fmri_rdm.models.mlp import PairMLP
+from fmri_rdm.models.module import PairRegressionModule
+from fmri_rdm.models.readout import ResponseReadout, make_readout
+from fmri_rdm.models.siamese import SiameseNet
+
+
+def test_readout_loss_equals_a_direct_computation() -> None:
+    rng = np.random.default_rng(0)
+    n, z_dim, v = 9, 4, 3
+    fit = np.array([1, 2, 4, 7])
+    resp = rng.normal(size=(len(fit), v)) * [1.0, 5.0, 0.2] + 3.0
+    resp[:, 2] = 2.5  # a constant voxel: std 1, target 0
+    head = ResponseReadout(z_dim, v).double()
+    head.set_responses(n, fit, resp)
+    ids = torch.tensor([0, 2, 3, 4, 7])  # 0, 3 are no fit images: left out
+    z = torch.randn(len(ids), z_dim, dtype=torch.float64)
+    got = head.loss(z, ids)
+    # float64 reference: per-voxel z-scores over the fit images, MSE of the linear map
+    std = resp.std(axis=0)
+    target = (resp - resp.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    w, b = head.linear.weight.detach().numpy(), head.linear.bias.detach().numpy()
+    pred = z.numpy()[[1, 3, 4]] @ w.T + b
+    want = np.mean((pred - target[[1, 2, 3]]) ** 2)
+    assert got.item() == pytest.approx(want, rel=1e-5)
+
+
+def test_readout_without_fit_images_is_zero_and_caps_images(monkeypatch) -> None:
+    head = ResponseReadout(2, 2)
+    head.set_responses(6, np.array([0, 1, 2]), np.arange(6.0).reshape(3, 2))
+    z = torch.randn(2, 2, requires_grad=True)
+    assert head.loss(z, torch.tensor([4, 5])).item() == 0.0
+    monkeypatch.setattr(readout_mod, "MAX_READOUT_IMAGES", 2)
+    assert torch.isfinite(head.loss(torch.randn(3, 2), torch.tensor([0, 1, 2])))
+
+
+def test_readout_errors() -> None:
+    with pytest.raises(ConfigError, match="response_weight"):
+        make_readout(PairMLP(4), 3, 1.0)
+    with pytest.raises(ConfigError, match=">= 0"):
+        make_readout(SiameseNet(4, tower=(4,)), 3, -1.0)
+    assert make_readout(SiameseNet(4, tower=(4,)), 3, 0.0) is None
+    head = ResponseReadout(2, 2)
+    with pytest.raises(DataError, match="NaN"):
+        head.set_responses(3, np.array([0, 1]), np.array([[1.0, np.nan], [0.0, 1.0]]))
+    with pytest.raises(ConfigError, match="shape"):
+        head.set_responses(3, np.array([0, 1]), np.zeros((2, 3)))
+
+
+def test_supervised_step_is_pair_loss_plus_weighted_voxel_loss() -> None:
+    torch.manual_seed(0)
+    table = torch.randn(10, 6)
+    net = SiameseNet(6, tower=(8, 4), dropout=0.0, head="correlation")
+    module = PairRegressionModule(net, target_mean=0.0, target_std=1.0, response_weight=0.5, n_voxels=3)
+    module.set_table(table)
+    fit = np.arange(6)
+    resp = np.random.default_rng(1).normal(size=(6, 3))
+    module.set_responses(10, fit, resp)
+    module.log = lambda *a, **k: None  # type: ignore[method-assign]
+    i, j = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 5])
+    y = torch.tensor([0.9, 1.1, 1.0])
+    got = module.training_step((i, j, y), 0)
+    pair = torch.mean((net(table, i, j) - y) ** 2)
+    voxel = module.readout.loss(net.tower(table[:6]), torch.arange(6))
+    torch.testing.assert_close(got, pair + 0.5 * voxel)
