@@ -155,7 +155,7 @@ class PairNetworkLearner:
         )
         if response_weight:  # only the fit images' responses: never test or validation rows
             fit = np.asarray(data.fit_images)
-            module.set_responses(len(data.table), fit, data.responses[fit])
+            module.set_responses(len(data.table), fit, data.responses[fit], data.metric)
         ckpt_dir = data.output_dir / "checkpoints"
         # best epoch by validation loss; without validation images, the last epoch (the seed's)
         checkpoint = FoldCheckpoint(

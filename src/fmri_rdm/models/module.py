@@ -89,12 +89,15 @@ class PairRegressionModule(pl.LightningModule):
         self.response_weight = float(response_weight)
         self.readout = make_readout(net, n_voxels, self.response_weight)
 
-    def set_responses(self, n_rows: int, images: np.ndarray, responses: np.ndarray) -> None:
+    def set_responses(
+        self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
+    ) -> None:
         """For the read-out: the fit images (F,) among the table's n_rows rows and their voxel
-        responses (F, V); no other image's responses may be given."""
+        responses (F, V); no other image's responses may be given. targets: see
+        `models.readout.readout_targets` (the learner passes the RDM's metric)."""
         if self.readout is None:
             raise ConfigError("set_responses needs response_weight > 0")
-        self.readout.set_responses(n_rows, images, responses)
+        self.readout.set_responses(n_rows, images, responses, targets)
 
     def set_table(self, table: Tensor) -> None:
         """Use `table` (N, ...) for the pairs' indices; moved to this module's device."""
