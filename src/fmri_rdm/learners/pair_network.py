@@ -25,6 +25,7 @@ from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.learners.base import FitReport, FoldData, Task, saved_file, saved_fold_numbers
 from fmri_rdm.learners.callbacks import EpochHistory, EpochSeed, FoldCheckpoint, RunInterrupted
 from fmri_rdm.models.datamodule import PairDataModule, PairSplit
+from fmri_rdm.models.readout import relative_weight
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class PairNetworkLearner:
             target_mean=target_mean,
             target_std=target_std,
             net_config=kwargs,
-            response_weight=response_weight,
+            response_weight=relative_weight(response_weight, str(cfg.training.loss), data.fit_y),
             n_voxels=int(data.responses.shape[1]),
         )
         if response_weight:  # only the fit images' responses: never test or validation rows

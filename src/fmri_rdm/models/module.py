@@ -145,8 +145,9 @@ class PairRegressionModule(pl.LightningModule):
     def _supervised_loss(self, i: Tensor, j: Tensor, y: Tensor) -> Tensor:
         """Pair loss + response_weight · voxel MSE, one tower pass for both."""
         assert self.readout is not None and self.table is not None
-        z, ii, jj, ids = self.net.encode(self.table, i, j)
-        pred = self.net.head(z, ii, jj) * self.target_std + self.target_mean
+        net: Any = self.net  # a tower net (siamese, siamese_cnn): make_readout checked it
+        z, ii, jj, ids = net.encode(self.table, i, j)
+        pred = net.head(z, ii, jj) * self.target_std + self.target_mean
         pair = self.loss_fn(pred.float(), y)
         voxel = self.readout.loss(z, ids)
         self.log("train/pair_loss", pair, on_step=False, on_epoch=True, batch_size=len(y))

@@ -13,6 +13,8 @@ table, test images included) are left out of the read-out's loss.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -143,7 +145,12 @@ class ResponseReadout(nn.Module):
         z: (U, Z) tower outputs of the table rows ids (U,). Returns () float32 (0 when no
         fit image is among them).
         """
-        if self.position is None or self.scores is None or self.residual is None or self.active is None:
+        if (
+            self.position is None
+            or self.scores is None
+            or self.residual is None
+            or self.active is None
+        ):
             raise ConfigError("the response read-out has no responses: call set_responses()")
         pos = self.position.index_select(0, ids)
         keep = torch.nonzero(pos >= 0).squeeze(1)
@@ -155,6 +162,15 @@ class ResponseReadout(nn.Module):
         pred = self.linear(z.index_select(0, keep).to(self.linear.weight.dtype)).float()
         sq = (((pred - self.scores.index_select(0, rows)) * self.active) ** 2).sum(dim=1)
         return (sq + self.residual.index_select(0, rows)).mean() / self.n_voxels
+
+
+def relative_weight(response_weight: float, loss: str, fit_y: np.ndarray) -> float:
+    """The read-out's weight in the summed loss, from `model.response_weight`, which is
+    relative to a pair loss on standardised targets: an MSE on raw RDM values is var(y)
+    times smaller (≈ 0.02 for a correlation RDM), the Pearson and mixed losses are O(1)."""
+    if loss != "mse":
+        return float(response_weight)
+    return float(response_weight) * (float(np.var(fit_y)) or 1.0)
 
 
 def make_readout(net: nn.Module, n_voxels: int, response_weight: float) -> ResponseReadout | None:
@@ -169,4 +185,5 @@ def make_readout(net: nn.Module, n_voxels: int, response_weight: float) -> Respo
             f"model.response_weight={response_weight} needs a net with a tower (siamese, "
             f"siamese_cnn); {type(net).__name__} has none: set model.response_weight=0"
         )
-    return ResponseReadout(int(net.embed_dim), int(n_voxels))
+    embed_dim: Any = net.embed_dim  # an int attribute of the tower nets
+    return ResponseReadout(int(embed_dim), int(n_voxels))
