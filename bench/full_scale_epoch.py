@@ -121,11 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         "siamese": lambda: SiameseNet(args.dim, dropout=0.0, head="symmetric"),
         "siamese_concat": lambda: SiameseNet(args.dim, dropout=0.0, head="concat"),
         "mlp": lambda: PairMLP(args.dim, hidden_layers=2),
-        # conf/model/siamese.yaml's recipe: correlation head, without / with the read-out
+        # the siamese row with the voxel read-out (conf/model/siamese.yaml's response_weight)
+        "siamese_readout": lambda: SiameseNet(args.dim, dropout=0.0, head="symmetric"),
         "siamese_correlation": lambda: SiameseNet(args.dim, dropout=0.1, head="correlation"),
-        "siamese_correlation_readout": lambda: SiameseNet(
-            args.dim, dropout=0.1, head="correlation"
-        ),
     }
     if args.accelerator == "gpu":  # CUDA context, cuBLAS handles and kernels, outside the timing
         warm = argparse.Namespace(**{**vars(args), "limit_batches": 3})
