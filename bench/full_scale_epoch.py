@@ -51,9 +51,20 @@ def time_epoch(
     args: argparse.Namespace,
 ) -> dict:
     data = PairDataModule(table, split, batch_size=args.batch_size, seed=0)
+    # "_readout": the response-supervised recipe (model.response_weight=1), with random
+    # responses of args.voxels voxels for every image (set up outside the timing)
+    readout = name.endswith("_readout")
     module = PairRegressionModule(
-        net, target_mean=float(split.y.mean()), target_std=float(split.y.std())
+        net,
+        target_mean=float(split.y.mean()),
+        target_std=float(split.y.std()),
+        response_weight=1.0 if readout else 0.0,
+        n_voxels=args.voxels,
     )
+    if readout:
+        rng = np.random.default_rng(1)
+        responses = rng.standard_normal((len(table), args.voxels), dtype=np.float32)
+        module.set_responses(len(table), np.arange(len(table)), responses, "correlation")
     limit = args.limit_batches or 1.0
     trainer = pl.Trainer(
         accelerator=args.accelerator,
@@ -99,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=262144)
     parser.add_argument("--limit-batches", type=int, default=0)
     parser.add_argument("--models", default="siamese,mlp")
+    parser.add_argument("--voxels", type=int, default=2000, help="responses of *_readout")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -109,6 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         "siamese": lambda: SiameseNet(args.dim, dropout=0.0, head="symmetric"),
         "siamese_concat": lambda: SiameseNet(args.dim, dropout=0.0, head="concat"),
         "mlp": lambda: PairMLP(args.dim, hidden_layers=2),
+        # the siamese row with the voxel read-out (conf/model/siamese.yaml's response_weight)
+        "siamese_readout": lambda: SiameseNet(args.dim, dropout=0.0, head="symmetric"),
+        "siamese_correlation": lambda: SiameseNet(args.dim, dropout=0.1, head="correlation"),
     }
     if args.accelerator == "gpu":  # CUDA context, cuBLAS handles and kernels, outside the timing
         warm = argparse.Namespace(**{**vars(args), "limit_batches": 3})

@@ -100,6 +100,8 @@ def test_fast_dev_run_and_checkpoint_reload(tmp_path) -> None:  # type: ignore[n
         "target_mean": 0.0,
         "target_std": 1.0,
         "net_config": None,
+        "response_weight": 0.0,
+        "n_voxels": 0,
     }
     again = PairRegressionModule(PairMLP(16, first_hidden=32), **ckpt["hyper_parameters"])
     again.load_state_dict(ckpt["state_dict"])

@@ -41,6 +41,22 @@ log = logging.getLogger(__name__)
 class PairNetworkConfig(ModelConfig):
     # the network: `_target_` and its constructor's arguments (typed by the constructor itself)
     net: Any = MISSING
+    # weight of the voxel read-out loss beside the pair loss (0: pairs only; models.readout)
+    response_weight: float = MISSING
+
+
+def target_scaling(net: torch.nn.Module, fit_y: np.ndarray, bounded: bool) -> tuple[float, float]:
+    """(mean, std) the module maps the net's output with (pred = out · std + mean).
+
+    A sigmoid head already spans the metric's range: (0, 1). A head whose output is a
+    distance on the targets' own form (the correlation head, `target_scaling = "mean"`):
+    (0, mean target), so that it starts at its natural scale. Other heads: z-scored targets.
+    """
+    if bounded:
+        return 0.0, 1.0
+    if getattr(net, "target_scaling", "standardise") == "mean":
+        return 0.0, float(np.mean(fit_y)) or 1.0
+    return float(np.mean(fit_y)), float(np.std(fit_y)) or 1.0
 
 
 def auto_batch_size(n_pairs: int, steps_per_epoch: int, largest: int) -> int:
@@ -141,15 +157,22 @@ class PairNetworkLearner:
     config_schema: ClassVar[type] = PairNetworkConfig
     CHECKPOINT = "checkpoints/fold{fold}-best.ckpt"
 
-    def __init__(self, net: dict[str, Any] | None = None, plan: TrainingPlan | None = None):
+    def __init__(
+        self,
+        net: dict[str, Any] | None = None,
+        plan: TrainingPlan | None = None,
+        response_weight: float = 0.0,
+    ) -> None:
         self.net = net  # `_target_` + constructor arguments
         self.plan = plan
+        self.response_weight = float(response_weight)
         self.module: Any = None  # PairRegressionModule once fitted or loaded
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> PairNetworkLearner:
         settings = model_settings(cls, cfg.model)
-        return cls(network_config(OmegaConf.create(settings.net)), TrainingPlan.from_config(cfg))
+        net = network_config(OmegaConf.create(settings.net))
+        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight)
 
     def _build_net(self, data: FoldData) -> tuple[torch.nn.Module, dict[str, Any], bool]:
         """The net, its config (kept in the checkpoint) and whether its output is bounded."""
@@ -166,20 +189,27 @@ class PairNetworkLearner:
 
     def _module(self, data: FoldData) -> Any:
         from fmri_rdm.models.module import PairRegressionModule
+        from fmri_rdm.models.readout import relative_weight
 
         assert self.plan is not None
         net, kwargs, bounded = self._build_net(data)
-        return PairRegressionModule(
+        target_mean, target_std = target_scaling(net, data.fit.y, bounded)
+        module = PairRegressionModule(
             net,
             loss=self.plan.loss,
             alpha=self.plan.alpha,
             optimizer=self.plan.optimizer,
             scheduler=self.plan.scheduler,
-            # a sigmoid head already spans the metric's range; other heads learn z-scored targets
-            target_mean=0.0 if bounded else float(data.fit.y.mean()),
-            target_std=1.0 if bounded else float(data.fit.y.std()) or 1.0,
+            target_mean=target_mean,
+            target_std=target_std,
             net_config=kwargs,
+            response_weight=relative_weight(self.response_weight, self.plan.loss, data.fit.y),
+            n_voxels=int(data.responses.shape[1]),
         )
+        if self.response_weight:  # only the fit images' responses: never test or validation rows
+            fit = np.asarray(data.fit_images)
+            module.set_responses(len(data.table), fit, data.responses[fit], data.metric)
+        return module
 
     def fit(self, data: FoldData) -> FitReport:
         import pytorch_lightning as pl

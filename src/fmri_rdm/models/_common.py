@@ -27,6 +27,18 @@ from torch import Tensor, nn
 from fmri_rdm.errors import ConfigError
 
 
+def distinct_rows_with_ids(
+    table: Tensor, i: Tensor, j: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """`distinct_rows` plus ids (U,): the rows' indices in `table` (rows == table[ids])."""
+    both = torch.cat([i, j])
+    if both.numel() >= table.shape[0]:
+        return table, i, j, torch.arange(table.shape[0], device=i.device)
+    uniq, inverse = torch.unique(both, return_inverse=True)
+    b = i.shape[0]
+    return table[uniq], inverse[:b], inverse[b:], uniq
+
+
 def distinct_rows(table: Tensor, i: Tensor, j: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Rows of `table` used by the pairs (i, j), and where each pair's images sit in them.
 
@@ -39,12 +51,8 @@ def distinct_rows(table: Tensor, i: Tensor, j: Tensor) -> tuple[Tensor, Tensor, 
             a sort would cost more than it saves);
         ii, jj: (B,) positions of i and j in `rows`, so that rows[ii] == table[i].
     """
-    both = torch.cat([i, j])
-    if both.numel() >= table.shape[0]:
-        return table, i, j
-    uniq, inverse = torch.unique(both, return_inverse=True)
-    b = i.shape[0]
-    return table[uniq], inverse[:b], inverse[b:]
+    rows, ii, jj, _ = distinct_rows_with_ids(table, i, j)
+    return rows, ii, jj
 
 
 class Dropout(nn.Module):

@@ -29,6 +29,7 @@ from torchmetrics import PearsonCorrCoef
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.losses import make_loss
+from fmri_rdm.models.readout import make_readout
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
 SchedulerFactory = Callable[[Optimizer], LRScheduler]
@@ -53,6 +54,9 @@ class PairRegressionModule(pl.LightningModule):
             (the training targets' statistics), so it learns standardised targets.
         net_config: the net's Hydra config (`_target_` + kwargs), kept in the checkpoint's
             hyper-parameters so `predict` can rebuild the net from the checkpoint alone.
+        response_weight, n_voxels: > 0 adds a linear read-out from the net's tower to the
+            n_voxels responses (`models.readout`), loss = pair loss + response_weight · voxel
+            MSE on the fit images (given by `set_responses`); validation stays the pair loss.
     """
 
     table: Tensor | None
@@ -67,6 +71,8 @@ class PairRegressionModule(pl.LightningModule):
         target_mean: float = 0.0,
         target_std: float = 1.0,
         net_config: dict[str, Any] | None = None,
+        response_weight: float = 0.0,
+        n_voxels: int = 0,
     ) -> None:
         super().__init__()
         # The factories are code, not config: the run's Hydra config already records them.
@@ -81,6 +87,18 @@ class PairRegressionModule(pl.LightningModule):
         # for correlation), far from a fresh net's outputs around 0.
         self.target_mean = float(target_mean)
         self.target_std = float(target_std)
+        self.response_weight = float(response_weight)
+        self.readout = make_readout(net, n_voxels, self.response_weight)
+
+    def set_responses(
+        self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
+    ) -> None:
+        """For the read-out: the fit images (F,) among the table's n_rows rows and their voxel
+        responses (F, V); no other image's responses may be given. targets: see
+        `models.readout.readout_targets` (the learner passes the RDM's metric)."""
+        if self.readout is None:
+            raise ConfigError("set_responses needs response_weight > 0")
+        self.readout.set_responses(n_rows, images, responses, targets)
 
     def set_table(self, table: Tensor) -> None:
         """Use `table` (N, ...) for the pairs' indices; moved to this module's device."""
@@ -107,8 +125,11 @@ class PairRegressionModule(pl.LightningModule):
 
     def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
         i, j, y = batch
-        # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse.
-        loss = self.loss_fn(self(i, j).float(), y)
+        if self.readout is None:
+            # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse
+            loss = self.loss_fn(self(i, j).float(), y)
+        else:
+            loss = self._supervised_loss(i, j, y)
         # sync_dist: under DDP every rank sees the mean over all ranks' batches, so that the
         # checkpoint callbacks (monitoring it without validation) decide alike on every rank
         self.log(
@@ -121,6 +142,18 @@ class PairRegressionModule(pl.LightningModule):
             sync_dist=True,
         )
         return loss
+
+    def _supervised_loss(self, i: Tensor, j: Tensor, y: Tensor) -> Tensor:
+        """Pair loss + response_weight · voxel MSE, one tower pass for both."""
+        assert self.readout is not None and self.table is not None
+        net: Any = self.net  # a tower net (siamese, siamese_cnn): make_readout checked it
+        z, ii, jj, ids = net.encode(self.table, i, j)
+        pred = net.head(z, ii, jj) * self.target_std + self.target_mean
+        pair = self.loss_fn(pred.float(), y)
+        voxel = self.readout.loss(z, ids)
+        self.log("train/pair_loss", pair, on_step=False, on_epoch=True, batch_size=len(y))
+        self.log("train/voxel_loss", voxel, on_step=False, on_epoch=True, batch_size=len(y))
+        return pair + self.response_weight * voxel
 
     def validation_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
         i, j, y = batch

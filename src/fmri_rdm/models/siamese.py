@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models._common import Dropout, distinct_rows, pair_apply, pair_sum_apply
+from fmri_rdm.models._common import Dropout, distinct_rows_with_ids, pair_apply, pair_sum_apply
 
 HEADS = ("symmetric", "concat", "correlation")
 
@@ -18,17 +18,20 @@ class CorrelationHead(nn.Module):
     """d = scale · (1 − Pearson r(z_i, z_j)) + shift: the brain RDM's own form on tower outputs.
 
     Symmetric by construction. The tower outputs are centred and normalised once per distinct
-    image, so a pair costs one dot product of two Z-vectors. `scale` and `shift` (learned) map
-    the distance onto the module's standardised targets; they start at 1 and −1, so a fresh
-    head outputs −r ≈ 0.
+    image, so a pair costs one dot product of two Z-vectors. `scale` and `shift` (learned)
+    start at 1 and 0. The learner does not z-score this head's targets but divides them by
+    their mean (`target_scaling = "mean"`): a fresh head then predicts mean · (1 − r), on the
+    targets' own scale, where z-scored targets (std ≈ 0.1 of a correlation RDM) needed a
+    scale of ≈ 10 that Adam at lr 1e-3 reaches only after thousands of steps.
     """
 
     kind = "correlation"
+    target_scaling = "mean"
 
     def __init__(self) -> None:
         super().__init__()
         self.scale = nn.Parameter(torch.ones(()))
-        self.shift = nn.Parameter(-torch.ones(()))
+        self.shift = nn.Parameter(torch.zeros(()))
 
     @staticmethod
     def _unit_rows(z: Tensor) -> Tensor:
@@ -95,13 +98,22 @@ class PairHead(nn.Module):
         return self.out(self.first(feats)).squeeze(-1)
 
 
-def make_tower(in_dim: int, widths: Sequence[int], dropout: float) -> nn.Sequential:
-    """Linear -> ReLU -> Dropout for each width: (M, in_dim) -> (M, widths[-1])."""
+def make_tower(
+    in_dim: int, widths: Sequence[int], dropout: float, linear_output: bool = False
+) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout for each width: (M, in_dim) -> (M, widths[-1]).
+
+    linear_output: the last layer is a plain Linear (no ReLU, no dropout), for the correlation
+    head: a ReLU zeroes about half the output dimensions and dropout on the output adds noise
+    to every pair's r (measured on the demo, see docs/measurements/models_table.md).
+    """
     if not widths or min(widths) < 1 or in_dim < 1:
         raise ConfigError(f"model.net.tower needs positive widths and in_dim, got {list(widths)}")
     layers: list[nn.Module] = []
     for w_in, w_out in zip([in_dim, *widths[:-1]], widths, strict=True):
         layers += [nn.Linear(w_in, w_out), nn.ReLU(), Dropout(dropout)]
+    if linear_output:
+        layers = layers[:-2]
     return nn.Sequential(*layers)
 
 
@@ -122,10 +134,12 @@ class SiameseNet(nn.Module):
     ) -> None:
         super().__init__()
         widths = list(tower)
-        self.tower = make_tower(in_dim, widths, dropout)
+        self.tower = make_tower(in_dim, widths, dropout, linear_output=head == "correlation")
         self.head: PairHead | CorrelationHead = (
             CorrelationHead() if head == "correlation" else PairHead(widths[-1], head_hidden, head)
         )
+        self.target_scaling = getattr(self.head, "target_scaling", "standardise")
+        self.embed_dim = widths[-1]
 
     @property
     def dtype_of_weights(self) -> torch.dtype:
@@ -133,9 +147,14 @@ class SiameseNet(nn.Module):
 
     def forward(self, table: Tensor, i: Tensor, j: Tensor) -> Tensor:
         """table (N, D), i/j (B,) int64 -> (B,)."""
-        rows, ii, jj = distinct_rows(table, i, j)
-        z = self.tower(rows.to(self.dtype_of_weights))
+        z, ii, jj, _ = self.encode(table, i, j)
         return self.head(z, ii, jj)
+
+    def encode(self, table: Tensor, i: Tensor, j: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Tower outputs of the batch's distinct images: z (U, Z), ii/jj (B,) positions in z,
+        ids (U,) their rows of `table` (what a response read-out needs)."""
+        rows, ii, jj, ids = distinct_rows_with_ids(table, i, j)
+        return self.tower(rows.to(self.dtype_of_weights)), ii, jj, ids
 
     def forward_pairs(self, xi: Tensor, xj: Tensor) -> Tensor:
         """Direct reference path on explicit pairs: xi, xj (B, D) -> (B,)."""

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models._common import Dropout, distinct_rows
+from fmri_rdm.models._common import Dropout, distinct_rows_with_ids
 from fmri_rdm.models.siamese import PairHead
 
 
@@ -72,6 +72,7 @@ class SiameseCNN(nn.Module):
             nn.Linear(widths[-1], embed_dim),
         )
         self.head = PairHead(embed_dim, head_hidden, head)
+        self.embed_dim = embed_dim
 
     def embed(self, images: Tensor) -> Tensor:
         """(M, C, H, W) uint8 (or float in [0, 1]) -> (M, embed_dim)."""
@@ -92,8 +93,14 @@ class SiameseCNN(nn.Module):
 
     def forward(self, table: Tensor, i: Tensor, j: Tensor) -> Tensor:
         """table (N, C, H, W) uint8, i/j (B,) int64 -> (B,)."""
-        rows, ii, jj = distinct_rows(table, i, j)
-        return self.head(self.embed(rows), ii, jj)
+        z, ii, jj, _ = self.encode(table, i, j)
+        return self.head(z, ii, jj)
+
+    def encode(self, table: Tensor, i: Tensor, j: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Branch outputs of the batch's distinct images: z (U, embed_dim), ii/jj (B,)
+        positions in z, ids (U,) their rows of `table` (for a response read-out)."""
+        rows, ii, jj, ids = distinct_rows_with_ids(table, i, j)
+        return self.embed(rows), ii, jj, ids
 
     def forward_pairs(self, xi: Tensor, xj: Tensor) -> Tensor:
         """Direct reference path: xi, xj (B, C, H, W) images -> (B,)."""
