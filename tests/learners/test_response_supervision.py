@@ -34,8 +34,8 @@ def test_fit_never_reads_the_responses_of_other_images(tmp_path: Path) -> None:
     fold.fit_images, fold.val_images = np.arange(20), np.arange(20, 24)
     fold.responses = fold.responses.copy()
     fold.responses[20:] = np.nan
-    cfg = learner_config(["model.response_weight=1.0", "model.head=correlation"])
-    learner = PairNetworkLearner(cfg)
+    cfg = learner_config(["model.response_weight=1.0", "model.net.head=correlation"])
+    learner = PairNetworkLearner.from_config(cfg)
     learner.fit(fold)
     readout = learner.module.readout
     assert readout is not None and readout.scores.shape[0] == 20  # the fit images only
