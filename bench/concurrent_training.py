@@ -17,7 +17,7 @@ cost of the settings for a run alone; target <= 1.15) and `ratio` = together / a
 ACTIVE copy itself spins against them and the first ratio means nothing.
 
 Settings of the child processes:
-  project: what train.py does (fmri_rdm.runtime.threads: OMP_WAIT_POLICY=PASSIVE, threads = cores);
+  project: what train.py does (fmri_rdm.runtime.threads: GOMP_SPINCOUNT=1000, threads = cores);
   torch:   torch's own defaults (no wait policy, threads = cores), the behaviour before;
   active / passive: that OMP_WAIT_POLICY, threads = cores;
   env:     threads = cores and only the variables given with --env NAME=VALUE (repeatable),

@@ -4,8 +4,12 @@ Two things make training slow when several processes share a few cores:
 
 * OpenMP's default wait policy: torch's (and MKL's) worker threads spin for a while after
   every parallel region. With a second busy process on the same 2 cores a batch-256 step of
-  the Siamese went from 15 ms to 456 ms. `OMP_WAIT_POLICY=PASSIVE` makes them sleep instead;
-  libgomp reads it once, when torch is imported, so every entry point calls
+  the Siamese went from 15 ms to 456 ms. `OMP_WAIT_POLICY=PASSIVE` makes them sleep at once,
+  which cost a run alone 1.66x against spinning threads (small-batch Siamese, 200 steps, quiet
+  machine). A short spin, `GOMP_SPINCOUNT=1000` (about a microsecond before sleeping), keeps
+  both: alone 1.04x spinning threads, two runs at once 2.33x one alone (`python -m
+  bench.concurrent_training`; spin counts of 20000 and more went 6-9x when shared, 300 was
+  1.29x alone). libgomp reads it once, when torch is imported, so every entry point calls
   `set_passive_wait_policy()` before anything imports torch.
 * More threads than cores: each parallel sweep job (and each CPU DDP rank) should use its
   share of the cores, not all of them: `threads = cores this process may use / processes
@@ -35,8 +39,12 @@ APPLIED = "FMRI_RDM_THREADS_APPLIED"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
+SHORT_SPIN = "1000"  # GOMP_SPINCOUNT: fast alone and shared (see the module docstring)
+
+
 def set_passive_wait_policy(environ: MutableMapping[str, str] | None = None) -> bool:
-    """Set OMP_WAIT_POLICY=PASSIVE unless the user set a value; True when it takes effect.
+    """Let idle OpenMP threads spin briefly, then sleep (`GOMP_SPINCOUNT=1000`), unless the
+    user set a wait policy or spin count; True when it takes effect.
 
     Must run before torch is imported (libgomp reads the variable once, at load): returns
     False, changing nothing, when torch is already imported or the user chose a policy or a
@@ -47,7 +55,7 @@ def set_passive_wait_policy(environ: MutableMapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     if WAIT_POLICY in env or SPIN_VARIABLE in env or "torch" in sys.modules:
         return False
-    env[WAIT_POLICY] = "PASSIVE"
+    env[SPIN_VARIABLE] = SHORT_SPIN
     return True
 
 
