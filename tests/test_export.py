@@ -106,11 +106,13 @@ def test_cli_and_one_line_errors(rsa_run, tmp_path, capsys):
 
 @pytest.mark.parametrize("k", [1, 3])
 def test_fold_rule_is_the_runs(k):
-    from fmri_rdm.run.experiment import make_folds
+    """The exported folds are the image-disjoint split / folds a run of that config trains."""
+    from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
 
     evaluation = OmegaConf.create({"k_folds": k, "test_size": 0.25})
-    for (a, b), (c, d) in zip(
-        fold_splits(20, evaluation, 4), make_folds(20, evaluation, 4), strict=True
-    ):
+    want = (
+        [image_disjoint_split(20, 0.25, seed=4)] if k == 1 else image_disjoint_folds(20, k, seed=4)
+    )
+    for (a, b), (c, d) in zip(fold_splits(20, evaluation, 4), want, strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)

@@ -112,13 +112,10 @@ def _check_targets(rdm: np.ndarray, n: int, arrays: dict, fold: int, cfg: Any, t
 
 
 def fold_splits(n: int, evaluation: Any, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, test) images of each fold by `run.experiment.make_folds`' rule (not imported:
-    it loads Lightning, ~10 s; tests/test_export.py checks the two agree)."""
-    from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
+    """(train, test) images of each fold: the run's own rule (`run.selection.make_folds`)."""
+    from fmri_rdm.run.selection import make_folds
 
-    if int(evaluation.k_folds) == 1:
-        return [image_disjoint_split(n, float(evaluation.test_size), seed=seed)]
-    return list(image_disjoint_folds(n, int(evaluation.k_folds), seed=seed))
+    return list(make_folds(n, evaluation, seed))  # reads k_folds and test_size only
 
 
 def _test_images(cfg: Any, n: int, folds: list[int], arrays: dict) -> dict[int, np.ndarray]:
