@@ -96,20 +96,21 @@ def _fold_loop(
     progress = RunProgress(len(selected), started)  # a line per fold: elapsed, time left
     for fold in selected:
         log.info("fold %d/%d", fold + 1, len(folds))
-        progress.start(fold)  # times the fold's stages (fit, predict, statistics, ...)
-        learner = task.prepare(cls.from_config(cfg), settings, lambda: cls.from_config(cfg))
-        ckpt = resume[1] if resume is not None and resume[0] == fold else None
-        data, test = fold_data(
-            settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
-        )
-        fitted = fit_fold(learner, data, inputs.table, test)
-        result = task.score(ctx, learner, data, test, fitted)
-        if ctx.transfer is not None:  # the fitted learner on other subjects' RDMs
-            result.scores["transfer"] = ctx.transfer.fold(
-                learner, inputs.table, test.images, data.seed
+        # times the fold's stages (fit, predict, statistics, ...); a fold that raises leaves
+        # no stage timer behind
+        with progress.fold(fold):
+            learner = task.prepare(cls.from_config(cfg), settings, lambda: cls.from_config(cfg))
+            ckpt = resume[1] if resume is not None and resume[0] == fold else None
+            data, test = fold_data(
+                settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
             )
-        results.append(result)
-        progress.done()
+            fitted = fit_fold(learner, data, inputs.table, test)
+            result = task.score(ctx, learner, data, test, fitted)
+            if ctx.transfer is not None:  # the fitted learner on other subjects' RDMs
+                result.scores["transfer"] = ctx.transfer.fold(
+                    learner, inputs.table, test.images, data.seed
+                )
+            results.append(result)
     return results
 
 
