@@ -12,19 +12,21 @@ from fmri_rdm.entry.predict import predict_pairs
 from fmri_rdm.learners.encoding import EncodingLearner
 from fmri_rdm.run.experiment import run
 from fmri_rdm.run.inputs import data_root, model_table
-from tests.test_train import MODEL_OVERRIDES, tiny_config
+from tests.helpers import MODEL_OVERRIDES, tiny_config
 
 
 @pytest.mark.slow  # two tiny runs (~1 min each on 2 loaded cores, most of it shared set-up)
 @pytest.mark.parametrize("model", ["encoding", "rsa"])
 def test_calibrated_run_and_predict(model, tmp_path, cache_dir):
     cfg = tiny_config(tmp_path, cache_dir, [*MODEL_OVERRIDES[model], "evaluation.n_bootstrap=0"])
-    metrics = run(cfg)
+    metrics = run(cfg).to_json()
     saved = np.load(tmp_path / "predictions.npz")
     paths = [image_paths(data_root(cfg), 1)[k] for k in saved["image_indices"]]
     i, j = saved["fold1_i"][:50], saved["fold1_j"][:50]
     fold = metrics["folds"][1]
-    assert fold["calibration_slope"] > 0 and fold["calibration_pairs"] == "train"
+    # evaluation.calibration=auto: cross-fitted for the encoding model, training pairs for rsa
+    expected = {"encoding": "cv", "rsa": "train"}[model]
+    assert fold["calibration_slope"] > 0 and fold["calibration_pairs"] == expected
     # predict.py's path applies the fold's map: the run's own test predictions come back
     got = predict_pairs(tmp_path, paths, i, j, fold=1)
     np.testing.assert_allclose(got, saved["fold1_prediction"][:50], rtol=1e-4, atol=1e-5)

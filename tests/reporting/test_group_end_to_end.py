@@ -8,7 +8,7 @@ import pytest
 from fmri_rdm.compare import main as compare_main
 from fmri_rdm.data.synthetic import synthetic_dataset_path
 from fmri_rdm.run.experiment import run
-from tests.test_train import tiny_config
+from tests.helpers import tiny_config
 
 
 @pytest.mark.slow
