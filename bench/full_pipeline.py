@@ -65,6 +65,8 @@ def _overrides(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]
 
 def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> None:
     """One run in this process; prints one JSON line: stage seconds and peak memory."""
+    import logging
+
     from hydra import compose, initialize_config_dir
 
     from fmri_rdm.config import register_schemas
@@ -72,6 +74,8 @@ def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> 
     from fmri_rdm.run.inputs import data_root
     from fmri_rdm.runtime.parallel import configure_job
 
+    # the run's own log lines (per fold) on stderr, so a run cut short still shows its progress
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     register_schemas()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=_overrides(roi, n_images, epochs, out, extra))
@@ -109,10 +113,12 @@ def measure(roi: str, n_images: int, epochs: int, extra: list[str]) -> dict[str,
     out = ROOT / "outputs" / "bench_full_pipeline" / f"{roi}_{n_images}"
     cmd = [sys.executable, "-m", "bench.full_pipeline", "--child", roi, str(n_images)]
     cmd += ["--epochs", str(epochs), "--out", str(out), *extra]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    # The run's log (its per-fold lines) goes straight to our stderr, so a run cut short by a
+    # time limit still shows how far it got; only the result line is read from stdout.
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}); its log is above")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 

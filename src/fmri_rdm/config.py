@@ -88,6 +88,7 @@ class EvaluationSchema:
     encoding_model: Any = MISSING
     transfer_subjects: Any = MISSING  # null / [] (off), [2, 3] or "all" (run.transfer)
     calibration: str = MISSING
+    statistics_device: str = MISSING
 
 
 @dataclass

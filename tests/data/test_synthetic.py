@@ -216,3 +216,24 @@ def test_subjects_share_some_images(tmp_path):
     assert (root / "subj02" / fmri).read_bytes() == (alone / "subj02" / fmri).read_bytes()
     with pytest.raises(ConfigError, match="n_shared"):
         generate_dataset(tmp_path / "bad", n_shared=13, **kwargs)
+
+
+def test_threaded_features_and_pngs_match_one_thread() -> None:
+    """The generator's per-image features and PNG files do not depend on the thread count
+    (a full-size subject runs them on every core)."""
+    import io
+
+    from PIL import Image
+
+    from fmri_rdm.data import scenes
+    from fmri_rdm.data.synthetic import _encode_png, _png_bytes
+
+    rendered = scenes.render_scenes(np.random.default_rng(7), 11, 32)
+    one, many = scenes.image_features(rendered, workers=1), scenes.image_features(rendered, 3)
+    assert one.keys() == many.keys()
+    for key in one:
+        np.testing.assert_array_equal(one[key], many[key])
+    pngs = _png_bytes(rendered.images)
+    assert pngs == _encode_png(rendered.images)
+    decoded = np.stack([np.asarray(Image.open(io.BytesIO(p))) for p in pngs])
+    np.testing.assert_array_equal(decoded, rendered.images)

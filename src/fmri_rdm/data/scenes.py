@@ -7,9 +7,13 @@ Coordinates are in [0, 1): x to the right, y downwards (small y = upper visual f
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+from fmri_rdm.runtime.threads import available_cores
 
 CATEGORIES = ("faces", "bodies", "places", "words")
 N_ORIENT = 4  # orientation channels of the contrast-energy features
@@ -18,6 +22,7 @@ N_COLOR = 8  # 6 saturation-weighted hue bins, mean saturation, mean value
 OBJ_GRID = 4  # object masks are pooled on an OBJ_GRID x OBJ_GRID grid (coarse position)
 N_OBJECT = OBJ_GRID * OBJ_GRID + 1  # per category: area fraction per coarse cell, sqrt(area)
 
+T = TypeVar("T")
 Grid = tuple[np.ndarray, np.ndarray]  # yy, xx: (S, S) pixel-centre coordinates
 
 
@@ -217,16 +222,46 @@ def _color_features(rgb: np.ndarray) -> np.ndarray:
     return np.concatenate([hist, [sat.mean(), mx.mean()]])
 
 
-def image_features(scenes: SceneSet) -> dict[str, np.ndarray]:
-    """Feature groups (N, D) float32: early (GRID*GRID*N_ORIENT), color, one per category."""
-    n = scenes.images.shape[0]
+def _pixel_features(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Early (n, GRID*GRID*N_ORIENT) and colour (n, N_COLOR) features of images (n, S, S, 3)."""
+    n = images.shape[0]
     early = np.empty((n, GRID * GRID * N_ORIENT), dtype=np.float32)
     color = np.empty((n, N_COLOR), dtype=np.float32)
     for i in range(n):  # one image at a time bounds memory; each step is vectorized
-        rgb = scenes.images[i].astype(np.float32) / 255.0
+        rgb = images[i].astype(np.float32) / 255.0
         early[i] = _contrast_energy(rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).ravel()
         color[i] = _color_features(rgb)
-    groups = {"early": early, "color": color}
+    return early, color
+
+
+def image_features(scenes: SceneSet, workers: int | None = None) -> dict[str, np.ndarray]:
+    """Feature groups (N, D) float32: early (GRID*GRID*N_ORIENT), color, one per category.
+
+    Images are independent, so chunks of them run on `workers` threads (default: the cores
+    this process may use); numpy releases the GIL in the array work, and the result is the
+    same whatever the number of threads.
+    """
+    images = scenes.images
+    parts = map_image_chunks(_pixel_features, images, workers)
+    groups = {
+        "early": np.concatenate([p[0] for p in parts]),
+        "color": np.concatenate([p[1] for p in parts]),
+    }
     for c_idx, c in enumerate(CATEGORIES):
         groups[c] = scenes.objects[:, c_idx].astype(np.float32)
     return groups
+
+
+def map_image_chunks(
+    fn: Callable[[np.ndarray], T], images: np.ndarray, workers: int | None
+) -> list[T]:
+    """`fn` over consecutive chunks of `images` (n, ...) on a thread pool; results in order.
+    The work per image is array code or compression that releases the GIL, so threads scale
+    where the generator runs on many cores (a full-size subject on a GPU node)."""
+    workers = available_cores() if workers is None else max(1, int(workers))
+    n_chunks = max(1, min(len(images), 4 * workers))
+    chunks = np.array_split(images, n_chunks) if len(images) else [images]
+    if workers == 1 or n_chunks == 1:
+        return [fn(c) for c in chunks]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, chunks))

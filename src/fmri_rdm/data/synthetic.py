@@ -50,15 +50,21 @@ GENERATOR_VERSION = "1"
 TRUTH_DIR = "synthetic_truth"
 
 
-def _png_bytes(images: np.ndarray) -> list[bytes]:
+def _encode_png(images: np.ndarray) -> list[bytes]:
     from PIL import Image
 
     out = []
-    for img in images:  # one encode per image; reused for every subject
+    for img in images:
         buf = io.BytesIO()
         Image.fromarray(img).save(buf, format="PNG", compress_level=1)
         out.append(buf.getvalue())
     return out
+
+
+def _png_bytes(images: np.ndarray) -> list[bytes]:
+    """PNG files of images (n, S, S, 3) uint8, encoded once and reused for every subject
+    (zlib releases the GIL, so chunks run on threads)."""
+    return [png for chunk in scenes.map_image_chunks(_encode_png, images, None) for png in chunk]
 
 
 def _write_images(folder: Path, prefix: str, ids: np.ndarray, data: list[bytes]) -> None:

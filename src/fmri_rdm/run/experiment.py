@@ -29,6 +29,7 @@ from fmri_rdm.run.task import ScoringContext, Task, task_of
 from fmri_rdm.run.transfer import build_transfer
 from fmri_rdm.runtime.distributed import is_global_zero
 from fmri_rdm.runtime.progress import RunProgress
+from fmri_rdm.stats.accelerated import statistics_device
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,13 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         task = task_of(cls)
         inputs = prepare_inputs(cfg)
         ceiling = _inter_subject_ceiling(settings, inputs)
-        ctx = ScoringContext(settings, inputs, ceiling, build_transfer(cfg, inputs, task))
+        ctx = ScoringContext(
+            settings,
+            inputs,
+            ceiling,
+            build_transfer(cfg, inputs, task),
+            statistics_device(settings.evaluation.statistics_device, settings.accelerator),
+        )
         start = time.perf_counter()
         results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)

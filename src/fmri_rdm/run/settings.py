@@ -25,6 +25,7 @@ class EvaluationSettings:
     ci_level: float
     noise_ceiling: str
     calibration: str  # auto | train | cv | val | none (learners.calibration)
+    statistics_device: str  # auto | cpu | cuda (stats.accelerated.statistics_device)
     encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
 
     @classmethod
@@ -42,6 +43,7 @@ class EvaluationSettings:
             ci_level=float(evaluation.ci_level),
             noise_ceiling=str(evaluation.noise_ceiling),
             calibration=str(evaluation.get("calibration", "auto")),
+            statistics_device=str(evaluation.get("statistics_device", "auto")),
             encoding_model=None if model is None else OmegaConf.create(model),
         )
 

@@ -33,6 +33,7 @@ class ScoringContext:
     inputs: Inputs
     inter_subject: Any = None
     transfer: Any = None  # run.transfer.Transfer: other subjects' RDMs of shared test images
+    statistics_device: str = "cpu"  # stats.accelerated.statistics_device
 
 
 class Task:
@@ -157,6 +158,7 @@ class RegressionTask(Task):
             n_boot=evaluation.n_bootstrap,
             n_perm=evaluation.n_permutations,
             level=evaluation.ci_level,
+            device=ctx.statistics_device,
         )
 
     def finish(self, summary: RunMetrics, results: list[FoldResult]) -> None:

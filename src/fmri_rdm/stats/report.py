@@ -79,12 +79,14 @@ def fold_statistics(
     n_perm: int = 1000,
     level: float = 0.95,
     scores: tuple[str, ...] = boot.SCORES,
+    device: str = "cpu",
 ) -> FoldStatistics:
     """Bootstrap intervals and permutation p-values of one regression fold.
 
     rdm: condensed brain RDM over all `n_images`; i, j: (P,) test pairs (image indices of the
     run); target, prediction: (P,); test_images: the fold's test images (every image the
     bootstrap resamples, also those without a test pair). n_boot / n_perm = 0 skip a part.
+    device: `cpu` (numpy) or `cuda` (the resample loops in torch, `stats.accelerated`).
     """
     a, b, n = boot.local_pairs(i, j, test_images)
     images = np.unique(np.asarray(test_images, dtype=np.int64))
@@ -99,12 +101,18 @@ def fold_statistics(
     if n_boot > 0:
         counts = boot.resample_counts(rng, n, n_boot)
         stats.samples = {
-            k: v[0] for k, v in boot.bootstrap_scores(t, p, a, b, counts, scores).items()
+            k: v[0] for k, v in boot.bootstrap_scores(t, p, a, b, counts, scores, device).items()
         }
     if n_perm > 0:
         square = perm.square_rdm_among(rdm, n_images, images)
         wanted = tuple(s for s in perm.STATISTICS if s in scores)
-        null = perm.permutation_null(square, a, b, p, perm.permutations(rng, n, n_perm), wanted)
+        perms = perm.permutations(rng, n, n_perm)
+        if device == "cpu":
+            null = perm.permutation_null(square, a, b, p, perms, wanted)
+        else:
+            from fmri_rdm.stats import accelerated
+
+            null = accelerated.permutation_null(square, a, b, p, perms, wanted, device)
         stats.observed |= {k: float(v[0]) for k, v in null.items()}  # same code as the null
         stats.null = {k: v[1:] for k, v in null.items()}
     return stats
