@@ -1,6 +1,8 @@
 """One training epoch over ALL pairs of a subject-sized image set (9841 images, 48 M pairs).
 
     python -m bench.full_scale_epoch --accelerator gpu --precision bf16-mixed
+    python -m bench.full_scale_epoch --batch-size 65536 --batches host,device   # where the
+                                        # pair batches live on a GPU: before / after issue 25
     python -m bench.full_scale_epoch --accelerator cpu --limit-batches 20   # extrapolated
     python -m bench.full_scale_epoch --accelerator cpu --precision bf16-mixed \
         --batch-size 65536 --models mlp                                      # a real CPU epoch
@@ -50,7 +52,12 @@ def time_epoch(
     split: PairSplit,
     args: argparse.Namespace,
 ) -> dict:
-    data = PairDataModule(table, split, batch_size=args.batch_size, seed=0)
+    # host: batches gathered on the CPU and copied per step (before issue 25); device: the
+    # pairs live on the GPU, each epoch's permutation drawn there
+    device_batches = getattr(args, "batches_mode", "device") == "device"
+    data = PairDataModule(
+        table, split, batch_size=args.batch_size, seed=0, device_batches=device_batches
+    )
     # "_readout": the response-supervised recipe (model.response_weight=1), with random
     # responses of args.voxels voxels for every image (set up outside the timing)
     readout = name.endswith("_readout")
@@ -87,6 +94,7 @@ def time_epoch(
     pairs = min(len(split), n_batches * args.batch_size)
     return {
         "model": name,
+        "batches": "device" if device_batches else "host",
         "device": torch.cuda.get_device_name() if args.accelerator == "gpu" else "cpu",
         "precision": args.precision,
         "batch_size": args.batch_size,
@@ -112,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default="siamese,mlp")
     parser.add_argument("--voxels", type=int, default=2000, help="responses of *_readout")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument(
+        "--batches", default="device", help="host,device: where a GPU run's pair batches live"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -130,8 +141,10 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.models.split(","):
             time_epoch(name, nets[name](), table, split, warm)
     for name in args.models.split(","):
-        pl.seed_everything(0, verbose=False)
-        print(json.dumps(time_epoch(name, nets[name](), table, split, args)), flush=True)
+        for mode in args.batches.split(","):
+            pl.seed_everything(0, verbose=False)
+            run_args = argparse.Namespace(**vars(args), batches_mode=mode)
+            print(json.dumps(time_epoch(name, nets[name](), table, split, run_args)), flush=True)
 
 
 if __name__ == "__main__":

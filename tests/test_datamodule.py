@@ -120,3 +120,19 @@ def test_bad_inputs() -> None:
         PairDataModule(torch.zeros(10, 4), _split())
     with pytest.raises(ConfigError, match="batch_size"):
         PairDataModule(torch.zeros(30, 4), _split(), batch_size=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gpu_trainer_serves_every_pair_once_per_epoch_from_the_device() -> None:
+    """On a GPU trainer the pairs live on the device and each epoch is a permutation there."""
+    n = 40
+    i, j = np.triu_indices(n, 1)
+    split = PairSplit(i, j, (i + j).astype(np.float32))
+    data = PairDataModule(torch.zeros(n, 3), split, batch_size=64, seed=3)
+    data.trainer = pl.Trainer(accelerator="gpu", devices=1, logger=False)
+    batches = list(data.train_dataloader())
+    assert all(b[0].is_cuda and b[2].is_cuda for b in batches)
+    got = torch.cat([b[0] * n + b[1] for b in batches]).cpu().numpy()
+    assert sorted(got.tolist()) == sorted((i * n + j).tolist())
+    y = torch.cat([b[2] for b in batches]).cpu().numpy()
+    np.testing.assert_array_equal(y, (got // n + got % n).astype(np.float32))
