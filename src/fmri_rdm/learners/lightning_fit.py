@@ -103,6 +103,10 @@ def run_trainer(
     trainer = instantiate(
         trainer_config, callbacks=callbacks.all, logger=logger or False, default_root_dir=output_dir
     )
+    if trainer.strategy.root_device.type == "cuda":
+        # TF32 for the float32 matmuls left outside bf16 autocast (read-out, losses): what
+        # Lightning advises on tensor-core GPUs (H100/H200), at float32's range
+        torch.set_float32_matmul_precision("high")
     if resume_from is not None:
         check_resume(resume_from, module)
         log.info("fold %d resumes from %s", fold, resume_from)
