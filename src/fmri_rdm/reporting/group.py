@@ -77,7 +77,9 @@ def group_keys(runs: Sequence[Run], across: str) -> list[str]:
     keys = differing_overrides(runs)
     if "model" not in keys and len({r.model for r in runs if r.model}) > 1:
         keys.append("model")
-    return [k for k in keys if k != across and not k.startswith(f"{across}.")]
+    # data=folder names its subject with data.subject=<folder>: the same axis
+    aliases = {across, f"data.{across}"}
+    return [k for k in keys if k not in aliases and not k.startswith(f"{across}.")]
 
 
 def parse_reference(text: str | None, keys: Sequence[str]) -> tuple[str | None, str | None]:

@@ -14,13 +14,15 @@ from fmri_rdm.runtime.artifacts import write_json, write_npz
 
 
 def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
-    """predictions.npz: the run's image indices (and NSD ids when the file names carry them),
-    and per fold its test pairs, targets and predictions (`fold<k>_i`, `fold<k>_j`,
+    """predictions.npz: the run's image indices, their stimulus ids (`stimulus_ids`, str; and
+    NSD ids when the file names carry them), and per fold its test pairs, targets and predictions (`fold<k>_i`, `fold<k>_j`,
     `fold<k>_target`, `fold<k>_prediction`)."""
     arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
     ids = nsd_ids_or_none(inputs.paths)
     if ids is not None:  # matches images across subjects (`compare --across subject`)
         arrays["nsd_ids"] = ids
+    if len(inputs.stimulus_ids):  # what `compare --across subject` matches subjects by
+        arrays["stimulus_ids"] = np.asarray(inputs.stimulus_ids).astype(str)
     for res in results:
         f = res.scores["fold"]
         arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
