@@ -202,7 +202,19 @@ class FolderSource:
         return SubjectData(np.arange(chosen.size), sessions=sessions, file=path)
 
     def check(self, subject: Subject, roi: str) -> None:
-        self._roi_file(subject, roi)
+        """Subject, ROI, stimuli (ids, image files) and the data file's shape and values: every
+        folder mistake answered before a logger starts (the files are read once here)."""
+        path = self._roi_file(subject, roi)
+        stimuli = self.stimuli(subject)
+        if path.name.endswith(".npy") and not path.name.endswith(".rdm.npy"):
+            try:
+                shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+            except (OSError, ValueError):
+                shape = ()
+            if len(shape) != 2 or shape[0] != len(stimuli):
+                self.load(subject, roi, rows=None, standardize=False)  # raises the message
+            return
+        self.load(subject, roi, rows=None, standardize=False)
 
 
 def _load_npy(path: Path) -> np.ndarray:
