@@ -129,7 +129,7 @@ def _size(root):
 
 
 def _negative(root):
-    np.save(root / "S1" / "IT.rdm.npy", _rdm(8) - 0.5)
+    np.save(root / "S1" / "IT.rdm.npy", (_rdm(8) - 0.5) * (1 - np.eye(8)))
 
 
 def _many_nan(root):
