@@ -89,6 +89,13 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
     assert "response_weight: 0.0" in (out / "0" / "run_config.yaml").read_text()
     for k, s in enumerate(("sub-02", "sub-03"), start=1):
         run(folder_config(out / str(k), cache_dir, rdm_root, s, "IT", ["model=rsa"]))
+    assert (out / "1" / "plots" / "rdm_heatmap.png").is_file()
+    sorted_by = ["model=rsa", "plots.sort_by=category", "evaluation.k_folds=2"]
+    run(folder_config(tmp_path / "sorted", cache_dir, rdm_root, "sub-02", "IT", sorted_by))
+    assert (tmp_path / "sorted" / "plots" / "rdm_heatmap.png").is_file()
+    with pytest.raises(ConfigError, match="plots.sort_by='colour' is no metadata column"):
+        run(folder_config(tmp_path / "x", cache_dir, rdm_root, "sub-02", "IT", [*sorted_by[:1],
+            "plots.sort_by=colour"]))  # fmt: skip
     run(folder_config(out / "3", cache_dir, rdm_root, "sub-01", "IT", ["model=rsa"]))
     assert compare_main([str(out), "--across", "subject", "--bootstrap", "100"]) == 0
     table = pd.read_csv(out / "comparison_group.csv")

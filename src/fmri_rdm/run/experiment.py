@@ -24,7 +24,7 @@ from fmri_rdm.data.source import source_of
 from fmri_rdm.run.data_kind import adapt_to_data, data_facts
 from fmri_rdm.run.folds import FoldResult, fit_fold, fold_data
 from fmri_rdm.run.inputs import Inputs, prepare_inputs
-from fmri_rdm.run.outputs import write_outputs
+from fmri_rdm.run.outputs import sort_labels, write_outputs
 from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
 from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
@@ -140,6 +140,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         resume = resume_fold(settings, cls, selected)
         task = task_of(cls)
         inputs = prepare_inputs(cfg, source)
+        sort_labels(inputs, settings.sort_by)  # an unknown column fails before training
         ceiling = _inter_subject_ceiling(settings, inputs)
         ctx = ScoringContext(settings, inputs, ceiling, build_transfer(cfg, inputs, task))
         start = time.perf_counter()
@@ -154,7 +155,9 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             summary.extra["data"] = data_facts(inputs, data_record)
         if ctx.transfer is not None:
             summary.transfer = ctx.transfer.summary([r.scores for r in results])
-        plots = write_outputs(out, inputs, results, summary, task) if writer else {}
+        plots = (
+            write_outputs(out, inputs, results, summary, task, settings.sort_by) if writer else {}
+        )
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

@@ -41,8 +41,26 @@ def nsd_ids_or_none(paths: list[Path]) -> np.ndarray | None:
         return None
 
 
+def sort_labels(inputs: Inputs, sort_by: str | None) -> list[str] | None:
+    """The metadata column `plots.sort_by` names, one value per run stimulus (None when not
+    asked); ConfigError naming the columns there are."""
+    if sort_by is None:
+        return None
+    if sort_by not in inputs.metadata:
+        from fmri_rdm.errors import ConfigError
+
+        have = ", ".join(inputs.metadata) or "none (add columns to stimuli.tsv)"
+        raise ConfigError(f"plots.sort_by={sort_by!r} is no metadata column; columns: {have}")
+    return list(inputs.metadata[sort_by])
+
+
 def write_outputs(
-    out: Path, inputs: Inputs, results: list[FoldResult], summary: RunMetrics, task: Task
+    out: Path,
+    inputs: Inputs,
+    results: list[FoldResult],
+    summary: RunMetrics,
+    task: Task,
+    sort_by: str | None = None,
 ) -> dict[str, Path]:
     """Write predictions.npz and metrics.json, then the plots (returned by name)."""
     from fmri_rdm.plots import save_run_plots
@@ -63,5 +81,6 @@ def write_outputs(
         color_labels=inputs.color_labels,
         colors=inputs.colors,
         score=task.headline,
+        sort_labels=sort_labels(inputs, sort_by),
         **task.scatter(first),
     )
