@@ -93,7 +93,7 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
     sorted_by = ["model=rsa", "plots.sort_by=category", "evaluation.k_folds=2"]
     run(folder_config(tmp_path / "sorted", cache_dir, rdm_root, "sub-02", "IT", sorted_by))
     assert (tmp_path / "sorted" / "plots" / "rdm_heatmap.png").is_file()
-    with pytest.raises(ConfigError, match="plots.sort_by='colour' is no metadata column"):
+    with pytest.raises(ConfigError, match=r"plots\.sort_by='colour' is no metadata column"):
         run(folder_config(tmp_path / "x", cache_dir, rdm_root, "sub-02", "IT", [*sorted_by[:1],
             "plots.sort_by=colour"]))  # fmt: skip
     run(folder_config(out / "3", cache_dir, rdm_root, "sub-01", "IT", ["model=rsa"]))

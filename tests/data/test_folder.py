@@ -13,7 +13,6 @@ from scipy.spatial.distance import pdist, squareform
 from fmri_rdm.data.folder import FolderSource
 from fmri_rdm.data.listing import main as listing_main
 from fmri_rdm.data.synthetic_folder import generate_folder
-from fmri_rdm.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,9 @@ def test_subjects_see_their_stimuli_in_their_order(responses_root):
     stimuli = source.stimuli("sub-02")
     assert list(stimuli.ids) == listed  # the subject's order, not ROOT's
     # metadata and paths follow the stimulus: stim000.. are img_000.. in ROOT's table
-    assert all(p.name == f"img_{sid[4:]}.png" for p, sid in zip(stimuli.paths, stimuli.ids))
+    assert all(
+        p.name == f"img_{sid[4:]}.png" for p, sid in zip(stimuli.paths, stimuli.ids, strict=True)
+    )
     assert stimuli.metadata["category"][0] in ("animate", "inanimate")
     raw = np.load(responses_root / "sub-02" / "IT.npy")
     data = source.load("sub-02", "IT", rows=np.array([4, 1, 7]), standardize=False)

@@ -10,10 +10,10 @@ from scipy.spatial.distance import pdist
 from scipy.stats import pearsonr, rankdata, spearmanr, zscore
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
+from fmri_rdm.data.algonauts_source import AlgonautsSource, nsd_ids
 from fmri_rdm.data.synthetic import generate_dataset
 from fmri_rdm.errors import DataError
 from fmri_rdm.rsa.rdm import compute_rdm
-from fmri_rdm.data.algonauts_source import AlgonautsSource, nsd_ids
 from fmri_rdm.stats.ceiling import inter_subject_ceiling as _ceiling
 
 

@@ -15,7 +15,9 @@ from fmri_rdm.stats.sessions import session_bounds
 def _sessions(n_sessions: int, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, 8))
-    return np.stack([pdist(x + rng.standard_normal(x.shape), "correlation") for _ in range(n_sessions)])
+    return np.stack(
+        [pdist(x + rng.standard_normal(x.shape), "correlation") for _ in range(n_sessions)]
+    )
 
 
 @pytest.mark.parametrize(("n_sessions", "n"), [(2, 6), (4, 12), (7, 20)])
@@ -40,7 +42,9 @@ def test_session_bounds_on_a_subset_of_pairs_equal_rsatoolbox_on_that_subset():
     a, b = np.triu_indices(images.size, 1)
     i, j = images[a], images[b]
     index = 15 * i - i * (i + 1) // 2 + j - i - 1  # scipy's condensed order
-    lower, upper = boot_noise_ceiling(RDMs(sessions[:, index]), method="corr", rdm_descriptor="index")
+    lower, upper = boot_noise_ceiling(
+        RDMs(sessions[:, index]), method="corr", rdm_descriptor="index"
+    )
     got = session_bounds(sessions, index)
     assert (got["sessions_lower"], got["sessions_upper"]) == pytest.approx((lower, upper))
 

@@ -150,8 +150,7 @@ class FolderSource:
         files = self._roi_files(subject)
         if roi not in files:
             raise DataError(
-                f"unknown ROI {roi!r} (data.roi) for subject {subject}: it has "
-                f"{', '.join(files)}"
+                f"unknown ROI {roi!r} (data.roi) for subject {subject}: it has {', '.join(files)}"
             )
         return files[roi]
 
@@ -168,7 +167,10 @@ class FolderSource:
         if "stimulus_id" in rows[0]:
             column, known = "stimulus_id", list(everything.ids)
         elif "file" in rows[0]:
-            column, known = "file", [str(p.relative_to(self.root / STIMULI)) for p in everything.paths]
+            column, known = (
+                "file",
+                [str(p.relative_to(self.root / STIMULI)) for p in everything.paths],
+            )
         else:
             raise DataError(f"{table}: needs a `stimulus_id` or `file` column")
         wanted = [r[column] for r in rows]
@@ -177,8 +179,8 @@ class FolderSource:
         unknown = [w for w in wanted if w not in position]
         if unknown:
             raise DataError(
-                f"{table}: unknown {column} {unknown[:3]} ({len(unknown)} in all): each must be "
-                f"a stimulus of {self.root / TSV if (self.root / TSV).is_file() else self.root / STIMULI}"
+                f"{table}: unknown {column} {unknown[:3]} ({len(unknown)} in all): each must "
+                f"be a stimulus of {self.root / (TSV if (self.root / TSV).is_file() else STIMULI)}"
             )
         return everything.take(np.asarray([position[w] for w in wanted]))
 

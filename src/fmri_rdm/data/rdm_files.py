@@ -18,7 +18,7 @@ _TOL = 1e-6
 
 
 def _n_from_condensed(length: int) -> int | None:
-    n = int(round((1 + np.sqrt(1 + 8 * length)) / 2))
+    n = round((1 + np.sqrt(1 + 8 * length)) / 2)
     return n if n * (n - 1) // 2 == length else None
 
 
@@ -119,7 +119,9 @@ def read_rsatoolbox(path: Path, ids: np.ndarray, files: list[str]) -> np.ndarray
     try:
         rdms = load_rdm(str(path), file_type="hdf5")
     except (OSError, KeyError, ValueError) as err:
-        raise DataError(f"{path}: not an rsatoolbox RDMs file ({err}); save with RDMs.save") from err
+        raise DataError(
+            f"{path}: not an rsatoolbox RDMs file ({err}); save with RDMs.save"
+        ) from err
     values = np.asarray(rdms.get_vectors(), dtype=np.float64)
     n = len(ids)
     descriptors = rdms.pattern_descriptors

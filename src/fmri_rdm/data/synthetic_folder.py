@@ -80,7 +80,9 @@ def generate_folder(
         (folder / "stimuli.tsv").write_text("stimulus_id\n" + "".join(f"{ids[r]}\n" for r in rows))
         x = signal[rows]
         if kind == "responses":
-            np.save(folder / f"{roi}.npy", (x + noise * rng.standard_normal(x.shape)).astype(np.float32))
+            np.save(
+                folder / f"{roi}.npy", (x + noise * rng.standard_normal(x.shape)).astype(np.float32)
+            )
             continue
         square = []
         for _ in range(n_sessions):
@@ -104,6 +106,7 @@ def algonauts_to_folder(
     source = AlgonautsSource(Path(algonauts_root))
     stimuli = source.stimuli(subject)
     x = source.load(subject, roi, rows=None, standardize=False).responses
+    assert x is not None  # Algonauts data are responses
     root = Path(out)
     (root / "stimuli").mkdir(parents=True, exist_ok=True)
     lines = ["file\tstimulus_id"]

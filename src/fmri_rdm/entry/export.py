@@ -18,10 +18,10 @@ values, > 0 = dissimilar); pairs among a fold's test images that the run did not
 `distribution` other than `all`) are NaN.
 
 Descriptors. pattern: image (file name), stimulus_id, nsd_id (-1 where the name has none),
-index (row in the run's image list), fold (the fold whose test set holds the image; -1 for none). rdm:
-subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task, data_source,
-run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or euclidean).
-Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
+index (row in the run's image list), fold (the fold whose test set holds the image; -1 for
+none). rdm: subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task,
+data_source, run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or
+euclidean). Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
 """
 
 from __future__ import annotations
@@ -168,9 +168,8 @@ def _save(rdms: Any, path: Path) -> Path:
 def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     """Write the run's measured RDM and each fold's predicted / measured test RDMs (module
     docstring); returns the files written."""
-    from fmri_rdm.rsa import rdm as rdm_lib
-
     from fmri_rdm.data.source import run_roi, run_subject
+    from fmri_rdm.rsa import rdm as rdm_lib
 
     run_dir = Path(run_dir)
     cfg, arrays, metrics = load_run(run_dir)

@@ -107,11 +107,12 @@ def rdm_heatmap(
         shown = f"{k:,} of {n_images:,} images\n({'evenly spaced' if subset is None else 'subset'})"
     ax_val.set_title(f"RDM of {shown}")
 
-    ticks = _index_ticks
-    if sort_labels is not None:
-        grouped = np.asarray(sort_labels, dtype=str)[items]
-        ticks = lambda ax, _: _group_ticks(ax, grouped)  # noqa: E731
-    ticks(ax_val, items)
+    grouped = None if sort_labels is None else np.asarray(sort_labels, dtype=str)[items]
+
+    def ticks(ax: Axes) -> None:
+        _index_ticks(ax, items) if grouped is None else _group_ticks(ax, grouped)
+
+    ticks(ax_val)
 
     norm = BoundaryNorm([-0.5, 0.5, 1.5], _BINARY_CMAP.N)
     im_bin = ax_bin.imshow(binary, cmap=_BINARY_CMAP, norm=norm, interpolation="nearest")
@@ -121,7 +122,7 @@ def rdm_heatmap(
     ax_bin.set_title(
         f"binary RDM: dissimilar = {threshold_label(metric)}\n{share:.0%} of shown pairs"
     )
-    ticks(ax_bin, items)
+    ticks(ax_bin)
     fig.suptitle(title or f"Representational dissimilarity matrix ({metric})", fontsize=13)
     return fig
 

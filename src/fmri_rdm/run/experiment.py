@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from fmri_rdm.data.source import source_of
 from fmri_rdm.learners import learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.reporting.loggers import RunLoggers
 from fmri_rdm.reporting.results import RunMetrics
-from fmri_rdm.data.source import source_of
 from fmri_rdm.run.data_kind import adapt_to_data, data_facts
 from fmri_rdm.run.folds import FoldResult, fit_fold, fold_data
 from fmri_rdm.run.inputs import Inputs, prepare_inputs

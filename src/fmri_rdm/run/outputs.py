@@ -15,8 +15,8 @@ from fmri_rdm.runtime.artifacts import write_json, write_npz
 
 def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
     """predictions.npz: the run's image indices, their stimulus ids (`stimulus_ids`, str; and
-    NSD ids when the file names carry them), and per fold its test pairs, targets and predictions (`fold<k>_i`, `fold<k>_j`,
-    `fold<k>_target`, `fold<k>_prediction`)."""
+    NSD ids when the file names carry them), and per fold its test pairs, targets and
+    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`)."""
     arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
     ids = nsd_ids_or_none(inputs.paths)
     if ids is not None:  # matches images across subjects (`compare --across subject`)

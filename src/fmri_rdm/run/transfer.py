@@ -237,8 +237,8 @@ def build_transfer(cfg: Any, inputs: Any, task: Any) -> Transfer | None:
             continue
         if explicit:
             raise ConfigError(
-                f"evaluation.transfer_subjects: subject {_key(s)} saw fewer than {MIN_SHARED_IMAGES} "
-                f"of the run's {inputs.n_images} images; choose other subjects"
+                f"evaluation.transfer_subjects: subject {_key(s)} saw fewer than "
+                f"{MIN_SHARED_IMAGES} of the run's {inputs.n_images} images; choose other subjects"
             )
         log.warning(
             "transfer: subject %s saw < %d of the run's images; skipped", s, MIN_SHARED_IMAGES

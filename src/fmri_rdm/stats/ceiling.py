@@ -158,12 +158,12 @@ def inter_subject_ceiling(
         )
     images = np.flatnonzero(np.isin(own_ids, common))  # run positions, ascending
     wanted = own_ids[images]
-    their = [
+    rdms = [
         subject_rdm(source, s, roi, metric, wanted, standardize=standardize, ids=t)
         for s, t in their_ids.items()
     ]
     log.info("inter-subject ceiling: %d shared images, subjects %s", images.size, others)
-    return ceiling_from_rdms(images, rdm, len(own_ids), others, their)
+    return ceiling_from_rdms(images, rdm, len(own_ids), others, rdms)
 
 
 def subject_rdm(
