@@ -21,7 +21,8 @@ Descriptors. pattern: image (file name), stimulus_id, nsd_id (-1 where the name 
 index (row in the run's image list), fold (the fold whose test set holds the image; -1 for
 none). rdm: subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task,
 data_source, run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or
-euclidean). Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
+euclidean). Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format
+by the suffix).
 """
 
 from __future__ import annotations
