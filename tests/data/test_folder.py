@@ -218,3 +218,16 @@ def test_constant_units_are_dropped_with_a_warning(tmp_path, caplog):
     data = FolderSource(root).load("S1", "IT", rows=None, standardize=False)
     np.testing.assert_array_equal(data.responses, x[:, [0, 1, 3]])
     assert "1 of 4 units have no variance" in caplog.text
+
+
+def test_listing_reads_an_algonauts_folder_too(synthetic_root, capsys):
+    assert listing_main([str(synthetic_root)]) == 0
+    out = capsys.readouterr().out
+    assert "subj01: 60 stimuli" in out and "V1v: responses" in out
+
+
+def test_listing_answers_a_bad_folder_with_one_line(tmp_path, capsys):
+    (tmp_path / "stimuli").mkdir()
+    assert listing_main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no subject folders" in err[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmri_rdm.data.source import DataSource, Subject
+from fmri_rdm.data.source import DataSource, Subject, subject_key
 from fmri_rdm.errors import DataError, FmriRdmError, one_line
 
 
@@ -59,7 +59,7 @@ def listing(root: Path) -> list[str]:
     for s in subjects:
         ids = source.stimuli(s).ids
         shared = ids if shared is None else np.intersect1d(shared, ids)
-        lines.append(f"  {s}: {len(ids)} stimuli")
+        lines.append(f"  {subject_key(s)}: {len(ids)} stimuli")
         for roi in source.rois(s):
             lines.append(f"    {roi}: {describe_roi(source, s, roi)}")
     lines.append(f"stimuli shared by all subjects: {0 if shared is None else shared.size}")

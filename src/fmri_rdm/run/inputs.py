@@ -197,11 +197,15 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    labels, i, j = _run_pairs(cfg, rdm, paths, metric)
+    finite = np.isfinite(rdm)
+    # pairs NaN in every session (RDM data; rdm_files warned) are chosen from as median pairs,
+    # then left out
+    chooser = rdm if finite.all() else np.where(finite, rdm, np.nanmedian(rdm))
+    labels, i, j = _run_pairs(cfg, chooser, paths, metric)
     y = rdm_lib.rdm_values(rdm, i, j, len(paths))
-    finite = np.isfinite(y)
-    if not finite.all():  # pairs NaN in every session (rdm_files warned about them)
-        i, j, y = i[finite], j[finite], y[finite]
+    if not finite.all():
+        kept = np.isfinite(y)
+        i, j, y = i[kept], j[kept], y[kept]
     seconds["pairs"] = time.perf_counter() - start
     what = (
         f"{data.responses.shape[1]} units"
