@@ -7,7 +7,7 @@ keys without the subject); each group aggregates its subjects' test scores:
   Student-t interval over subjects (new subjects; the images fixed);
 - `_boot_low`, `_boot_high`: the exact percentile bootstrap over subjects (under-covers for
   n = 4-8; `stats.group`);
-- `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (NSD ids), the
+- `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (stimulus ids), the
   2-factor bootstrap over subjects and images with the variance correction of Schütt et al.
   2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images;
 - baselines and noise ceilings: their means over subjects.

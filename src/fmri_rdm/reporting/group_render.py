@@ -30,7 +30,7 @@ METHODS = [
     "far less often than 95 % (its spread is sd·√((n-1)/n) with normal quantiles); shown for "
     "reference, not for inference.",
     f"`2f` = {TF_METHOD}, on the test pairs among the images every subject saw "
-    "(`n_images_shared`, matched by NSD id): generalises to new subjects AND new images.",
+    "(`n_images_shared`, matched by stimulus id): generalises to new subjects AND new images.",
     "Paired: `p` = exact two-sided sign-flip test over subjects (smallest possible p = 2/2^n: "
     "0.125 for 4 subjects), `p 2f` = t test of the 2-factor difference; both Holm-corrected "
     "over all comparisons of a score (family-wise error).",
