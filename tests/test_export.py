@@ -15,9 +15,9 @@ from rsatoolbox.rdm import compare, load_rdm
 from scipy.spatial.distance import pdist, squareform
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
+from fmri_rdm.data.root import data_root
 from fmri_rdm.entry.export import export_rsatoolbox, fold_splits, main
 from fmri_rdm.rsa.splits import image_disjoint_folds
-from fmri_rdm.run.inputs import data_root
 
 ROOT = Path(__file__).resolve().parents[1]
 

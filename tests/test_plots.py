@@ -294,3 +294,23 @@ def test_save_run_plots_rejects_bad_arguments(tmp_path: Path, paths: list[Path])
         )
     with pytest.raises(ConfigError):
         save_run_plots(tmp_path, rdm=_rdm(), n_images=N, metric="cosine", paths=paths, metrics={})
+
+
+def test_rdm_heatmap_groups_images_by_a_metadata_column():
+    """plots.sort_by: the heatmap shows the images grouped by their label, named on the axes."""
+    from scipy.spatial.distance import pdist
+
+    from fmri_rdm.plots.rdm_plots import rdm_heatmap, sorted_subset
+
+    labels = ["b", "a", "b", "c", "a", "a"]
+    order = sorted_subset(labels, max_images=100)
+    assert order.tolist() == [1, 4, 5, 0, 2, 3]  # stable within a group
+    rdm = pdist(np.random.default_rng(0).standard_normal((6, 4)), "correlation")
+    fig = rdm_heatmap(rdm, 6, "correlation", sort_labels=labels)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    shown = ax.images[0].get_array()
+    square = np.zeros((6, 6))
+    square[np.triu_indices(6, 1)] = rdm
+    square += square.T
+    np.testing.assert_allclose(shown, square[np.ix_(order, order)], atol=1e-6)

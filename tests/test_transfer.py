@@ -42,9 +42,12 @@ def _inputs(root: Path) -> SimpleNamespace:
     paths = image_paths(root, 1)
     rdm = compute_rdm(load_responses(root, 1, ROI), METRIC)
     n = len(paths)
+    from fmri_rdm.data.algonauts_source import AlgonautsSource, nsd_ids
+
     return SimpleNamespace(
-        root=root, subject=1, roi=ROI, metric=METRIC, paths=paths, rdm=rdm, n_images=n
-    )
+        root=root, subject=1, roi=ROI, metric=METRIC, paths=paths, rdm=rdm, n_images=n,
+        source=AlgonautsSource(root, "synthetic"), stimulus_ids=nsd_ids(paths).astype(str),
+    )  # fmt: skip
 
 
 def _cfg(subjects, n_boot: int = 0, source: str = "synthetic"):

@@ -35,6 +35,7 @@ class SyntheticGeneration:
 
 @dataclass
 class DataSchema:
+    _target_: str = MISSING  # the data source class (fmri_rdm.data.source)
     source: str = MISSING
     root: str | None = MISSING
     n_images: int | None = MISSING
@@ -45,6 +46,12 @@ class DataSchema:
 @dataclass
 class SyntheticDataSchema(DataSchema):
     generate: SyntheticGeneration = MISSING
+
+
+@dataclass
+class FolderDataSchema(DataSchema):
+    subject: str | None = MISSING  # the run's subject: a folder under data.root
+    roi: str | None = MISSING  # the run's ROI: <roi>.npy / <roi>.rdm.npy / <roi>.rdm.hdf5
 
 
 @dataclass
@@ -106,6 +113,7 @@ class TrainingSchema:
 SCHEMAS: dict[tuple[str, str], type] = {
     ("data", "data"): DataSchema,
     ("data", "synthetic"): SyntheticDataSchema,
+    ("data", "folder"): FolderDataSchema,
     ("subject", "subject"): SubjectSchema,
     ("roi", "roi"): RoiSchema,
     ("metric", "metric"): MetricSchema,

@@ -7,7 +7,6 @@ import logging
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from fmri_rdm.data.algonauts import image_paths, load_responses, load_responses_kept
 from fmri_rdm.data.nonfinite import IMAGE_SHARE, VERTEX_SHARE, finite_parts
@@ -65,7 +64,7 @@ def broken_root(tmp_path_factory):
 
 
 def test_loader_drops_the_image_and_the_run_stays_aligned(broken_root, caplog):
-    from fmri_rdm.run.inputs import _responses
+    from fmri_rdm.data.algonauts_source import AlgonautsSource
 
     root, _ = broken_root
     with caplog.at_level(logging.WARNING):
@@ -77,10 +76,9 @@ def test_loader_drops_the_image_and_the_run_stays_aligned(broken_root, caplog):
     with pytest.raises(DataError, match="1 of the 40 selected images"):
         load_responses(root, 1, "V1")
     # a run: image indices, measured and noise-free responses all follow the kept images
-    cfg = OmegaConf.create(
-        {"roi": {"name": "V1"}, "data": {"standardize": True, "source": "synthetic"}}
-    )
-    images, measured, noise_free = _responses(cfg, root, 1, np.arange(2, 40))
+    rows = np.arange(2, 40)
+    data = AlgonautsSource(root, "synthetic").load(1, "V1", rows=rows, standardize=True)
+    images, measured, noise_free = rows[data.kept], data.responses, data.noise_free
     np.testing.assert_array_equal(images, np.delete(np.arange(2, 40), 3))
     assert len(measured) == len(noise_free) == len(images) == 37
     np.testing.assert_allclose(measured, load_responses(root, 1, "V1", images=images), atol=1e-6)

@@ -10,10 +10,16 @@ from scipy.spatial.distance import pdist
 from scipy.stats import pearsonr, rankdata, spearmanr, zscore
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
+from fmri_rdm.data.algonauts_source import AlgonautsSource, nsd_ids
 from fmri_rdm.data.synthetic import generate_dataset
 from fmri_rdm.errors import DataError
 from fmri_rdm.rsa.rdm import compute_rdm
-from fmri_rdm.stats.ceiling import inter_subject_ceiling
+from fmri_rdm.stats.ceiling import inter_subject_ceiling as _ceiling
+
+
+def inter_subject_ceiling(root, subject, roi, metric, paths, rdm):
+    """The ceiling through the Algonauts data source, the run's images named by NSD id."""
+    return _ceiling(AlgonautsSource(root), subject, roi, metric, nsd_ids(paths).astype(str), rdm)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,12 @@ since the run. Predictions are `predictions.npz`'s float32 values (a classifier'
 values, > 0 = dissimilar); pairs among a fold's test images that the run did not predict (a
 `distribution` other than `all`) are NaN.
 
-Descriptors. pattern: image (file name), nsd_id (-1 where the name has none), index (row in
-the run's image list), fold (the fold whose test set holds the image; -1 for none). rdm:
-subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task, data_source,
-run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or euclidean).
-Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
+Descriptors. pattern: image (file name), stimulus_id, nsd_id (-1 where the name has none),
+index (row in the run's image list), fold (the fold whose test set holds the image; -1 for
+none). rdm: subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task,
+data_source, run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or
+euclidean). Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format
+by the suffix).
 """
 
 from __future__ import annotations
@@ -70,25 +71,21 @@ def load_run(run_dir: Path) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]
     return OmegaConf.load(run_dir / "run_config.yaml"), arrays, metrics
 
 
-def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[list[Path], np.ndarray]:
-    """(paths (N,), condensed float32 RDM) of the run's images, recomputed from its data."""
-    from fmri_rdm.data import algonauts
-    from fmri_rdm.data.root import data_root
-    from fmri_rdm.rsa.rdm import compute_rdm
-    from fmri_rdm.run.inputs import run_images
+def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray]:
+    """(the run's stimuli (N,), condensed float32 RDM of them), recomputed from its data
+    through the run's data source (`run.inputs.load_run_data`)."""
+    from fmri_rdm.data.source import run_roi, run_subject, source_of
+    from fmri_rdm.run.inputs import load_run_data
+    from fmri_rdm.run.inputs import measured_rdm as rdm_of
 
-    root, subject = data_root(cfg), int(cfg.subject.id)
-    images, all_paths = run_images(cfg, root, subject)
-    x, kept = algonauts.load_responses_kept(
-        root, subject, str(cfg.roi.name), standardize=bool(cfg.data.standardize), images=images
-    )
-    images = images[kept]  # images with NaN/inf responses were left out, as in the run
+    source = source_of(cfg)
+    images, stimuli, data = load_run_data(cfg, source, run_subject(cfg), run_roi(cfg))
     if not np.array_equal(images, image_indices):
         raise DataError(
-            f"the images under {root} are not those the run used ({len(images)} selected now, "
-            f"{len(image_indices)} then): the data changed since the run"
+            f"the images under {source.root} are not those the run used ({len(images)} selected "
+            f"now, {len(image_indices)} then): the data changed since the run"
         )
-    return [all_paths[k] for k in images], compute_rdm(x, str(cfg.metric.name))
+    return stimuli, rdm_of(data, str(cfg.metric.name))
 
 
 def _fold_numbers(arrays: dict[str, np.ndarray]) -> list[int]:
@@ -104,7 +101,7 @@ def _check_targets(rdm: np.ndarray, n: int, arrays: dict, fold: int, cfg: Any, t
     values = rdm_lib.rdm_values(rdm, i, j, n)
     if task == "classification":
         values = rdm_lib.binarize_rdm(rdm, str(cfg.metric.name))[rdm_lib.condensed_index(i, j, n)]
-    if not np.allclose(values, target, rtol=0, atol=_TOLERANCE):
+    if not np.allclose(values, target, rtol=0, atol=_TOLERANCE, equal_nan=True):
         raise DataError(
             f"the RDM recomputed from the run's data differs from fold {fold}'s recorded "
             "targets: the data changed since the run"
@@ -131,18 +128,17 @@ def _test_images(cfg: Any, n: int, folds: list[int], arrays: dict) -> dict[int, 
     return out
 
 
-def _rdms(values: np.ndarray, paths: Sequence[Path], index: np.ndarray, fold_of: np.ndarray,
+def _rdms(values: np.ndarray, stimuli: Any, index: np.ndarray, fold_of: np.ndarray,
           rdm_desc: dict[str, list], facts: dict[str, Any]) -> Any:  # fmt: skip
     """rsatoolbox RDMs of `values` (K, M(M-1)/2) over the images `index` (M,) of the run."""
     from rsatoolbox.rdm import RDMs
 
     from fmri_rdm.stats.ceiling import nsd_ids
 
-    names = [Path(paths[k]).name for k in index]
+    names = [Path(stimuli.paths[k]).name for k in index]
     try:
         ids = nsd_ids(names).tolist()
-    except DataError:
-        log.warning("image names without an NSD id: nsd_id is -1 in the export")
+    except DataError:  # not Algonauts: stimulus_id names the stimuli
         ids = [-1] * len(names)
     return RDMs(
         np.asarray(values, dtype=np.float64),
@@ -154,6 +150,7 @@ def _rdms(values: np.ndarray, paths: Sequence[Path], index: np.ndarray, fold_of:
         },
         pattern_descriptors={
             "image": names,
+            "stimulus_id": [str(stimuli.ids[k]) for k in index],
             "nsd_id": ids,
             "index": [int(k) for k in index],
             "fold": [int(f) for f in fold_of[index]],
@@ -172,12 +169,13 @@ def _save(rdms: Any, path: Path) -> Path:
 def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     """Write the run's measured RDM and each fold's predicted / measured test RDMs (module
     docstring); returns the files written."""
+    from fmri_rdm.data.source import run_roi, run_subject
     from fmri_rdm.rsa import rdm as rdm_lib
 
     run_dir = Path(run_dir)
     cfg, arrays, metrics = load_run(run_dir)
     task = str(metrics.get("task") or "regression")
-    paths, rdm = measured_rdm(cfg, arrays["image_indices"])
+    paths, rdm = measured_rdm(cfg, arrays["image_indices"])  # paths: the run's Stimuli
     n, folds = len(paths), _fold_numbers(arrays)
     for f in folds:
         _check_targets(rdm, n, arrays, f, cfg, task)
@@ -189,8 +187,8 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         "task": task,
         "data_source": str(cfg.data.source),
         "run": str(run_dir),
-        "subject": int(cfg.subject.id),
-        "roi": str(cfg.roi.name),
+        "subject": run_subject(cfg),
+        "roi": run_roi(cfg),
         "model": str(cfg.model.name),
         "metric": str(cfg.metric.name),
     }

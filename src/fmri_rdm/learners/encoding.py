@@ -72,6 +72,7 @@ class EncodingLearner:
     # its distances live on another scale; calibrated on out-of-sample training pairs, since
     # in-sample ones overshoot (holdout test R²: -0.015 from training pairs, see calibration.py)
     calibration_default: ClassVar[str] = "cv"
+    needs_responses: ClassVar[bool] = True  # refused on RDM-only data (run.data_kind)
     FILE = "encoding_fold{fold}.npz"
 
     def __init__(

@@ -96,7 +96,7 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
     fig.suptitle(
         f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how}\n"
         "interval, dots = subjects; "
-        "grey band = inter-subject noise ceiling",
+        "grey band = inter-subject noise ceiling (hatched: leave-one-session-out)",
         fontsize=8,
     )
     return save_figure(fig, path)
@@ -108,6 +108,9 @@ def _ceiling(ax: Any, rows: pd.DataFrame, n: int) -> None:
         ax.axhspan(rows[lo].mean(), rows[hi].mean(), color="0.6", alpha=0.35, zorder=0)
     elif "noise_ceiling_pearson_mean" in rows and rows["noise_ceiling_pearson_mean"].notna().any():
         ax.axhline(rows["noise_ceiling_pearson_mean"].mean(), color="0.5", ls="--", lw=1)
+    lo, hi = "noise_ceiling_sessions_lower_mean", "noise_ceiling_sessions_upper_mean"
+    if lo in rows and hi in rows and rows[lo].notna().any():  # RDM data with sessions
+        ax.axhspan(rows[lo].mean(), rows[hi].mean(), fill=False, hatch="//", ec="0.4", lw=0)
 
 
 def _brackets(

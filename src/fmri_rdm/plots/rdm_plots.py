@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -37,6 +39,25 @@ def default_subset(n_images: int, max_images: int) -> np.ndarray:
     return np.unique(np.round(picks).astype(np.int64))
 
 
+def sorted_subset(labels: Sequence[str], max_images: int) -> np.ndarray:
+    """Image indices grouped by `labels` (N,) (stable: within a group in their own order),
+    at most `max_images` of them evenly spaced along that order; int64."""
+    order = np.argsort(np.asarray(labels, dtype=str), kind="stable")
+    return order[default_subset(order.size, max_images)].astype(np.int64)
+
+
+def _group_ticks(ax: Axes, labels: np.ndarray) -> None:
+    """Group names at the centres of their runs and lines between runs (`plots.sort_by`)."""
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    ends = np.r_[starts[1:], labels.size]
+    centres = (starts + ends - 1) / 2
+    ax.set_xticks(centres, [str(labels[s]) for s in starts], rotation=90, fontsize=7)
+    ax.set_yticks(centres, [str(labels[s]) for s in starts], fontsize=7)
+    for b in starts[1:] - 0.5:
+        ax.axhline(b, color="white", lw=0.6)
+        ax.axvline(b, color="white", lw=0.6)
+
+
 def _index_ticks(ax: Axes, subset: np.ndarray) -> None:
     """A few ticks on both axes, labelled with the original image indices."""
     k = subset.shape[0]
@@ -56,15 +77,20 @@ def rdm_heatmap(
     subset: np.ndarray | None = None,
     max_images: int = 100,
     title: str | None = None,
+    sort_labels: Sequence[str] | None = None,
 ) -> Figure:
     """The continuous RDM of an image subset beside its binary (similar/dissimilar) version.
 
     rdm: (n_images(n_images-1)/2,) condensed. subset: image indices to show, in order (default
     at most `max_images` evenly spaced ones). The binary panel uses `binarize_rdm` on the whole
-    RDM, so the euclidean median is that of all pairs, not of the subset.
+    RDM, so the euclidean median is that of all pairs, not of the subset. sort_labels: (N,)
+    one label per image (a metadata column, `plots.sort_by`): images grouped by it, with the
+    groups named on the axes.
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
+    if subset is None and sort_labels is not None:
+        subset = sorted_subset(sort_labels, max_images)
     items = default_subset(n_images, max_images) if subset is None else np.asarray(subset)
     items = items.astype(np.int64, copy=False)
     values = square_rdm(rdm, items)
@@ -81,7 +107,12 @@ def rdm_heatmap(
         shown = f"{k:,} of {n_images:,} images\n({'evenly spaced' if subset is None else 'subset'})"
     ax_val.set_title(f"RDM of {shown}")
 
-    _index_ticks(ax_val, items)
+    grouped = None if sort_labels is None else np.asarray(sort_labels, dtype=str)[items]
+
+    def ticks(ax: Axes) -> None:
+        _index_ticks(ax, items) if grouped is None else _group_ticks(ax, grouped)
+
+    ticks(ax_val)
 
     norm = BoundaryNorm([-0.5, 0.5, 1.5], _BINARY_CMAP.N)
     im_bin = ax_bin.imshow(binary, cmap=_BINARY_CMAP, norm=norm, interpolation="nearest")
@@ -91,7 +122,7 @@ def rdm_heatmap(
     ax_bin.set_title(
         f"binary RDM: dissimilar = {threshold_label(metric)}\n{share:.0%} of shown pairs"
     )
-    _index_ticks(ax_bin, items)
+    ticks(ax_bin)
     fig.suptitle(title or f"Representational dissimilarity matrix ({metric})", fontsize=13)
     return fig
 

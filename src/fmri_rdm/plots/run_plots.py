@@ -58,6 +58,7 @@ def save_run_plots(
     color_labels: np.ndarray | None = None,
     colors: Sequence[str] = DEFAULT_COLORS,
     score: str | None = None,
+    sort_labels: Sequence[str] | None = None,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
@@ -65,6 +66,7 @@ def save_run_plots(
     checked first (ConfigError/DataError: a caller bug, nothing is written). Then each plot is
     drawn and saved on its own: a plotting failure is logged as a warning naming
     the plot and the others are still written. Optional inputs left None skip their plot.
+    sort_labels: (N,) a metadata column the RDM heatmap groups the images by (`plots.sort_by`).
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -76,7 +78,7 @@ def save_run_plots(
     out.mkdir(parents=True, exist_ok=True)
 
     jobs: dict[str, Callable[[], Figure]] = {
-        "rdm_heatmap": lambda: rdm_heatmap(rdm, n_images, metric),
+        "rdm_heatmap": lambda: rdm_heatmap(rdm, n_images, metric, sort_labels=sort_labels),
         "rdm_histogram": lambda: rdm_histogram(rdm, metric),
         "extreme_pairs": lambda: extreme_pairs(rdm, n_images, paths, metric),
     }

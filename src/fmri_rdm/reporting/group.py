@@ -7,7 +7,7 @@ keys without the subject); each group aggregates its subjects' test scores:
   Student-t interval over subjects (new subjects; the images fixed);
 - `_boot_low`, `_boot_high`: the exact percentile bootstrap over subjects (under-covers for
   n = 4-8; `stats.group`);
-- `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (NSD ids), the
+- `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (stimulus ids), the
   2-factor bootstrap over subjects and images with the variance correction of Schütt et al.
   2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images;
 - baselines and noise ceilings: their means over subjects.
@@ -77,7 +77,9 @@ def group_keys(runs: Sequence[Run], across: str) -> list[str]:
     keys = differing_overrides(runs)
     if "model" not in keys and len({r.model for r in runs if r.model}) > 1:
         keys.append("model")
-    return [k for k in keys if k != across and not k.startswith(f"{across}.")]
+    # data=folder names its subject with data.subject=<folder>: the same axis
+    aliases = {across, f"data.{across}"}
+    return [k for k in keys if k not in aliases and not k.startswith(f"{across}.")]
 
 
 def parse_reference(text: str | None, keys: Sequence[str]) -> tuple[str | None, str | None]:

@@ -2,10 +2,9 @@
 
 A run's predictions.npz holds per fold the test pairs (`fold<k>_i`, `fold<k>_j`: positions in
 the run's selected images), targets and predictions, and `image_indices` (rows of the subject's
-sorted training images). Image file names carry the NSD id (`train-0001_nsd-00013.png`), so the
-run's images are found from its run_config.yaml (data root, subject) and matched across
-subjects by NSD id, whatever each subject's row order. A predictions.npz that carries
-`nsd_ids` (one per selected image) is used as is.
+stimuli). Runs are matched across subjects by stimulus id, whatever each subject's row order:
+`stimulus_ids` of the predictions.npz (runs since the data-source interface), else its
+`nsd_ids`, else the ids the run's data source gives (from its run_config.yaml).
 """
 
 from __future__ import annotations
@@ -26,41 +25,41 @@ MIN_SHARED_IMAGES = 3  # as the inter-subject ceiling: fewer make no RDM to corr
 
 @dataclass
 class RunImages:
-    """One run's test folds with the NSD id of every pair image (i, j as NSD ids)."""
+    """One run's test folds with the stimulus id of every pair image (i, j as str ids)."""
 
     folds: list[Fold]
 
 
-def run_nsd_ids(run_dir: Path, image_indices: np.ndarray | None) -> np.ndarray:
-    """(N,) NSD ids of the run's selected images, in the run's order.
+def run_stimulus_ids(run_dir: Path, image_indices: np.ndarray | None) -> np.ndarray:
+    """(N,) str stimulus ids of the run's selected images, in the run's order.
 
     Raises FmriRdmError (DataError / ConfigError) with the reason when they cannot be found.
     """
     from omegaconf import OmegaConf
 
-    from fmri_rdm.data.algonauts import image_paths
-    from fmri_rdm.data.root import data_root
+    from fmri_rdm.data.source import run_subject, source_of
     from fmri_rdm.errors import DataError
-    from fmri_rdm.stats.ceiling import nsd_ids
 
     with np.load(Path(run_dir) / PREDICTIONS_FILE) as data:
+        if "stimulus_ids" in data.files:
+            return np.asarray(data["stimulus_ids"]).astype(str)
         if "nsd_ids" in data.files:
-            return np.asarray(data["nsd_ids"], dtype=np.int64)
+            return np.asarray(data["nsd_ids"], dtype=np.int64).astype(str)
     config = Path(run_dir) / RUN_CONFIG
     if not config.is_file():
         raise DataError(f"{config} not found: cannot tell which images the run used")
     cfg = OmegaConf.load(config)
-    root = data_root(cfg, create=False)  # type: ignore[arg-type]
-    paths = image_paths(root, int(cfg.subject.id), "train")
-    if image_indices is None or (image_indices.size and image_indices.max() >= len(paths)):
-        raise DataError(f"the run's image_indices do not fit the images under {root}")
-    return nsd_ids([paths[k] for k in image_indices])
+    source = source_of(cfg, create=False)
+    ids = source.stimuli(run_subject(cfg)).ids
+    if image_indices is None or (image_indices.size and image_indices.max() >= len(ids)):
+        raise DataError(f"the run's image_indices do not fit the images under {source.root}")
+    return np.asarray(ids)[image_indices].astype(str)
 
 
 def load_run_images(run_dir: Path) -> RunImages:
-    """The run's test folds with pair images as NSD ids (FmriRdmError when not possible)."""
+    """The run's test folds with pair images as stimulus ids (FmriRdmError when not possible)."""
     indices, folds = load_folds(Path(run_dir))
-    ids = run_nsd_ids(Path(run_dir), indices)
+    ids = run_stimulus_ids(Path(run_dir), indices)
     return RunImages(
         [Fold(ids[f.i], ids[f.j], f.target, f.prediction) for _, f in sorted(folds.items())]
     )
@@ -78,12 +77,12 @@ def try_load(run_dirs: Sequence[Path]) -> tuple[dict[Path, RunImages], str]:
 
 
 def shared_images(runs: Sequence[RunImages]) -> np.ndarray:
-    """Sorted NSD ids that are test images in every run (in some fold of each)."""
+    """Sorted stimulus ids that are test images in every run (in some fold of each)."""
     common: np.ndarray | None = None
     for run in runs:
         ids = np.unique(np.concatenate([np.concatenate([f.i, f.j]) for f in run.folds]))
         common = ids if common is None else np.intersect1d(common, ids)
-    return np.asarray([] if common is None else common, dtype=np.int64)
+    return np.asarray([] if common is None else common).astype(str)
 
 
 def shared_pairs(run: RunImages, shared: np.ndarray) -> list[FoldPairs]:

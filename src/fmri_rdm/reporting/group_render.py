@@ -30,7 +30,7 @@ METHODS = [
     "far less often than 95 % (its spread is sd·√((n-1)/n) with normal quantiles); shown for "
     "reference, not for inference.",
     f"`2f` = {TF_METHOD}, on the test pairs among the images every subject saw "
-    "(`n_images_shared`, matched by NSD id): generalises to new subjects AND new images.",
+    "(`n_images_shared`, matched by stimulus id): generalises to new subjects AND new images.",
     "Paired: `p` = exact two-sided sign-flip test over subjects (smallest possible p = 2/2^n: "
     "0.125 for 4 subjects), `p 2f` = t test of the 2-factor difference; both Holm-corrected "
     "over all comparisons of a score (family-wise error).",
@@ -84,6 +84,12 @@ def group_display(a: GroupAnalysis) -> pd.DataFrame:
         ]
     elif "noise_ceiling_pearson_mean" in t:
         shown["ceiling"] = t["noise_ceiling_pearson_mean"].map(cell)
+    lo, hi = "noise_ceiling_sessions_lower_mean", "noise_ceiling_sessions_upper_mean"
+    if lo in t and hi in t:  # RDM data with sessions: the within-subject ceiling beside it
+        shown["ceiling (sessions)"] = [
+            f"{a_:.3f}-{b_:.3f}" if _num(a_) and _num(b_) else "-"
+            for a_, b_ in zip(t[lo], t[hi], strict=True)
+        ]
     for name, label in (("zero_training_pearson", "zero-train"), ("encoding_pearson", "encoding")):
         if f"baseline_{name}_mean" in t:
             shown[label] = t[f"baseline_{name}_mean"].map(cell)

@@ -51,7 +51,7 @@ def _resamples(
         return {}, 0, f"images not matched across subjects ({why})"
     shared = gi.shared_images(list(loaded.values()))
     if shared.size < gi.MIN_SHARED_IMAGES:
-        return {}, int(shared.size), f"the subjects share {shared.size} test images (NSD ids)"
+        return {}, int(shared.size), f"the subjects share {shared.size} test images (stimulus ids)"
     counts = tf.image_counts(rng, shared.size, n_boot)
     ones = np.ones((1, shared.size), dtype=np.int64)
     out: Resamples = {}

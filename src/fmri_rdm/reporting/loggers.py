@@ -19,6 +19,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from fmri_rdm.errors import FmriRdmError
 from fmri_rdm.reporting.results import RunMetrics
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class RunLoggers:
             entity=wcfg.get("entity"),
             group=wcfg.get("group") or self.sweep_name,
             job_type=model,
-            tags=[*list(wcfg.get("tags") or []), model, str(self.cfg.roi.name)],
+            tags=[*list(wcfg.get("tags") or []), model, *_subject_roi(self.cfg)],
             config=OmegaConf.to_container(self.cfg, resolve=True),  # type: ignore[arg-type]
             dir=str(save_dir),
             mode=mode,
@@ -122,3 +123,14 @@ class RunLoggers:
         finally:
             run.finish(exit_code=1 if failed else 0)
             self.wandb_run = None
+
+
+def _subject_roi(cfg: Any) -> list[str]:
+    """The run's ROI and, for `data=folder`, its subject as wandb tags (`data.source`)."""
+    from fmri_rdm.data.source import run_roi, run_subject, subject_key
+
+    try:
+        roi, subject = run_roi(cfg), run_subject(cfg)
+    except FmriRdmError:  # the run reports the missing key itself
+        return []
+    return [roi, subject_key(subject)] if isinstance(subject, str) else [roi]

@@ -46,6 +46,17 @@ def noise_free_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarr
     return {"pearson": scores["pearson"], "spearman": scores["spearman"]}
 
 
+def session_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray) -> dict:
+    """Leave-one-session-out bounds on the test pairs (RDM data with >= 2 sessions;
+    `stats.sessions`): {sessions_lower, sessions_upper}, empty otherwise."""
+    if inputs.sessions is None or len(inputs.sessions) < 2:
+        return {}
+    from fmri_rdm.stats.sessions import session_bounds
+
+    bounds = session_bounds(inputs.sessions, rdm_lib.condensed_index(i, j, inputs.n_images))
+    return {k: bounds[k] for k in ("sessions_lower", "sessions_upper")}
+
+
 def noise_free_label_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> dict:
     """The noise-free RDM's labels scored against the measured ones (synthetic data)."""
     if inputs.rdm_noise_free is None:

@@ -16,13 +16,15 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from fmri_rdm.data.source import source_of
 from fmri_rdm.learners import learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.reporting.loggers import RunLoggers
 from fmri_rdm.reporting.results import RunMetrics
+from fmri_rdm.run.data_kind import adapt_to_data, data_facts
 from fmri_rdm.run.folds import FoldResult, fit_fold, fold_data
 from fmri_rdm.run.inputs import Inputs, prepare_inputs
-from fmri_rdm.run.outputs import write_outputs
+from fmri_rdm.run.outputs import sort_labels, write_outputs
 from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
 from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
@@ -68,12 +70,13 @@ def _inter_subject_ceiling(settings: RunSettings, inputs: Inputs) -> Any:
 
     if not wants_inter_subject(settings.evaluation.noise_ceiling):
         return None
+    assert inputs.source is not None
     return inter_subject_ceiling(
-        inputs.root,
+        inputs.source,
         inputs.subject,
         inputs.roi,
         inputs.metric,
-        inputs.paths,
+        inputs.stimulus_ids,
         inputs.rdm,
         standardize=settings.standardize,
     )
@@ -129,11 +132,16 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         cls = learner_class(cfg.model)
+        source = source_of(cfg)
+        data_record = adapt_to_data(cfg, cls, source)  # RDM data: what needs responses is off
+        if writer and data_record.get("skipped"):
+            (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         cls.from_config(cfg)  # config mistakes fail before the data is read
         selected = selected_folds(settings.evaluation)
         resume = resume_fold(settings, cls, selected)
         task = task_of(cls)
-        inputs = prepare_inputs(cfg)
+        inputs = prepare_inputs(cfg, source)
+        sort_labels(inputs, settings.sort_by)  # an unknown column fails before training
         ceiling = _inter_subject_ceiling(settings, inputs)
         ctx = ScoringContext(
             settings,
@@ -150,9 +158,13 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         task.finish(summary, results)
         if ctx.inter_subject is not None:
             summary.inter_subject = ctx.inter_subject.info()
+        if source.name == "folder":  # Algonauts runs keep their metrics.json as before
+            summary.extra["data"] = data_facts(inputs, data_record)
         if ctx.transfer is not None:
             summary.transfer = ctx.transfer.summary([r.scores for r in results])
-        plots = write_outputs(out, inputs, results, summary, task) if writer else {}
+        plots = (
+            write_outputs(out, inputs, results, summary, task, settings.sort_by) if writer else {}
+        )
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

@@ -95,7 +95,11 @@ def fold_data(
         fit=run_pairs.take(fit_mask),
         val=run_pairs.take(val_mask),
         train=run_pairs.take(train_mask),
-        responses=inputs.responses,
+        # RDM data has no responses: an empty (N, 0) table (encoding is refused and the
+        # read-out switched off for it in `run.data_kind`)
+        responses=inputs.responses
+        if inputs.responses is not None
+        else np.zeros((n, 0), np.float32),
         output_dir=settings.output_dir,
         logger=logger or None,
         resume_from=resume_from,

@@ -14,9 +14,17 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from fmri_rdm.data import algonauts
 from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, dominant_colors, load_images
-from fmri_rdm.data.root import data_root
+from fmri_rdm.data.source import (
+    DataSource,
+    Stimuli,
+    Subject,
+    SubjectData,
+    run_roi,
+    run_subject,
+    select_rows,
+    source_of,
+)
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa.pairs import select_pairs
@@ -29,18 +37,21 @@ class Inputs:
     """What every fold of a run reads.
 
     table: (N, D) float32 embeddings, or (N, C, H, W) uint8 images for the CNN.
-    responses: (N, V) float32 measured voxel responses (ROI-masked, both hemispheres).
-    rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32.
+    responses: (N, V) float32 measured responses (voxels, neurons, ...), None for RDM data.
+    sessions: (S, N(N-1)/2) float64 per-session RDMs of RDM data (None for responses).
+    rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32; for RDM data, rdm is
+    the mean over sessions.
     i, j: (P,) int pair indices (i < j); y: (P,) float32 RDM values of those pairs.
+    stimulus_ids: (N,) str ids of the run's stimuli (what matches subjects).
     """
 
     root: Path
-    subject: int
+    subject: Subject
     roi: str
     metric: str
     image_indices: np.ndarray
     paths: list[Path]
-    responses: np.ndarray
+    responses: np.ndarray | None
     rdm: np.ndarray
     rdm_noise_free: np.ndarray | None
     table: np.ndarray
@@ -52,34 +63,55 @@ class Inputs:
     color_labels: np.ndarray | None = None
     colors: tuple[str, ...] = DEFAULT_COLORS
     seconds: dict[str, float] = field(default_factory=dict)
+    stimulus_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    sessions: np.ndarray | None = None
+    metadata: dict[str, list[str]] = field(default_factory=dict)
+    source: DataSource | None = None
+    data_file: Path | None = None
 
     @property
     def n_images(self) -> int:
         return len(self.image_indices)
 
     @property
-    def n_voxels(self) -> int:
-        return int(self.responses.shape[1])
+    def n_voxels(self) -> int | None:
+        return None if self.responses is None else int(self.responses.shape[1])
+
+    @property
+    def kind(self) -> str:
+        """`responses` or `rdm` (RDM-only data: no encoding baseline, no read-out)."""
+        return "rdm" if self.responses is None else "responses"
 
 
-def _responses(cfg: DictConfig, root: Path, subject: int, images: np.ndarray) -> tuple:
-    """(images kept, measured and (synthetic only) noise-free responses of them): images with
-    NaN/inf responses are left out by the loader (with a warning naming them)."""
-    roi = str(cfg.roi.name)
-    standardize = bool(cfg.data.standardize)
-    measured, kept = algonauts.load_responses_kept(
-        root, subject, roi, standardize=standardize, images=images
+def load_run_data(
+    cfg: DictConfig, source: DataSource, subject: Subject, roi: str
+) -> tuple[np.ndarray, Stimuli, SubjectData]:
+    """(the run's rows among the subject's stimuli, those stimuli, their data): all stimuli,
+    the first `data.n_images`, or a seeded subset; stimuli the loader cannot use (NaN/inf
+    responses) are left out with a warning naming them."""
+    stimuli = source.stimuli(subject)
+    rows = select_rows(
+        len(stimuli),
+        cfg.data.n_images,
+        random_subset=bool(cfg.data.random_subset),
+        seed=int(cfg.seed),
     )
-    images = images[kept]  # the image list, paths and embeddings follow the kept rows
-    noise_free = None
-    if cfg.data.source == "synthetic":
-        from fmri_rdm.data.synthetic import has_noise_free, load_noise_free_responses
+    data = source.load(subject, roi, rows=rows, standardize=bool(cfg.data.standardize))
+    rows = rows[data.kept]  # the image list, paths and embeddings follow the kept rows
+    return rows, stimuli.take(rows), data
 
-        if has_noise_free(root, subject):
-            noise_free = load_noise_free_responses(
-                root, subject, roi, standardize=standardize, images=images
-            )
-    return images, measured, noise_free
+
+def measured_rdm(data: SubjectData, metric: str) -> np.ndarray:
+    """(N(N-1)/2,) float32 condensed RDM: of the responses, or the mean over sessions (pairs
+    NaN in some sessions average the others)."""
+    if data.responses is not None:
+        return rdm_lib.compute_rdm(data.responses, metric)
+    assert data.sessions is not None
+    sessions = data.sessions
+    counts = np.isfinite(sessions).sum(axis=0)
+    total = np.where(np.isfinite(sessions), sessions, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / counts).astype(np.float32)  # NaN where every session is NaN
 
 
 def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
@@ -118,19 +150,6 @@ def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
     return labels
 
 
-def run_images(cfg: DictConfig, root: Path, subject: int) -> tuple[np.ndarray, list[Path]]:
-    """(the run's image indices, every training image path): all training images, the first
-    `data.n_images`, or a seeded subset."""
-    all_paths = algonauts.image_paths(root, subject, "train")
-    images = algonauts.select_images(
-        len(all_paths),
-        cfg.data.n_images,
-        random_subset=bool(cfg.data.random_subset),
-        seed=int(cfg.seed),
-    )
-    return images, all_paths
-
-
 def _run_pairs(
     cfg: DictConfig, rdm: np.ndarray, paths: list[Path], metric: str
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
@@ -152,22 +171,23 @@ def _run_pairs(
     return labels, i, j
 
 
-def prepare_inputs(cfg: DictConfig) -> Inputs:
-    """Load, compute and select everything a run needs (timed per stage)."""
+def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
+    """Load, compute and select everything a run needs (timed per stage); `source`: the run's
+    data source when the caller has it (`data.source.source_of`)."""
     metric = str(cfg.metric.name)
     if metric not in rdm_lib.METRICS:
         raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(rdm_lib.METRICS)}")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    root = data_root(cfg)
-    subject = int(cfg.subject.id)
-    images, all_paths = run_images(cfg, root, subject)
-    images, measured, noise_free = _responses(cfg, root, subject, images)
-    paths = [all_paths[k] for k in images]  # the images the loader kept
+    source = source if source is not None else source_of(cfg)
+    subject, roi = run_subject(cfg), run_roi(cfg)
+    images, stimuli, data = load_run_data(cfg, source, subject, roi)
+    paths = stimuli.paths
     seconds["data"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    rdm = rdm_lib.compute_rdm(measured, metric)
+    rdm = measured_rdm(data, metric)
+    noise_free = data.noise_free
     rdm_true = rdm_lib.compute_rdm(noise_free, metric) if noise_free is not None else None
     seconds["rdm"] = time.perf_counter() - start
 
@@ -177,26 +197,38 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    labels, i, j = _run_pairs(cfg, rdm, paths, metric)
+    finite = np.isfinite(rdm)
+    # pairs NaN in every session (RDM data; rdm_files warned) are chosen from as median pairs,
+    # then left out
+    chooser = rdm if finite.all() else np.where(finite, rdm, np.nanmedian(rdm))
+    labels, i, j = _run_pairs(cfg, chooser, paths, metric)
     y = rdm_lib.rdm_values(rdm, i, j, len(paths))
+    if not finite.all():
+        kept = np.isfinite(y)
+        i, j, y = i[kept], j[kept], y[kept]
     seconds["pairs"] = time.perf_counter() - start
+    what = (
+        f"{data.responses.shape[1]} units"
+        if data.responses is not None
+        else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
+    )
     log.info(
-        "subject %d, ROI %s: %d images, %d voxels, %d pairs (%s)",
+        "subject %s, ROI %s: %d images, %s, %d pairs (%s)",
         subject,
-        cfg.roi.name,
+        roi,
         len(paths),
-        measured.shape[1],
+        what,
         len(i),
         cfg.distribution.name,
     )
     return Inputs(
-        root=root,
+        root=source.root,
         subject=subject,
-        roi=str(cfg.roi.name),
+        roi=roi,
         metric=metric,
         image_indices=images,
         paths=paths,
-        responses=measured,
+        responses=data.responses,
         rdm=rdm,
         rdm_noise_free=rdm_true,
         table=table,
@@ -208,4 +240,9 @@ def prepare_inputs(cfg: DictConfig) -> Inputs:
         color_labels=labels,
         colors=tuple(str(c) for c in cfg.distribution.colors),
         seconds=seconds,
+        stimulus_ids=stimuli.ids,
+        sessions=data.sessions,
+        metadata=stimuli.metadata,
+        source=source,
+        data_file=data.file,
     )

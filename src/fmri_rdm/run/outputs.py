@@ -14,13 +14,15 @@ from fmri_rdm.runtime.artifacts import write_json, write_npz
 
 
 def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
-    """predictions.npz: the run's image indices (and NSD ids when the file names carry them),
-    and per fold its test pairs, targets and predictions (`fold<k>_i`, `fold<k>_j`,
-    `fold<k>_target`, `fold<k>_prediction`)."""
+    """predictions.npz: the run's image indices, their stimulus ids (`stimulus_ids`, str; and
+    NSD ids when the file names carry them), and per fold its test pairs, targets and
+    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`)."""
     arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
     ids = nsd_ids_or_none(inputs.paths)
     if ids is not None:  # matches images across subjects (`compare --across subject`)
         arrays["nsd_ids"] = ids
+    if len(inputs.stimulus_ids):  # what `compare --across subject` matches subjects by
+        arrays["stimulus_ids"] = np.asarray(inputs.stimulus_ids).astype(str)
     for res in results:
         f = res.scores["fold"]
         arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
@@ -39,8 +41,26 @@ def nsd_ids_or_none(paths: list[Path]) -> np.ndarray | None:
         return None
 
 
+def sort_labels(inputs: Inputs, sort_by: str | None) -> list[str] | None:
+    """The metadata column `plots.sort_by` names, one value per run stimulus (None when not
+    asked); ConfigError naming the columns there are."""
+    if sort_by is None:
+        return None
+    if sort_by not in inputs.metadata:
+        from fmri_rdm.errors import ConfigError
+
+        have = ", ".join(inputs.metadata) or "none (add columns to stimuli.tsv)"
+        raise ConfigError(f"plots.sort_by={sort_by!r} is no metadata column; columns: {have}")
+    return list(inputs.metadata[sort_by])
+
+
 def write_outputs(
-    out: Path, inputs: Inputs, results: list[FoldResult], summary: RunMetrics, task: Task
+    out: Path,
+    inputs: Inputs,
+    results: list[FoldResult],
+    summary: RunMetrics,
+    task: Task,
+    sort_by: str | None = None,
 ) -> dict[str, Path]:
     """Write predictions.npz and metrics.json, then the plots (returned by name)."""
     from fmri_rdm.plots import save_run_plots
@@ -61,5 +81,6 @@ def write_outputs(
         color_labels=inputs.color_labels,
         colors=inputs.colors,
         score=task.headline,
+        sort_labels=sort_labels(inputs, sort_by),
         **task.scatter(first),
     )

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fmri_rdm.data.algonauts import subject_dir
-from fmri_rdm.data.rois import resolve_roi
+from fmri_rdm.data.source import run_roi, run_subject, source_class
 
 
 def check_run_config(cfg: Any) -> None:
@@ -20,17 +19,19 @@ def check_run_config(cfg: Any) -> None:
 
     `cfg`: the composed run config (needs `data`, `subject`, `roi`).
     """
-    resolve_roi(str(cfg.roi.name))  # UnknownRoiError lists the valid names
+    subject, roi = run_subject(cfg), run_roi(cfg)
+    cls = source_class(cfg.data)
+    if str(cfg.data.source) == "synthetic":
+        from fmri_rdm.data.rois import resolve_roi
+
+        resolve_roi(roi)  # UnknownRoiError lists the valid names
+    else:  # no data is read: directory entries only (the data source's `check`)
+        cls.from_config(cfg, create=False).check(subject, roi)
     evaluation = cfg.get("evaluation") or {}
     if evaluation.get("transfer_subjects") is not None:  # its syntax, before any data is read
         from fmri_rdm.run.transfer import requested_subjects
 
-        requested_subjects(evaluation.get("transfer_subjects"), int(cfg.subject.id))
-    if str(cfg.data.source) == "synthetic":
-        return
-    from fmri_rdm.data.root import data_root  # no data is read: it only checks that a root is set
-
-    subject_dir(data_root(cfg), int(cfg.subject.id))
+        requested_subjects(evaluation.get("transfer_subjects"), subject)
 
 
 __all__ = ["check_run_config"]

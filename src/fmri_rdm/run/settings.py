@@ -62,6 +62,7 @@ class RunSettings:
     ckpt_path: Path | None
     standardize: bool
     evaluation: EvaluationSettings
+    sort_by: str | None = None  # plots.sort_by: a metadata column of the stimuli
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> RunSettings:
@@ -78,6 +79,7 @@ class RunSettings:
             ckpt_path=None if ckpt in (None, "") else Path(str(ckpt)).expanduser(),
             standardize=bool(cfg.data.standardize),
             evaluation=EvaluationSettings.from_config(cfg.evaluation),
+            sort_by=(cfg.get("plots") or {}).get("sort_by") or None,
         )
 
     def encoding_model(self) -> DictConfig:

@@ -14,7 +14,12 @@ from fmri_rdm.learners.base import FoldData, Learner, TaskName
 from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa import scores as ev
-from fmri_rdm.run.baselines import encoding_baseline, noise_free_ceiling, noise_free_label_ceiling
+from fmri_rdm.run.baselines import (
+    encoding_baseline,
+    noise_free_ceiling,
+    noise_free_label_ceiling,
+    session_ceiling,
+)
 from fmri_rdm.run.folds import FittedFold, FoldResult, TestPairs, fold_sizes
 from fmri_rdm.run.inputs import Inputs
 from fmri_rdm.run.settings import RunSettings
@@ -107,7 +112,7 @@ class RegressionTask(Task):
         baselines = ev.regression_baselines(
             data.fit.y, t.y, prediction, self._zero_training(inputs, test), seed=data.seed
         )
-        if evaluation.encoding_baseline:
+        if evaluation.encoding_baseline and inputs.responses is not None:
             with stage("encoding_baseline"):
                 encoded_prediction = encoding_baseline(
                     ctx.settings, data, t.i, t.j, learner, prediction
@@ -119,7 +124,7 @@ class RegressionTask(Task):
             }
         with stage("statistics"):
             statistics = self._statistics(ctx, data, test, prediction)
-        ceiling = noise_free_ceiling(inputs, t.i, t.j, t.y)
+        ceiling = noise_free_ceiling(inputs, t.i, t.j, t.y) | session_ceiling(inputs, t.i, t.j)
         if ctx.inter_subject is not None:
             ceiling |= ctx.inter_subject.bounds(t.i, t.j)
         scores = {

@@ -3,7 +3,8 @@
 `evaluation.transfer_subjects` names other subjects (`[2, 3]`, or `all` = every other subject
 folder under the data root with fMRI). For each of them, once per run:
 
-    shared = the run's images that subject also saw, matched by the NSD id in the file names
+    shared = the run's images that subject also saw, matched by stimulus id (the data source's:
+             the NSD id for Algonauts)
     RDM_t  = that subject's measured RDM of the same ROI on `shared` (same metric; responses
              standardised over those images, as the run standardises over its own:
              `stats.ceiling.subject_rdm`)
@@ -35,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from fmri_rdm.data.source import Subject
+from fmri_rdm.data.source import subject_key as _key
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.stats import bootstrap as boot
@@ -42,9 +45,7 @@ from fmri_rdm.stats.ceiling import (
     MIN_SHARED_IMAGES,
     InterSubjectCeiling,
     ceiling_from_rdms,
-    nsd_ids,
     subject_rdm,
-    subjects_with_fmri,
 )
 from fmri_rdm.stats.report import FoldStatistics
 
@@ -54,21 +55,31 @@ ALL = "all"
 SCORES = ("pearson", "spearman")
 
 
-def subject_key(subject: int) -> str:
-    """`subj02`: the key of a subject in metrics.json's `transfer` section."""
-    return f"subj{int(subject):02d}"
+def subject_key(subject: Subject) -> str:
+    """`subj02` (Algonauts), or a folder subject's name: its key in metrics.json's `transfer`
+    section."""
+    return _key(subject)
 
 
-def requested_subjects(value: Any, own: int) -> list[int] | str:
-    """`evaluation.transfer_subjects` as a list of subject ids, `"all"`, or [] (off).
+def requested_subjects(value: Any, own: Subject) -> list[Subject] | str:
+    """`evaluation.transfer_subjects` as a list of subjects, `"all"`, or [] (off).
 
-    Accepts null / [] (off), `all`, one id, or a list of ids (ints or `subjNN`); ConfigError
-    for anything else, or when it names the run's own subject."""
+    Accepts null / [] (off), `all`, one subject, or a list: numbers or `subjNN` when the run's
+    subject is a number (Algonauts), subject folder names otherwise (`data=folder`);
+    ConfigError for anything else, or when it names the run's own subject."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return []
     if isinstance(value, str) and value.strip().lower() == ALL:
         return ALL
     items = [value] if isinstance(value, int | str) else list(value)
+    if isinstance(own, str):  # folder subjects: names as given
+        names = [str(item) for item in items]
+        if own in names:
+            raise ConfigError(
+                f"evaluation.transfer_subjects names the run's own subject {own}: its score "
+                "is the test score; list other subjects"
+            )
+        return sorted(set(names))
     ids = []
     for item in items:
         text = str(item).strip().lower().removeprefix("subj")
@@ -90,7 +101,7 @@ class SubjectTarget:
     """One other subject: `images` (M,) run positions it also saw (ascending), `rdm` its
     condensed (M(M-1)/2,) float64 RDM over them, `ceiling` the run's RDM against it."""
 
-    subject: int
+    subject: Subject
     images: np.ndarray
     rdm: np.ndarray
     ceiling: InterSubjectCeiling
@@ -104,7 +115,7 @@ class Transfer:
     explicit: bool  # named subjects (errors) rather than `all` (warnings)
     n_boot: int = 1000
     level: float = 0.95
-    statistics: dict[int, list[FoldStatistics]] = field(default_factory=dict)
+    statistics: dict[Subject, list[FoldStatistics]] = field(default_factory=dict)
 
     def fold(self, learner: Any, table: np.ndarray, test_images: np.ndarray, seed: int) -> dict:
         """{subjNN: {n_images_shared, n_pairs, pearson, spearman, ci, noise_ceiling}} of one
@@ -161,7 +172,7 @@ def _score(
     }
     stats = FoldStatistics(observed, level=level)
     if n_boot > 0:
-        rng = np.random.default_rng([int(seed), 13, target.subject])
+        rng = np.random.default_rng([int(seed), 13, _seed_of(target.subject)])
         counts = boot.resample_counts(rng, shared.size, n_boot)
         samples = boot.bootstrap_scores(y, prediction, a, b, counts, SCORES)
         stats.samples = {k: v[0] for k, v in samples.items()}
@@ -177,6 +188,15 @@ def _score(
         "own_subject": {k: _finite(float(v[0, 0])) for k, v in on_own.items()},
     }
     return entry, stats
+
+
+def _seed_of(subject: Subject) -> int:
+    """The subject's part of the bootstrap seed: its number, or a stable hash of its name."""
+    if isinstance(subject, int):
+        return subject
+    import zlib
+
+    return zlib.crc32(str(subject).encode())
 
 
 def _finite(value: float) -> float | None:
@@ -196,7 +216,8 @@ def build_transfer(cfg: Any, inputs: Any, task: Any) -> Transfer | None:
             "evaluation.transfer_subjects needs a regression model (a classifier predicts "
             "labels, not another subject's RDM values): choose another model or set it to null"
         )
-    present = subjects_with_fmri(inputs.root)
+    source = inputs.source
+    present = source.subjects()
     explicit = wanted != ALL
     subjects = wanted if isinstance(wanted, list) else [s for s in present if s != inputs.subject]
     missing = [s for s in subjects if s not in present]
@@ -210,17 +231,17 @@ def build_transfer(cfg: Any, inputs: Any, task: Any) -> Transfer | None:
         )
     targets = []
     for s in subjects:
-        target = _subject_target(inputs, s, bool(cfg.data.standardize))
+        target = _subject_target(inputs, source, s, bool(cfg.data.standardize))
         if target is not None:
             targets.append(target)
             continue
         if explicit:
             raise ConfigError(
-                f"evaluation.transfer_subjects: subject {s} saw fewer than {MIN_SHARED_IMAGES} "
-                f"of the run's {inputs.n_images} images; choose other subjects"
+                f"evaluation.transfer_subjects: subject {_key(s)} saw fewer than "
+                f"{MIN_SHARED_IMAGES} of the run's {inputs.n_images} images; choose other subjects"
             )
         log.warning(
-            "transfer: subject %d saw < %d of the run's images; skipped", s, MIN_SHARED_IMAGES
+            "transfer: subject %s saw < %d of the run's images; skipped", s, MIN_SHARED_IMAGES
         )
     if not targets:
         raise ConfigError(
@@ -230,20 +251,20 @@ def build_transfer(cfg: Any, inputs: Any, task: Any) -> Transfer | None:
     return Transfer(targets, explicit, int(evaluation.n_bootstrap), float(evaluation.ci_level))
 
 
-def _subject_target(inputs: Any, subject: int, standardize: bool) -> SubjectTarget | None:
+def _subject_target(
+    inputs: Any, source: Any, subject: Subject, standardize: bool
+) -> SubjectTarget | None:
     """`subject`'s RDM on the run's images it saw too, and the ceiling on them (None when
     it saw fewer than MIN_SHARED_IMAGES of them)."""
-    from fmri_rdm.data import algonauts
-
-    own_ids = nsd_ids(inputs.paths)
-    their = nsd_ids(algonauts.image_paths(inputs.root, subject, "train"))
+    own_ids = np.asarray(inputs.stimulus_ids).astype(str)
+    their = source.stimuli(subject).ids
     images = np.flatnonzero(np.isin(own_ids, their))  # run positions, ascending
     if images.size < MIN_SHARED_IMAGES:
         return None
     rdm = subject_rdm(
-        inputs.root, subject, inputs.roi, inputs.metric, own_ids[images],
+        source, subject, inputs.roi, inputs.metric, own_ids[images],
         standardize=standardize, ids=their,
     )  # fmt: skip
     ceiling = ceiling_from_rdms(images, inputs.rdm, inputs.n_images, [subject], [rdm])
-    log.info("transfer to subject %d: %d shared images", subject, images.size)
+    log.info("transfer to subject %s: %d shared images", subject, images.size)
     return SubjectTarget(subject, images, rdm, ceiling)

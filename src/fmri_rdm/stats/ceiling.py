@@ -1,8 +1,9 @@
 """Inter-subject noise ceiling for real data (leave-one-subject-out, Nili et al. 2014).
 
-NSD subjects share images; Algonauts file names carry the NSD id (`train-0001_nsd-00013.png`),
-so the images a run uses can be found among the other subjects' images whatever their row
-order. For the run's subject s and ROI, on the images every available subject saw:
+Subjects are matched by stimulus id (`data.source`: the NSD id for Algonauts, the folder's
+stimulus ids for `data=folder`), so the images a run uses can be found among the other
+subjects' stimuli whatever their row order. For the run's subject s and ROI, on the images
+every available subject saw:
 
     lower = r(RDM_s, pool(others))          upper = r(RDM_s, pool(all subjects, s included))
 
@@ -17,20 +18,18 @@ on a subset of the pairs the model is scored on (all of them when every image is
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.stats import rankdata
 
-from fmri_rdm.data import algonauts
+from fmri_rdm.data.algonauts_source import nsd_ids, subjects_with_fmri
+from fmri_rdm.data.source import DataSource, Subject, subject_key
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa import rdm as rdm_lib
 
 log = logging.getLogger(__name__)
-_NSD = re.compile(r"nsd-(\d+)")
 MIN_SHARED_IMAGES = 3
 NOISE_CEILING_MODES = ("auto", "inter_subject")
 
@@ -45,26 +44,6 @@ def wants_inter_subject(mode: str) -> bool:
     return mode == "inter_subject"
 
 
-def nsd_ids(paths: Sequence[Path | str]) -> np.ndarray:
-    """(N,) int64 NSD ids from Algonauts image names; DataError when a name lacks one."""
-    ids = []
-    for p in paths:
-        m = _NSD.search(Path(p).name)
-        if m is None:
-            raise DataError(f"image {p} has no NSD id (nsd-XXXXX) in its name")
-        ids.append(int(m.group(1)))
-    return np.asarray(ids, dtype=np.int64)
-
-
-def subjects_with_fmri(root: Path) -> list[int]:
-    """Subject ids under `root` whose folder holds training fMRI, ascending."""
-    found = []
-    for d in sorted(Path(root).glob("subj[0-9][0-9]")):
-        if (d / algonauts.TRAIN_FMRI_DIR / "lh_training_fmri.npy").is_file():
-            found.append(int(d.name[4:]))
-    return found
-
-
 def _normalised(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z-scores, twice the ranks as int64) of a condensed RDM over its pairs.
 
@@ -73,11 +52,22 @@ def _normalised(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     summing those is exact, and the re-ranking sees exactly the ties rsatoolbox's mean has
     (a floating-point mean of z-scored ranks breaks some of them by rounding)."""
     v = np.asarray(values, dtype=np.float64)
-    z = (v - v.mean()) / (v.std() or 1.0)
-    return z, np.rint(2.0 * rankdata(v)).astype(np.int64)
+    finite = np.isfinite(v)
+    if finite.all():
+        z = (v - v.mean()) / (v.std() or 1.0)
+        return z, np.rint(2.0 * rankdata(v)).astype(np.int64)
+    # RDM data with pairs NaN in every session: NaN z-scores (left out by _corr), rank 0
+    z = np.full_like(v, np.nan)
+    z[finite] = (v[finite] - v[finite].mean()) / (v[finite].std() or 1.0)
+    ranks = np.zeros(v.shape, dtype=np.int64)
+    ranks[finite] = np.rint(2.0 * rankdata(v[finite])).astype(np.int64)
+    return z, ranks
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
+    keep = np.isfinite(a) & np.isfinite(b)
+    if not keep.all():
+        a, b = a[keep], b[keep]
     if a.size < 3 or a.std() == 0 or b.std() == 0:
         return None
     return float(np.corrcoef(a, b)[0, 1])
@@ -93,7 +83,7 @@ class InterSubjectCeiling:
     """
 
     images: np.ndarray
-    subjects: list[int]
+    subjects: list[Subject]
     own: np.ndarray
     own_z: np.ndarray
     own_r: np.ndarray
@@ -131,40 +121,36 @@ class InterSubjectCeiling:
 
 
 def inter_subject_ceiling(
-    root: Path | str,
-    subject: int,
+    source: DataSource,
+    subject: Subject,
     roi: str,
     metric: str,
-    paths: Sequence[Path | str],
+    ids: np.ndarray,
     rdm: np.ndarray,
     *,
     standardize: bool = True,
-    subjects: Sequence[int] | None = None,
+    subjects: Sequence[Subject] | None = None,
 ) -> InterSubjectCeiling:
-    """Pool the other subjects' RDMs of `roi` on the run's images that all of them saw.
+    """Pool the other subjects' RDMs of `roi` on the run's stimuli that all of them saw.
 
-    paths: the run's selected images (N,); rdm: the run's condensed RDM over them. subjects:
-    the others to use (default: every subject folder under root with fMRI). Raises DataError
-    when there is no other subject or fewer than 3 images are shared by all of them.
+    ids: (N,) stimulus ids of the run's selected stimuli; rdm: the run's condensed RDM over
+    them. subjects: the others to use (default: every subject of the source). Raises DataError
+    when there is no other subject or fewer than 3 stimuli are shared by all of them.
     """
-    own_ids = nsd_ids(paths)
-    others = [
-        s
-        for s in (subjects if subjects is not None else subjects_with_fmri(Path(root)))
-        if s != subject
-    ]
+    own_ids = np.asarray(ids).astype(str)
+    others = [s for s in (subjects if subjects is not None else source.subjects()) if s != subject]
     if not others:
         raise DataError(
-            f"no other subject under {root}: the inter-subject noise ceiling needs the other "
-            "subjects' data (evaluation.noise_ceiling=inter_subject)"
+            f"no other subject under {source.root}: the inter-subject noise ceiling needs the "
+            "other subjects' data (evaluation.noise_ceiling=inter_subject)"
         )
-    their_ids = {s: nsd_ids(algonauts.image_paths(root, s, "train")) for s in others}
+    their_ids = {s: source.stimuli(s).ids for s in others}
     common = own_ids
-    for ids in their_ids.values():
-        common = np.intersect1d(common, ids)
+    for their in their_ids.values():
+        common = np.intersect1d(common, their)
     if common.size < MIN_SHARED_IMAGES:
         overlap = ", ".join(
-            f"subj{s:02d}: {np.intersect1d(own_ids, ids).size}" for s, ids in their_ids.items()
+            f"{subject_key(s)}: {np.intersect1d(own_ids, t).size}" for s, t in their_ids.items()
         )
         raise DataError(
             f"only {common.size} of the run's images are shared by all other subjects "
@@ -172,17 +158,17 @@ def inter_subject_ceiling(
         )
     images = np.flatnonzero(np.isin(own_ids, common))  # run positions, ascending
     wanted = own_ids[images]
-    their = [
-        subject_rdm(root, s, roi, metric, wanted, standardize=standardize, ids=ids)
-        for s, ids in their_ids.items()
+    rdms = [
+        subject_rdm(source, s, roi, metric, wanted, standardize=standardize, ids=t)
+        for s, t in their_ids.items()
     ]
     log.info("inter-subject ceiling: %d shared images, subjects %s", images.size, others)
-    return ceiling_from_rdms(images, rdm, len(own_ids), others, their)
+    return ceiling_from_rdms(images, rdm, len(own_ids), others, rdms)
 
 
 def subject_rdm(
-    root: Path | str,
-    subject: int,
+    source: DataSource,
+    subject: Subject,
     roi: str,
     metric: str,
     wanted: np.ndarray,
@@ -190,22 +176,32 @@ def subject_rdm(
     standardize: bool = True,
     ids: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(M(M-1)/2,) float64 condensed RDM of `subject`'s responses to the images with NSD ids
-    `wanted` (M,), in that order; the responses are standardised over those M images, as the
-    run standardises over its own. ids: the subject's training-image NSD ids (read when None);
-    every wanted id must be among them."""
+    """(M(M-1)/2,) float64 condensed RDM of `subject` on the stimuli with ids `wanted` (M,),
+    in that order: of its responses, standardised over those M stimuli as the run standardises
+    over its own, or its mean RDM over sessions. ids: the subject's stimulus ids (read when
+    None); every wanted id must be among them."""
+    from fmri_rdm.run.inputs import measured_rdm
+
     if ids is None:
-        ids = nsd_ids(algonauts.image_paths(root, subject, "train"))
-    rows = np.argsort(ids)[np.searchsorted(np.sort(ids), wanted)]  # their rows, our order
-    x = algonauts.load_responses(root, subject, roi, standardize=standardize, images=rows)
-    return rdm_lib.compute_rdm(x, metric).astype(np.float64)
+        ids = source.stimuli(subject).ids
+    ids = np.asarray(ids).astype(str)
+    wanted = np.asarray(wanted).astype(str)
+    order = np.argsort(ids)
+    rows = order[np.searchsorted(ids[order], wanted)]  # their rows, our order
+    data = source.load(subject, roi, rows=rows, standardize=standardize)
+    if data.kept.size != rows.size:
+        raise DataError(
+            f"subject {subject_key(subject)} has NaN/inf responses for "
+            f"{rows.size - data.kept.size} of the shared stimuli in ROI {roi!r}: fix the data"
+        )
+    return measured_rdm(data, metric).astype(np.float64)
 
 
 def ceiling_from_rdms(
     images: np.ndarray,
     rdm: np.ndarray,
     n_images: int,
-    subjects: Sequence[int],
+    subjects: Sequence[Subject],
     their: Sequence[np.ndarray],
 ) -> InterSubjectCeiling:
     """The pooled bounds of a run's RDM `rdm` (condensed over `n_images`) on its images
@@ -222,3 +218,15 @@ def ceiling_from_rdms(
         sum_r += r
     k = len(their)
     return InterSubjectCeiling(images, list(subjects), own, own_z, own_r, sum_z / k, sum_r)
+
+
+__all__ = [
+    "MIN_SHARED_IMAGES",
+    "InterSubjectCeiling",
+    "ceiling_from_rdms",
+    "inter_subject_ceiling",
+    "nsd_ids",
+    "subject_rdm",
+    "subjects_with_fmri",
+    "wants_inter_subject",
+]

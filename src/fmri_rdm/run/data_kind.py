@@ -1,0 +1,60 @@
+"""What a run does differently on RDM-only data (a data source that gives RDMs, not responses).
+
+Models that need only pair targets run unchanged. What needs per-stimulus responses is never a
+crash: `model=encoding` is refused with one line (ConfigError), `model.response_weight` is
+switched off and the encoding baseline skipped, each with one log line and a record in
+metrics.json (`data.skipped`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from omegaconf import DictConfig, open_dict
+
+from fmri_rdm.data.source import DataSource, run_roi, run_subject
+from fmri_rdm.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, Any]:
+    """Check the model against the run's data kind and switch off what RDM data cannot feed;
+    returns metrics.json's `data` section ({kind, skipped}); changes `cfg.model` in place."""
+    subject, roi = run_subject(cfg), run_roi(cfg)
+    kind = source.kind(subject, roi)
+    record: dict[str, Any] = {"kind": kind}
+    if kind != "rdm":
+        return record
+    name = str(cfg.model.get("name"))
+    if getattr(cls, "needs_responses", False):
+        raise ConfigError(
+            f"model={name} needs per-stimulus responses, but subject {subject} ROI {roi} holds "
+            f"RDMs ({source.root}): choose rsa, frrsa, mlp, siamese, siamese_cnn or svm"
+        )
+    skipped: dict[str, str] = {}
+    if float(cfg.model.get("response_weight") or 0.0) > 0:
+        log.warning(
+            "model.response_weight=%s is off: RDM data has no responses to read out",
+            cfg.model.response_weight,
+        )
+        with open_dict(cfg.model):
+            cfg.model.response_weight = 0.0
+        skipped["response_weight"] = "RDM data has no responses to read out"
+    if bool(cfg.evaluation.get("encoding_baseline")):
+        log.warning("encoding baseline skipped: RDM data has no responses to fit it on")
+        skipped["encoding_baseline"] = "RDM data has no responses to fit it on"
+    record["skipped"] = skipped
+    return record
+
+
+def data_facts(inputs: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """metrics.json's `data` section: the data kind, what was skipped for it, the file the
+    run read, the number of sessions (RDM data) and the metadata columns of the stimuli."""
+    facts = dict(record)
+    facts["file"] = str(inputs.data_file) if inputs.data_file is not None else None
+    if inputs.sessions is not None:
+        facts["n_sessions"] = len(inputs.sessions)
+    facts["metadata"] = sorted(inputs.metadata)
+    return facts
