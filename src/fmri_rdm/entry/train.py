@@ -119,7 +119,7 @@ def run_training(cfg: DictConfig) -> float | None:
     is imported (`parallel.configure_job`)."""
     from fmri_rdm.entry.shorthands import REWRITTEN
     from fmri_rdm.run.completed import skip_or_prepare
-    from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.run.preflight import check_run_config, check_settings
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
 
@@ -134,6 +134,12 @@ def run_training(cfg: DictConfig) -> float | None:
         check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
         resources = configure_job(cfg)
     except Exception as err:
+        _user_error_exit(err, out, cfg)
+        return None
+    try:  # after the threads are set (it may import torch), before Lightning and the loggers
+        check_settings(cfg)
+    except Exception as err:
+        resources.release()
         _user_error_exit(err, out, cfg)
         return None
     from fmri_rdm.run.experiment import RunInterrupted, run
