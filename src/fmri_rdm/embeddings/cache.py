@@ -28,6 +28,7 @@ import numpy as np
 from fmri_rdm.embeddings.base import Embedder
 from fmri_rdm.errors import DataError
 from fmri_rdm.runtime.artifacts import atomic_write
+from fmri_rdm.runtime.console import HEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -153,5 +154,10 @@ def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path
         array = load_cached(target, len(paths))  # written while this job waited
         if array is not None:
             return array
-        log.info("embedding cache miss: %s, computing", target.name[:16])
+        log.info(
+            "embedding %d images with %s (cached for later runs)",
+            len(paths),
+            embedder.describe().get("model", type(embedder).__name__),
+            extra=HEADLINE,
+        )
         return store(embedder, embedder.embed(paths), paths, cache_dir)
