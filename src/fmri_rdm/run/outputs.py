@@ -50,6 +50,8 @@ def write_outputs(
     write_json(out / "metrics.json", metrics)
     first = results[0]
     histories = [r.history for r in results if r.history]
+    fold = int(metrics["folds"][0].get("fold", 0)) if metrics.get("folds") else 0
+    n_folds = max(1, int(metrics.get("k_folds") or 1))
     return save_run_plots(
         out / "plots",
         rdm=inputs.rdm,
@@ -61,5 +63,10 @@ def write_outputs(
         color_labels=inputs.color_labels,
         colors=inputs.colors,
         score=task.headline,
+        rdm_title=(
+            f"Measured RDM (brain responses) · subject {inputs.subject} · ROI {inputs.roi} "
+            f"({inputs.metric})"
+        ),
+        scatter_fold=f"fold {fold + 1} of {n_folds} (test images unseen in training)",
         **task.scatter(first),
     )
