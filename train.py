@@ -18,6 +18,7 @@ from omegaconf import DictConfig  # noqa: E402
 from fmri_rdm.config import register_schemas  # noqa: E402
 from fmri_rdm.entry.shorthands import expand_network_shorthands  # noqa: E402
 from fmri_rdm.entry.train import hydra_main  # noqa: E402
+from fmri_rdm.runtime.console import expand_verbose_flag  # noqa: E402
 
 register_schemas()
 
@@ -32,4 +33,5 @@ def main(cfg: DictConfig) -> float | None:
 if __name__ == "__main__":
     # `model.dropout=0.5` is short for `model.net.dropout=0.5`
     sys.argv[1:] = expand_network_shorthands(sys.argv[1:], Path(__file__).parent / "conf" / "model")
+    sys.argv[1:] = expand_verbose_flag(sys.argv[1:])  # `-v` is `verbose=true`
     hydra_main(main)

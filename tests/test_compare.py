@@ -59,8 +59,13 @@ def test_comparison_rows_match_metrics(sweep: Path) -> None:
         for name in ("pearson", "spearman", "r2", "mse"):
             assert row[f"test.{name}.mean"] == m["test"][name]["mean"]
             assert row[f"test.{name}.std"] == m["test"][name]["std"]
-        for name in compare.KEY_BASELINES:
+        # the baselines of the compared score (pearson), not a spearman one beside it
+        shown = compare.key_baselines(list(m["baselines"]), "pearson")
+        assert shown == ["zero_training_pearson", "encoding_pearson", "shuffled_pearson",
+                         "mean_predictor_mse"]  # fmt: skip
+        for name in shown:
             assert row[f"baselines.{name}.mean"] == m["baselines"][name]["mean"]
+        assert "baselines.zero_training_spearman.mean" not in row
         assert row["noise_ceiling.pearson.mean"] == 0.95
         assert row["seconds.training"] == m["seconds"]["training"]
         assert row["seconds.fit"] == sum(f["seconds"]["fit"] for f in m["folds"])
@@ -86,17 +91,19 @@ def test_write_comparison_csv_markdown_png(sweep: Path, tmp_path: Path) -> None:
         for name in ("pearson", "mse"):
             for stat in ("mean", "std"):
                 assert float(row[f"test.{name}.{stat}"]) == run.metrics["test"][name][stat]
-        assert float(row["baselines.zero_training_spearman.mean"]) == 0.25
+        assert float(row["baselines.zero_training_pearson.mean"]) == 0.22
         assert float(row["seconds.training"]) == run.metrics["seconds"]["training"]
 
     md = paths["markdown"].read_text()
     table_lines = [line for line in md.splitlines() if line.startswith("|")]
-    assert len(table_lines) == 2 + 4  # header, separator, 4 runs
+    assert len(table_lines) == 2 + 3  # header, separator, the 3 finished runs
     header = table_lines[0]
     assert "model.hidden_layers" in header and "status" in header and "test.pearson" in header
     assert "experiment" not in header
     assert "0.400 ± 0.020" in table_lines[3]  # hidden_layers=1
-    assert "failed" in table_lines[4] and "no training or no test pairs" in table_lines[4]
+    assert "3 run(s) (1 failed: listed below)" in md
+    failed = md[md.index("## Failed runs") :]  # listed apart, below the table
+    assert "- `2`: ConfigError: fold 0 has no training or no test pairs" in failed
     assert "`experiment=demo`" in md
 
     png = paths["plot"].read_bytes()
@@ -109,8 +116,9 @@ def test_main_sweep_defaults_out_to_sweep_dir(
     monkeypatch.setenv("COLUMNS", "200")
     assert compare.main([str(sweep), "--sort"]) == 0
     out = capsys.readouterr().out
-    assert "hidden_layers" in out and "0.400 ± 0.020" in out
+    assert "hidden_layers" in out and "0.400" in out and "±0.020" in out  # piped: 100 columns
     assert "failed 2: ConfigError: fold 0" in out
+    assert max(len(line) for line in out.splitlines() if not line.startswith("wrote ")) <= 100
     for name in compare.OUTPUT_NAMES.values():
         assert (sweep / name).is_file()
     with (sweep / "comparison.csv").open(newline="") as handle:
@@ -151,14 +159,21 @@ def test_multiple_explicit_dirs_and_metric_option(
     assert [r.label for r in runs] == ["10-00-00-123", "11-00-00-456"]
     assert compare.differing_overrides(runs) == ["model"]
 
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # not where it writes: next to the runs, their common parent
     assert compare.main([str(a), str(b), "--metric", "test.spearman.mean"]) == 0
-    with (tmp_path / "comparison.csv").open(newline="") as handle:
+    assert not (tmp_path / "comparison.csv").exists()
+    with (base / "comparison.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["model"] for r in rows] == ["siamese", "mlp"]
     assert {r["metric"] for r in rows} == {"test.spearman.mean"}
     assert float(rows[1]["metric_mean"]) == pytest.approx(0.48)
-    assert (tmp_path / "comparison.png").is_file()
+    assert (base / "comparison.png").is_file()
+    # spearman compared: its baselines, not pearson's
+    assert "baselines.zero_training_spearman.mean" in rows[0]
+    assert "baselines.encoding_pearson.mean" not in rows[0]
+    out = tmp_path / "elsewhere"
+    assert compare.main([str(a), str(b), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(compare.OUTPUT_NAMES.values())
 
 
 def test_sort_lower_is_better_for_mse(sweep: Path) -> None:
@@ -194,3 +209,41 @@ def test_runs_of_several_models_are_rows_with_their_model(tmp_path: Path) -> Non
     paths = compare.write_comparison(runs, tmp_path / "out")
     header = next(line for line in paths["markdown"].read_text().splitlines() if line[:1] == "|")
     assert "| model |" in header and "seconds.fit" in header
+
+
+def test_failed_runs_never_add_columns_and_the_figure_shows_every_reference(
+    tmp_path: Path,
+) -> None:
+    """A job that failed on a typo (`model.dropuot=0.3`, `roi.name=...`) is listed below the
+    table; its overrides are no columns. The figure draws the table's baselines of the
+    compared score and the ceiling."""
+    import matplotlib.image
+
+    from fmri_rdm.reporting.compare_render import references
+
+    root = tmp_path / "sweep"
+    for layers in (0, 1):
+        write_run(root / str(layers), [f"model.hidden_layers={layers}"], sweep_metrics(layers))
+    bad = FailedRun("ConfigError: model.dropuot: did you mean 'model.net.dropout'?", {})
+    write_run(root / "2", ["model.dropuot=0.3", "roi.name=ffa"], bad.to_json())
+    runs = compare.load_runs([root])
+    assert compare.row_keys(runs) == ["model.hidden_layers"]
+    paths = compare.write_comparison(runs, root)
+    header = paths["csv"].read_text().splitlines()[0]
+    assert "dropuot" not in header and "roi.name" not in header
+    labels = [name for name, *_ in references(compare.frame(runs), "test.pearson.mean")]
+    assert labels == [
+        "zero-training: 0.220",
+        "encoding model: 0.350",
+        "shuffled (chance): 0.010",
+        "noise ceiling: 0.950",
+    ]
+    assert matplotlib.image.imread(paths["plot"]).shape[0] > 100
+
+
+def test_paired_titles_name_the_swept_values(tmp_path: Path) -> None:
+    runs = [
+        write_run(tmp_path / str(k), [f"model.hidden_layers={k}"], sweep_metrics(k)) for k in (0, 1)
+    ]
+    labelled = compare._swept_labels(compare.load_runs(runs))
+    assert [r.label for r in labelled] == ["model.hidden_layers=0", "model.hidden_layers=1"]

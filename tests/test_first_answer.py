@@ -92,3 +92,40 @@ def test_preflight_says_what_loading_the_data_would_say(
         prepare_inputs(cfg)
     assert str(early.value) == str(late.value)
     assert all(fragment in str(early.value) for fragment in fragments), early.value
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["model.net.dropout=high"], "model.net.dropout: Value 'high'"),
+        (["model=rsa", "evaluation.calibration=bogus"], "evaluation.calibration='bogus'"),
+        (["evaluation.k_folds=0"], "evaluation.k_folds=0: use 1"),
+        (["data.n_images=5"], "evaluation.k_folds=5 is impossible with 5 images"),
+    ],
+    ids=["network_value", "calibration", "no_folds", "too_few_images"],
+)
+def test_settings_errors_come_before_lightning_and_loggers(args, fragment, tmp_path) -> None:
+    """The run's settings are checked before the experiment module loads Lightning and wandb
+    (5-20 s): train.py exits with one line while neither is imported. (The speed itself is
+    measured by hand, against `import torch` on the same machine.)"""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = [sys.argv[1], *sys.argv[2:]]\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "finally:\n"
+        "    heavy = [m for m in ('pytorch_lightning', 'wandb') if m in sys.modules]\n"
+        "    print('heavy:', heavy, file=sys.stderr)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), FMRI_RDM_CACHE=str(tmp_path / "c"))
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "train.py"), "experiment=demo", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and fragment in errors[0], result.stderr
+    assert "heavy: []" in result.stderr
+    assert not (tmp_path / "c").exists()  # no data generated, nothing embedded

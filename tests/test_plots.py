@@ -313,4 +313,40 @@ def test_rdm_heatmap_groups_images_by_a_metadata_column():
     square = np.zeros((6, 6))
     square[np.triu_indices(6, 1)] = rdm
     square += square.T
-    np.testing.assert_allclose(shown, square[np.ix_(order, order)], atol=1e-6)
+    # the diagonal is blank (NaN) since the colour scale spans the off-diagonal values
+    np.testing.assert_allclose(np.nan_to_num(shown), square[np.ix_(order, order)], atol=1e-6)
+
+
+def test_rdm_heatmap_colour_scale_spans_the_off_diagonal_values() -> None:
+    """The zero diagonal would pin the scale at 0 and paint every pair (0.95-1.07) one colour:
+    the limits are the shown off-diagonal minimum and maximum, the diagonal is blank, and a few
+    images are named on the axes."""
+    from scipy.spatial.distance import squareform
+
+    rng = np.random.default_rng(1)
+    rdm = rng.uniform(0.95, 1.07, 10)  # 5 images
+    names = [f"img{k}.png" for k in range(5)]
+    fig = rdm_heatmap(rdm, 5, "correlation", names=names, title="Predicted RDM")
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == pytest.approx((rdm.min(), rdm.max()))
+    shown = np.asarray(image.get_array(), dtype=float)
+    assert np.isnan(np.diag(shown)).all()
+    np.testing.assert_allclose(np.nan_to_num(shown), squareform(rdm), rtol=1e-6)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == names
+    many = rdm_heatmap(
+        rng.uniform(0, 2, 45 * 89), 90, "correlation", names=[str(k) for k in range(90)]
+    )
+    assert len(many.axes[0].get_xticklabels()) <= 6  # too many to name: a few index ticks
+
+
+def test_predicted_vs_true_names_the_fold_and_shares_the_axes() -> None:
+    rng = np.random.default_rng(2)
+    train_t = rng.uniform(0.5, 1.5, 300)
+    test_t = rng.uniform(0.8, 1.1, 100)
+    fig = predicted_vs_true(
+        (train_t, train_t + 0.2), (test_t, test_t), "correlation", "fold 2 of 5"
+    )
+    train, test = fig.axes
+    assert train.get_xlim() == test.get_xlim() and train.get_ylim() == test.get_ylim()
+    assert train.get_xlim()[0] < 0.5 and train.get_xlim()[1] > 1.7
+    assert fig.get_suptitle().endswith(" · fold 2 of 5")

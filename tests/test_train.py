@@ -133,8 +133,16 @@ def test_predict_py_arguments(siamese_run, cache_dir, tmp_path, capsys):
     assert len((target / "images.txt").read_text().split()) == len(images)
     capsys.readouterr()
     assert predict_main([f"run={out}", f"pairs={images[0]},{images[1]}"]) == 0
-    value = float(capsys.readouterr().out.strip().splitlines()[-1])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    # the metric and what the number is, not a bare value
+    head = (
+        f"predicted correlation distance (1 - Pearson r) of {images[0].name} and {images[1].name}: "
+    )
+    assert line.startswith(head) and line.endswith(" (mean over the run's folds' models)")
+    value = float(line[len(head) :].split()[0])
     assert value == pytest.approx(float(predict_rdm(out, images[:2])[0]), abs=1e-4)
+    assert predict_main(["--help"]) == 0
+    assert "pairs=A,B" in capsys.readouterr().out
     for argv, fragments in [
         ([f"run={out}", f"imges={folder}"], ["imges", "did you mean 'images'"]),
         ([f"run={out}", f"images={folder}", "fold=one"], ["fold", "one"]),

@@ -70,10 +70,11 @@ def test_any_key_change_recomputes(paths: list[Path], tmp_path: Path) -> None:
     out = cached_embeddings(other, paths, cache_dir)
     assert other.calls == 1 and out[1, 1] == 2.0
     again = FakeEmbedder(scale=1.0)
-    cached_embeddings(again, paths[:3], cache_dir)  # other image set
+    cached_embeddings(again, paths[:3], cache_dir)  # a subset: taken from the cached rows
+    assert again.calls == 0
     os.utime(paths[0], ns=(1, 1))  # an image changed on disk
     cached_embeddings(again, paths, cache_dir)
-    assert again.calls == 2 and len(_entries(cache_dir)) == 8
+    assert again.calls == 1 and len(_entries(cache_dir)) == 8
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_shape"])
@@ -139,3 +140,28 @@ def test_clip_cache_hit_is_fast_and_loads_no_model(images: list[Path], tmp_path:
     np.testing.assert_array_equal(first, second)
     changed = ClipEmbedder(SMALL_MODEL, None, normalize=False, num_workers=0, device="cpu")
     assert cache_path(changed, images, tmp_path) != cache_path(fresh, images, tmp_path)
+
+
+def test_a_subset_of_cached_images_is_not_embedded_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`data.n_images=120` after a 600-image run: the rows of the cached set, in the order
+    asked, equal to embedding them afresh; an image the cache lacks embeds everything asked."""
+    paths = write_images(tmp_path / "images", 6)
+    cache_dir, embedder = tmp_path / "cache", FakeEmbedder()
+    full = cached_embeddings(embedder, paths, cache_dir)
+    subset = [paths[4], paths[1], paths[2]]
+    with caplog.at_level(logging.INFO, logger="fmri_rdm.embeddings.cache"):
+        taken = cached_embeddings(embedder, subset, cache_dir)
+    assert embedder.calls == 1
+    assert "embeddings of 3 images taken from the cache of 6 images" in caplog.text
+    np.testing.assert_array_equal(taken, full[[4, 1, 2]])
+    np.testing.assert_array_equal(taken, FakeEmbedder().embed(subset))
+    cached_embeddings(embedder, subset, cache_dir)  # now a direct hit on its own entry
+    assert embedder.calls == 1
+    extra = write_images(tmp_path / "more", 7)[6]  # not in any cached set
+    cached_embeddings(embedder, [paths[0], extra], cache_dir)
+    assert embedder.calls == 2
+    other = FakeEmbedder(scale=3.0)  # another model: never served from the first one's rows
+    cached_embeddings(other, subset, cache_dir)
+    assert other.calls == 1

@@ -172,3 +172,29 @@ def test_cross_fitted_predictions_come_from_refits_without_the_group(tmp_path: P
     want = model.predict(fold.table, fold.train.i[held], fold.train.j[held])
     np.testing.assert_allclose(pred[: held.sum()], want, rtol=1e-5)
     np.testing.assert_array_equal(target[: held.sum()], fold.train.y[held])
+
+
+def test_a_slope_far_from_one_is_explained_once_per_run(caplog) -> None:
+    """A siamese fold logged `calibrated = -12.06 + 12.88 x prediction` without a word: for a
+    network trained on the targets' scale (MSE loss) that is a warning saying what it means;
+    for a pearson loss, the encoding model or rsa (other scales) it is expected."""
+    from types import SimpleNamespace
+
+    from fmri_rdm.learners.calibration import slope_warning, warn_far_slope
+    from fmri_rdm.runtime.once import new_run
+
+    assert slope_warning(0, 1.3, -0.3) is None and slope_warning(0, 0.6, 0.1) is None
+    text = slope_warning(0, 12.88, -12.06)
+    assert text is not None and text.startswith(
+        "fold 0: calibration slope 12.9 (calibrated = -12.06 + 12.88 x prediction) where ~1 is "
+        "expected: its predictions spread over about 1/13 of the targets' range"
+    )
+    assert "4 times the targets' range" in str(slope_warning(1, 0.25, 0.0))
+    new_run()
+    mse, pearson = (SimpleNamespace(plan=SimpleNamespace(loss=loss)) for loss in ("mse", "pearson"))
+    with caplog.at_level("WARNING", logger="fmri_rdm.learners.calibration"):
+        warn_far_slope(pearson, 0, 12.88, -12.06)
+        warn_far_slope(object(), 0, 12.88, -12.06)  # no training plan: the encoding model, rsa
+        for fold in range(3):
+            warn_far_slope(mse, fold, 12.88, -12.06)
+    assert [r.getMessage()[:32] for r in caplog.records] == ["fold 0: calibration slope 12.9 ("]

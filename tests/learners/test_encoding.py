@@ -65,3 +65,30 @@ def test_bad_settings_are_config_errors(fold):
         EncodingLearner(cv=20).fit(fold)
     assert himalaya_backend("auto", "cpu") == "torch"
     assert himalaya_backend("numpy", "gpu") == "numpy"
+
+
+def test_alpha_grid_warning_names_the_real_key_once_per_run(fold, caplog):
+    """A grid of huge alphas only: every voxel chooses its smallest value. The advice names
+    where the grid lives (the baseline's `evaluation.encoding_model.*`, the run's `model.*`
+    for model=encoding) and is given once per run, not once per fold."""
+    from fmri_rdm.runtime.once import new_run
+
+    new_run()
+    baseline = dict(alphas=[1e6, 1e7], cv=3, config_key="evaluation.encoding_model")
+    with caplog.at_level("WARNING", logger="fmri_rdm.learners.encoding"):
+        for _ in range(3):  # three folds
+            EncodingLearner(**baseline).fit(fold)  # type: ignore[arg-type]
+    warnings = [r.getMessage() for r in caplog.records if "alpha" in r.getMessage()]
+    assert warnings == [
+        "encoding baseline: 100% of voxels chose the smallest alpha (1e+06): widen the grid "
+        "with evaluation.encoding_model.log10_alpha_min (shown once per run)"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fmri_rdm.learners.encoding"):
+        EncodingLearner(alphas=[1e6, 1e7], cv=3).fit(fold)  # model=encoding: another key
+        new_run()  # the next job of a sweep warns again
+        EncodingLearner(alphas=[1e6, 1e7], cv=3).fit(fold)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert all(m.startswith("encoding model: ") and "model.log10_alpha_min" in m for m in messages)
+    assert not any("evaluation." in m for m in messages)

@@ -43,6 +43,7 @@ from fmri_rdm.data.cortex import simulate_hemisphere
 from fmri_rdm.data.images import COLOR_NAMES
 from fmri_rdm.data.rois import HEMISPHERES, ROI_CLASSES
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+from fmri_rdm.runtime.console import HEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def ensure_synthetic_dataset(
         )
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=parent))
-    log.info("generating synthetic dataset %s", final)
+    log.info("generating synthetic dataset %s (once)", final, extra=HEADLINE)
     try:
         generate_dataset(tmp, subjects, n_images, n_test_images, image_size, seed, n_shared)
         os.rename(tmp, final)

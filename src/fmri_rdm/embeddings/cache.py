@@ -6,7 +6,8 @@ temporary name in the same folder and renamed with os.replace (atomic), so a kil
 never leaves a file that a later run would read as valid, and two concurrent writers both
 finish with one complete file (the last rename wins; both hold the same content). A lock file
 per model and image set (`extraction_lock`) makes concurrent jobs wait for one extraction
-instead of repeating it.
+instead of repeating it. A set of images that a cached set holds (a smaller `data.n_images`)
+is taken from that cache's rows rather than embedded again (`covering`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 from fmri_rdm.embeddings.base import Embedder
 from fmri_rdm.errors import DataError
 from fmri_rdm.runtime.artifacts import atomic_write
+from fmri_rdm.runtime.console import HEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ def _sidecar(embedder: Embedder, shape: tuple[int, ...], paths: Sequence[Path]) 
         "dtype": "float32",
         "n_images": len(paths),
         "first_image": str(paths[0]) if paths else None,
+        # what each row is: lets a run on a subset of these images reuse them (`covering`)
+        "images": image_fingerprint(paths),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return json.dumps(info, indent=2, sort_keys=True, default=str).encode()
@@ -142,6 +146,43 @@ def store(
     return array
 
 
+def _canonical(key: Any) -> str:
+    return json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def covering(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> np.ndarray | None:
+    """`embedder`'s cached embeddings of `paths` taken from a cached set of images that holds
+    them all (`data.n_images=120` after a 600-image run of the same images), else None.
+
+    An image is the same when its name, size and mtime are (as in the cache key); only caches
+    whose sidecar lists its images (written by this version on) can serve."""
+    wanted = [tuple(row) for row in image_fingerprint(paths)]
+    key = _canonical(embedder.cache_key())
+    folder = Path(cache_dir) / CACHE_SUBDIR
+    sidecars = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for sidecar in sidecars:
+        try:
+            info = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(info, dict) or "images" not in info or _canonical(info.get("key")) != key:
+            continue
+        rows = {tuple(row): k for k, row in enumerate(info["images"])}
+        if not all(w in rows for w in wanted):
+            continue
+        array = _load_valid(sidecar.with_suffix(".npy"), len(rows))
+        if array is None:
+            continue
+        log.info(
+            "embeddings of %d images taken from the cache of %d images (%s)",
+            len(paths),
+            len(rows),
+            sidecar.stem[:16],
+        )
+        return np.ascontiguousarray(array[[rows[w] for w in wanted]])
+    return None
+
+
 def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path) -> np.ndarray:
     """`embedder.embed(paths)`, cached on disk: float32 (N, D). Concurrent callers with the same
     embedder and images extract once: the others wait for the lock and read the cache."""
@@ -153,5 +194,13 @@ def cached_embeddings(embedder: Embedder, paths: Sequence[Path], cache_dir: Path
         array = load_cached(target, len(paths))  # written while this job waited
         if array is not None:
             return array
-        log.info("embedding cache miss: %s, computing", target.name[:16])
+        subset = covering(embedder, paths, Path(cache_dir))
+        if subset is not None:  # stored under its own key: the next run is a direct hit
+            return store(embedder, subset, paths, cache_dir)
+        log.info(
+            "embedding cache miss: embedding %d images with %s (cached for later runs)",
+            len(paths),
+            embedder.describe().get("model") or type(embedder).__name__,
+            extra=HEADLINE,
+        )
         return store(embedder, embedder.embed(paths), paths, cache_dir)

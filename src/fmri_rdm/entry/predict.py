@@ -92,6 +92,10 @@ class PredictArgs:
 
 
 USAGE = "give run=<run dir> and exactly one of images=<folder> or pairs=a.png,b.png"
+PAIR_LABELS = {
+    "correlation": "correlation distance (1 - Pearson r)",
+    "euclidean": "Euclidean distance",
+}
 
 
 def parse_args(argv: Sequence[str]) -> PredictArgs:
@@ -121,7 +125,16 @@ def _predict_pair(args: PredictArgs) -> None:
             raise DataError(f"image {p} does not exist")
     zero = np.zeros(1, np.int64)
     value = predict_pairs(Path(args.run), pair_paths, zero, zero + 1, args.fold)[0]
-    print(f"{value:.4f}")
+    metric = str(load_run_config(Path(args.run)).metric.name)
+    what = PAIR_LABELS.get(metric, f"{metric} dissimilarity")
+    which = (
+        f"fold {args.fold}'s model"
+        if args.fold is not None
+        else "mean over the run's folds' models"
+    )
+    print(
+        f"predicted {what} of {pair_paths[0].name} and {pair_paths[1].name}: {value:.4f} ({which})"
+    )
 
 
 def _predict_folder(args: PredictArgs) -> None:
@@ -132,16 +145,32 @@ def _predict_folder(args: PredictArgs) -> None:
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "predicted_rdm.npy", rdm)
     (out / "images.txt").write_text("\n".join(str(p) for p in paths) + "\n")
-    _heatmap(rdm, len(paths), load_run_config(run_dir), out / "predicted_rdm.png")
+    _heatmap(rdm, list(paths), load_run_config(run_dir), out / "predicted_rdm.png", args.fold)
     print(f"predicted RDM of {len(paths)} images -> {out / 'predicted_rdm.npy'}")
+
+
+HELP = """usage: python predict.py run=<run dir> images=<folder> [fold=K] [out=<folder>]
+       python predict.py run=<run dir> pairs=a.png,b.png [fold=K]
+
+Predict dissimilarities of new images with a trained run (no fMRI needed).
+
+  run=DIR        the run directory (outputs/<task>/<date>/<time>, or a sweep job)
+  images=FOLDER  predict the RDM of the folder's images: writes predicted_rdm.npy (condensed,
+                 scipy pdist order), images.txt and predicted_rdm.png
+  pairs=A,B      print the predicted dissimilarity of one pair of images
+  fold=K         use fold K's model only (default: the mean over the run's folds' models)
+  out=FOLDER     where images= writes (default <run>/predictions/<folder name>)"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """predict.py: 0, or 2 after one line `error: ...` for a user error."""
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(message)s")
-
+    given = sys.argv[1:] if argv is None else list(argv)
+    if any(a in ("-h", "--help", "help") for a in given):
+        print(HELP)
+        return 0
     parsed: list[PredictArgs] = []
-    status = exit_status(lambda: parsed.append(parse_args(sys.argv[1:] if argv is None else argv)))
+    status = exit_status(lambda: parsed.append(parse_args(given)))
     if status:
         return status
     args = parsed[0]
@@ -150,9 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_status(lambda: predict(args), running=True)
 
 
-def _heatmap(rdm: np.ndarray, n: int, cfg: DictConfig, path: Path) -> None:
+def _heatmap(
+    rdm: np.ndarray, paths: list[Path], cfg: DictConfig, path: Path, fold: int | None
+) -> None:
+    """predicted_rdm.png: colours span the off-diagonal values, few images named on the axes."""
     from fmri_rdm.plots import rdm_heatmap, save_figure
 
-    metric = str(cfg.metric.name)
-    title = f"predicted RDM ({cfg.model.name}, {n} images)"
-    save_figure(rdm_heatmap(rdm, n, metric, title=title), path)
+    metric, n = str(cfg.metric.name), len(paths)
+    which = "mean over the run's folds" if fold is None else f"fold {fold}"
+    title = f"Predicted RDM ({cfg.model.name}, {n} images, {which})"
+    names = [p.name for p in paths]
+    save_figure(rdm_heatmap(rdm, n, metric, title=title, names=names), path)

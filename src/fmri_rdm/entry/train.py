@@ -119,10 +119,12 @@ def run_training(cfg: DictConfig) -> float | None:
     is imported (`parallel.configure_job`)."""
     from fmri_rdm.entry.shorthands import REWRITTEN
     from fmri_rdm.run.completed import skip_or_prepare
-    from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.run.preflight import check_run_config, check_settings
+    from fmri_rdm.runtime.console import HEADLINE, quiet_console, verbose_requested
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
 
+    quiet_console(verbose_requested(cfg))  # one line per fold + the table, unless verbose
     for given, read in REWRITTEN:
         log.info("%s is read as %s (network settings live under model.net)", given, read)
     out = Path(cfg.paths.output_dir)
@@ -134,6 +136,12 @@ def run_training(cfg: DictConfig) -> float | None:
         check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
         resources = configure_job(cfg)
     except Exception as err:
+        _user_error_exit(err, out, cfg)
+        return None
+    try:  # after the threads are set (it may import torch), before Lightning and the loggers
+        check_settings(cfg)
+    except Exception as err:
+        resources.release()
         _user_error_exit(err, out, cfg)
         return None
     from fmri_rdm.run.experiment import RunInterrupted, run
@@ -155,7 +163,7 @@ def run_training(cfg: DictConfig) -> float | None:
         resources.release()
     if is_global_zero():
         print_results(metrics)
-        log.info("run directory: %s", out)
+        log.info("run directory: %s", out, extra=HEADLINE)
     value = metrics.optimized_metric.get("value")
     return None if value is None else float(value)
 

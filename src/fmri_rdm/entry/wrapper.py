@@ -6,15 +6,18 @@ override typo, an unknown option) and OmegaConf's (a value of the wrong type, a 
 mandatory value). Each ends the program with one line `error: ...` on stderr and exit status 2;
 `HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its traceback.
 
-Hydra's and OmegaConf's messages are shown as they word them, on one line; the only thing added
-is a "did you mean" computed from the exceptions' structured attributes (the options of a
-group, the keys of the node a misspelt key was looked up in), never from their message text.
+Hydra's and OmegaConf's messages are shown on one line, led by a "did you mean" computed from
+the exceptions' structured attributes (the options of a group, the keys of the node a misspelt
+key was looked up in; case is ignored, `roi=ffa-1` finds `FFA-1`), never from their message
+text. Two parts of Hydra's wording are dropped: the config search path, and the advice to
+append a misspelt key with `+` (the learner's schema would reject it a few seconds later).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -59,29 +62,53 @@ def _cause_of_type(err: BaseException, kind: type[BaseException]) -> BaseExcepti
     return None
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def closest(word: str, choices: list[str]) -> str | None:
+    """The choice closest to `word`, ignoring case (`roi=ffa-1` -> `FFA-1`); None if none is
+    close."""
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        by_lower.setdefault(choice.lower(), choice)
+    if word.lower() in by_lower:
+        return by_lower[word.lower()]
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
 
 
-def _suggestion(err: BaseException, cause: BaseException | None) -> str:
-    """The closest valid option or key, from the exceptions' attributes."""
-    if isinstance(err, MissingConfigException) and err.options and err.missing_cfg_file:
-        name = str(err.missing_cfg_file).rpartition("/")[2]  # "<group>/<option>"
-        return _did_you_mean(name, [str(o) for o in err.options])
-    if isinstance(cause, ConfigAttributeError | ConfigKeyError):
-        node = cause.parent_node
-        keys = {str(k): str(k) for k in node.keys()} if node is not None else {}
-        nested = node.get("net") if node is not None else None
-        if isinstance(nested, DictConfig):  # a model's network settings live one level down
-            keys |= {str(k): f"net.{k!s}" for k in nested.keys() if str(k) not in keys}
-        close = difflib.get_close_matches(str(cause.key), list(keys), n=1)
-        return f" (did you mean {keys[close[0]]!r}?)" if close else ""
-    return ""
+_HYDRA_SEARCH_PATH = re.compile(r"\s*Config search path:.*$")
+
+
+def _missing_option(err: MissingConfigException) -> str:
+    """`group=option: did you mean 'x'? <Hydra's message without its search path>`."""
+    group, _, option = str(err.missing_cfg_file).rpartition("/")
+    message = _HYDRA_SEARCH_PATH.sub("", one_line(err))
+    close = closest(option, [str(o) for o in err.options or []])
+    head = f"{group}={option}: did you mean {close!r}? " if close else f"{group}={option}: "
+    return head + message
+
+
+def _unknown_key(cause: ConfigAttributeError | ConfigKeyError) -> str:
+    """`model.dropuot: did you mean 'model.net.dropout'? ...`: the closest key of the node it
+    was looked up in (a model's network settings one level down, under `net`). Hydra's advice
+    to append the key with `+` is left out: the learner's schema would reject it later."""
+    node = cause.parent_node
+    full_key = str(cause.full_key or cause.key)
+    parent = full_key.rpartition(".")[0]
+    prefix = f"{parent}." if parent else ""
+    keys = {str(k): f"{prefix}{k!s}" for k in node.keys()} if node is not None else {}
+    nested = node.get("net") if node is not None else None
+    if isinstance(nested, DictConfig):
+        keys |= {str(k): f"{prefix}net.{k!s}" for k in nested.keys() if str(k) not in keys}
+    close = closest(str(cause.key), list(keys))
+    where = f"'{parent}'" if parent else "the config"
+    if close is not None:
+        return f"{full_key}: did you mean {keys[close]!r}? {where} has no key {cause.key!r}"
+    shown = ", ".join(sorted(keys)[:15]) + (", ..." if len(keys) > 15 else "")
+    return f"{full_key}: {where} has no key {cause.key!r}; its keys: {shown}"
 
 
 def _config_error(err: BaseException, running: bool) -> str | None:
-    """Hydra's / OmegaConf's message and a suggestion; None when `err` is not a config error.
+    """Hydra's / OmegaConf's message, led by a suggestion where one is found; None when `err`
+    is not a config error.
 
     While the experiment runs (`running`), only the config's own faults count (a missing
     mandatory value, an unresolvable interpolation, an object it cannot build): a missing key
@@ -102,11 +129,15 @@ def _config_error(err: BaseException, running: bool) -> str | None:
         MissingMandatoryValue | InterpolationResolutionError,
     ):
         return None
-    message = one_line(err)
+    if isinstance(err, MissingConfigException) and err.options and err.missing_cfg_file:
+        return _missing_option(err)
+    own = err if isinstance(err, OmegaConfBaseException) else cause
+    if isinstance(own, ConfigAttributeError | ConfigKeyError) and own.key is not None:
+        return _unknown_key(own)
+    message = _HYDRA_SEARCH_PATH.sub("", one_line(err))
     if cause is not None and one_line(cause) not in message:  # Hydra's wrapper may quote it
         message += f": {one_line(cause)}"
-    own = err if isinstance(err, OmegaConfBaseException) else cause
-    return message + _suggestion(err, own)
+    return message
 
 
 def user_error(err: BaseException, running: bool = False) -> tuple[str, str] | None:

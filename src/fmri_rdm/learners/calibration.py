@@ -41,6 +41,7 @@ from fmri_rdm.learners.base import (
 )
 from fmri_rdm.rsa.splits import PairSplit
 from fmri_rdm.runtime.artifacts import write_json
+from fmri_rdm.runtime.once import warn_once
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,44 @@ def cross_fitted(
     return np.concatenate(preds), np.concatenate(targets)
 
 
+SLOPE_WARN = 2.0  # a target-scaled model's slope beyond [1/2, 2] is worth a warning
+# losses that train a network's output on the targets' own scale (pearson alone does not)
+TARGET_SCALED_LOSSES = ("mse", "mixed")
+
+
+def slope_warning(fold: int, slope: float, intercept: float) -> str | None:
+    """What a calibration slope far from 1 means, for a model trained on the targets' scale
+    (None when the slope is within [1/SLOPE_WARN, SLOPE_WARN])."""
+    if 1 / SLOPE_WARN <= slope <= SLOPE_WARN:
+        return None
+    if slope > 1:
+        meaning = (
+            f"its predictions spread over about 1/{slope:.0f} of the targets' range: the "
+            "network learned little beyond the mean (too few epochs, too much dropout or "
+            "weight decay?)"
+        )
+    else:
+        meaning = (
+            f"its predictions spread over about {1 / slope:.0f} times the targets' range "
+            "(overfitting?)"
+        )
+    return (
+        f"fold {fold}: calibration slope {slope:.3g} (calibrated = {intercept:.4g} + "
+        f"{slope:.4g} x prediction) where ~1 is expected: {meaning}; Pearson and Spearman "
+        "do not depend on it, R² and MSE are those of the calibrated predictions"
+    )
+
+
+def warn_far_slope(inner: Any, fold: int, slope: float, intercept: float) -> None:
+    """Once per run: a network trained with an MSE loss should need no rescaling."""
+    plan = getattr(inner, "plan", None)
+    if getattr(plan, "loss", None) not in TARGET_SCALED_LOSSES:
+        return  # other scales are expected (encoding model, rsa, a pearson loss)
+    message = slope_warning(fold, slope, intercept)
+    if message is not None:
+        warn_once(log, "calibration slope", "%s (shown once per run)", message)
+
+
 class CalibratedLearner:
     """A regression learner whose predictions are a + b·(inner prediction), b > 0."""
 
@@ -178,6 +217,7 @@ class CalibratedLearner:
                 self.pairs,
                 self.slope,
             )
+        warn_far_slope(self.inner, data.fold, self.slope, self.intercept)
         log.info(
             "fold %d: calibrated = %.4g + %.4g x prediction", data.fold, self.intercept, self.slope
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
+from pytorch_lightning.utilities import rank_zero_warn
 
 
 class EpochHistory(pl.Callback):
@@ -51,6 +53,15 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict({**state_dict, "dirpath": self.dirpath})
+
+    def _ModelCheckpoint__warn_if_dir_not_empty(self, dirpath: Any) -> None:
+        """Lightning warns `Checkpoint directory ... exists and is not empty` whenever the
+        folder holds any file; every fold of a run shares `checkpoints/` (`fold<k>-best.ckpt`,
+        `fold<k>-last.ckpt`), so from fold 2 on it warned about the other folds' files. Only a
+        file this callback would overwrite (its own name) is worth the warning."""
+        own = Path(str(dirpath)) / f"{self.filename}{self.FILE_EXTENSION}"
+        if self.save_top_k != 0 and self.filename and own.is_file():
+            rank_zero_warn(f"Checkpoint {own} exists and will be overwritten.")
 
     @property
     def state_key(self) -> str:

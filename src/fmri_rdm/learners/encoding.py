@@ -30,6 +30,7 @@ from fmri_rdm.learners.base import (
 from fmri_rdm.learners.registry import model_settings
 from fmri_rdm.rsa.rdm import check_metric, pair_distances
 from fmri_rdm.runtime.artifacts import write_npz
+from fmri_rdm.runtime.once import warn_once
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,12 @@ class EncodingLearner:
         cv: int = 5,
         backend: str = "torch",
         n_targets_batch: int = 8192,
+        config_key: str = "model",
     ) -> None:
         self.metric = check_metric(metric)
+        # where its settings live: `model` for model=encoding, `evaluation.encoding_model`
+        # for the encoding baseline of every other regression model (named in its warnings)
+        self.config_key = config_key
         self.alphas = np.asarray(alphas, dtype=np.float64)
         if self.alphas.size == 0 or np.any(self.alphas <= 0):
             raise ConfigError(f"model.alphas must be positive, got {list(self.alphas)}")
@@ -99,10 +104,10 @@ class EncodingLearner:
 
     @classmethod
     def from_model_config(
-        cls, model: DictConfig, metric: str, accelerator: str = "cpu"
+        cls, model: DictConfig, metric: str, accelerator: str = "cpu", config_key: str = "model"
     ) -> EncodingLearner:
         """From a `model=encoding` config node (the run's model, or the encoding baseline's
-        `evaluation.encoding_model`)."""
+        `evaluation.encoding_model`); `config_key` is where that node lives in the run config."""
         m = model_settings(cls, model)
         alphas = np.logspace(m.log10_alpha_min, m.log10_alpha_max, m.n_alphas)
         return cls(
@@ -111,6 +116,7 @@ class EncodingLearner:
             cv=m.cv,
             backend=himalaya_backend(m.backend, accelerator),
             n_targets_batch=m.n_targets_batch,
+            config_key=config_key,
         )
 
     def settings(self) -> tuple[str, tuple[float, ...], int]:
@@ -165,15 +171,25 @@ class EncodingLearner:
         return FitReport(facts=facts)
 
     def _warn_grid_edges(self, alphas: np.ndarray) -> None:
-        for edge, name in ((self.alphas.min(), "smallest"), (self.alphas.max(), "largest")):
+        """Once per run and grid edge: the advice is the same in every fold."""
+        what = "encoding model" if self.config_key == "model" else "encoding baseline"
+        for edge, name, bound in (
+            (self.alphas.min(), "smallest", "log10_alpha_min"),
+            (self.alphas.max(), "largest", "log10_alpha_max"),
+        ):
             share = float(np.mean(np.isclose(alphas, edge)))
             if share > 0.1:
-                log.warning(
-                    "encoding model: %.0f%% of voxels chose the %s alpha (%g): widen "
-                    "model.log10_alpha_min/max",
+                warn_once(
+                    log,
+                    ("encoding alpha grid", self.config_key, name),
+                    "%s: %.0f%% of voxels chose the %s alpha (%g): widen the grid with "
+                    "%s.%s (shown once per run)",
+                    what,
                     100 * share,
                     name,
                     edge,
+                    self.config_key,
+                    bound,
                 )
 
     def predict_responses(self, table: np.ndarray) -> np.ndarray:

@@ -100,8 +100,15 @@ def run_trainer(
 ) -> pl.Trainer:
     """Fit `module` with a trainer built from `trainer_config`; an interruption raises
     `RunInterrupted` naming the fold's last checkpoint."""
+    from fmri_rdm.runtime.console import progress_bar
+
+    bar, quiet = progress_bar(trainer_config)  # the quiet console's bar (runtime.console)
     trainer = instantiate(
-        trainer_config, callbacks=callbacks.all, logger=logger or False, default_root_dir=output_dir
+        trainer_config,
+        callbacks=[*callbacks.all, *bar],
+        logger=logger or False,
+        default_root_dir=output_dir,
+        **quiet,
     )
     if trainer.strategy.root_device.type == "cuda":
         # TF32 for the float32 matmuls left outside bf16 autocast (read-out, losses): what

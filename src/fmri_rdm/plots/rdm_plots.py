@@ -58,9 +58,17 @@ def _group_ticks(ax: Axes, labels: np.ndarray) -> None:
         ax.axvline(b, color="white", lw=0.6)
 
 
-def _index_ticks(ax: Axes, subset: np.ndarray) -> None:
-    """A few ticks on both axes, labelled with the original image indices."""
+NAMED_TICKS_MAX = 20  # up to this many images, every one is a tick labelled with its name
+
+
+def _index_ticks(ax: Axes, subset: np.ndarray, names: Sequence[str] | None = None) -> None:
+    """A few ticks on both axes, labelled with the original image indices; every image by
+    name when `names` (one per shown image) are given and few."""
     k = subset.shape[0]
+    if names is not None and k <= NAMED_TICKS_MAX:
+        ax.set_xticks(range(k), list(names), rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(k), list(names), fontsize=8)
+        return
     pos = np.unique(np.round(np.linspace(0, k - 1, min(k, _N_TICKS))).astype(np.int64))
     labels = [str(v) for v in subset[pos]]
     ax.set_xticks(pos, labels)
@@ -78,14 +86,17 @@ def rdm_heatmap(
     max_images: int = 100,
     title: str | None = None,
     sort_labels: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
 ) -> Figure:
     """The continuous RDM of an image subset beside its binary (similar/dissimilar) version.
 
     rdm: (n_images(n_images-1)/2,) condensed. subset: image indices to show, in order (default
     at most `max_images` evenly spaced ones). The binary panel uses `binarize_rdm` on the whole
-    RDM, so the euclidean median is that of all pairs, not of the subset. sort_labels: (N,)
-    one label per image (a metadata column, `plots.sort_by`): images grouped by it, with the
-    groups named on the axes.
+    RDM, so the euclidean median is that of all pairs, not of the subset. The colour scale
+    spans the shown off-diagonal values (the zero diagonal is blank: it would squash every
+    pair into one colour). names: one per image (e.g. file names), the tick labels when at
+    most NAMED_TICKS_MAX images are shown. sort_labels: (N,) one label per image (a metadata
+    column, `plots.sort_by`): images grouped by it, with the groups named on the axes.
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -99,7 +110,14 @@ def rdm_heatmap(
 
     fig = new_figure(12.5, 6.2)
     ax_val, ax_bin = fig.subplots(1, 2)
-    im = ax_val.imshow(values, cmap="viridis", interpolation="nearest")
+    off = ~np.eye(k, dtype=bool)
+    shown_values = np.where(off, values, np.nan)  # NaN: drawn blank
+    finite = shown_values[np.isfinite(shown_values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    im = ax_val.imshow(
+        shown_values, cmap="viridis", interpolation="nearest", vmin=lo, vmax=hi if hi > lo else None
+    )
+    tick_names = None if names is None else [str(names[i]) for i in items]
     fig.colorbar(im, ax=ax_val, shrink=0.85, label=metric_label(metric))
     if k == n_images:
         shown = f"all {k:,} images"
@@ -110,7 +128,7 @@ def rdm_heatmap(
     grouped = None if sort_labels is None else np.asarray(sort_labels, dtype=str)[items]
 
     def ticks(ax: Axes) -> None:
-        _index_ticks(ax, items) if grouped is None else _group_ticks(ax, grouped)
+        _index_ticks(ax, items, tick_names) if grouped is None else _group_ticks(ax, grouped)
 
     ticks(ax_val)
 

@@ -112,11 +112,14 @@ def predicted_vs_true(
     train: tuple[np.ndarray, np.ndarray] | None,
     test: tuple[np.ndarray, np.ndarray] | None,
     metric: str,
+    fold: str | None = None,
 ) -> Figure:
-    """Predicted vs true dissimilarity per split, identity line, Pearson r in each title.
+    """Predicted vs true dissimilarity per split, identity line, Pearson r in each title; the
+    panels share one axis range, so train and test read on the same scale.
 
     train, test: (target, prediction) pairs of (P,) arrays, or None to leave a split out.
     Above 20k points a split is drawn as a log-count hexbin density with a colour bar.
+    fold: which fold the pairs come from (`fold 1 of 5`), in the title.
     """
     label = metric_label(metric)
     panels = [(name, pair) for name, pair in (("train", train), ("test", test)) if pair is not None]
@@ -124,7 +127,8 @@ def predicted_vs_true(
         raise ValueError("predicted_vs_true needs the train or the test (target, prediction)")
     fig = new_figure(5.6 * len(panels) + 0.6, 5.0)
     axes = np.asarray(fig.subplots(1, len(panels), squeeze=False)).ravel()
-    for ax, (name, (target, prediction)) in zip(axes, panels, strict=True):
+    data = []
+    for name, (target, prediction) in panels:
         t = np.asarray(target, dtype=np.float64).ravel()
         p = np.asarray(prediction, dtype=np.float64).ravel()
         if t.shape != p.shape:
@@ -133,14 +137,18 @@ def predicted_vs_true(
         t, p = t[keep], p[keep]
         if t.size == 0:
             raise DataError(f"{name}: no finite (target, prediction) pairs to plot")
+        data.append((name, t, p))
+    # one range for every panel: train and test compare at a glance
+    lo = min(float(min(t.min(), p.min())) for _, t, p in data)
+    hi = max(float(max(t.max(), p.max())) for _, t, p in data)
+    pad = 0.03 * (hi - lo or 1.0)
+    for ax, (name, t, p) in zip(axes, data, strict=True):
         if t.shape[0] > SCATTER_MAX_POINTS:
             hb = ax.hexbin(t, p, gridsize=70, bins="log", mincnt=1, cmap="viridis")
             fig.colorbar(hb, ax=ax, label="pairs per hexagon (log scale)")
         else:
             alpha = float(np.clip(2000.0 / t.shape[0], 0.15, 0.8))
             ax.scatter(t, p, s=8, alpha=alpha, color="#4c72b0", edgecolors="none", label="pair")
-        lo, hi = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
-        pad = 0.03 * (hi - lo or 1.0)
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], "k--", lw=1.2, label="identity y = x")
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(lo - pad, hi + pad)
@@ -152,7 +160,8 @@ def predicted_vs_true(
         ax.set_ylabel(f"predicted {label}")
         ax.legend(loc="upper left")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Predicted vs true dissimilarity ({check_metric(metric)})")
+    which = f" · {fold}" if fold else ""
+    fig.suptitle(f"Predicted vs true dissimilarity ({check_metric(metric)}){which}")
     return fig
 
 

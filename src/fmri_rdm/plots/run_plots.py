@@ -59,6 +59,8 @@ def save_run_plots(
     colors: Sequence[str] = DEFAULT_COLORS,
     score: str | None = None,
     sort_labels: Sequence[str] | None = None,
+    rdm_title: str | None = None,
+    scatter_fold: str | None = None,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
@@ -67,6 +69,8 @@ def save_run_plots(
     drawn and saved on its own: a plotting failure is logged as a warning naming
     the plot and the others are still written. Optional inputs left None skip their plot.
     sort_labels: (N,) a metadata column the RDM heatmap groups the images by (`plots.sort_by`).
+    rdm_title: the heatmap's title (what RDM it is: subject, ROI); scatter_fold: which fold
+    the predicted-vs-true pairs come from (`fold 1 of 5`).
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -78,14 +82,18 @@ def save_run_plots(
     out.mkdir(parents=True, exist_ok=True)
 
     jobs: dict[str, Callable[[], Figure]] = {
-        "rdm_heatmap": lambda: rdm_heatmap(rdm, n_images, metric, sort_labels=sort_labels),
+        "rdm_heatmap": lambda: rdm_heatmap(
+            rdm, n_images, metric, title=rdm_title, sort_labels=sort_labels
+        ),
         "rdm_histogram": lambda: rdm_histogram(rdm, metric),
         "extreme_pairs": lambda: extreme_pairs(rdm, n_images, paths, metric),
     }
     if histories and any(histories):
         jobs["training_curves"] = lambda: training_curves(histories)
     if train_scatter is not None or test_scatter is not None:
-        jobs["predicted_vs_true"] = lambda: predicted_vs_true(train_scatter, test_scatter, metric)
+        jobs["predicted_vs_true"] = lambda: predicted_vs_true(
+            train_scatter, test_scatter, metric, scatter_fold
+        )
     if metrics.get("folds"):
         jobs["fold_summary"] = lambda: fold_summary(metrics, score)
     if confusion is not None:

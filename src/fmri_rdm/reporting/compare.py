@@ -8,7 +8,8 @@ A run is any directory holding `metrics.json` (found recursively under the given
 through `reporting.results`); its command-line overrides come from `.hydra/overrides.yaml`. Only
 the overrides that differ between the runs are shown (and the model, when runs of several models
 are compared); a failed job is listed with its error. Writes `comparison.md`, `comparison.csv`
-and `comparison.png` into `--out` (default: the one directory given, else the current directory).
+and `comparison.png` next to the runs (the sweep directory given, or the runs' common parent),
+or into `--out`. Failed runs are listed below the table and never add columns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fmri_rdm.reporting.compare_render import (
     SECONDS,
     plot_comparison,
     terminal_table,
+    terminal_tables,
     write_markdown,
 )
 from fmri_rdm.reporting.group_render import add_arguments as group_arguments
@@ -36,13 +38,15 @@ from fmri_rdm.reporting.runs import Run, differing_overrides, load_runs
 from fmri_rdm.reporting.transfer import transfer_columns
 
 DEFAULT_METRIC = "test.pearson.mean"
-# Baselines shown when a run has them (regression and classification runs differ).
+# Baselines shown when a run has them (regression and classification runs differ), of the
+# compared score: `{}` is pearson for test.pearson.*, spearman for test.spearman.*
 KEY_BASELINES = (
-    "zero_training_spearman",
-    "encoding_pearson",
-    "shuffled_pearson",
+    "zero_training_{}",
+    "encoding_{}",
+    "shuffled_{}",
     "mean_predictor_mse",
 )
+LEGACY_ZERO_TRAINING = "zero_training_spearman"  # runs older than zero_training_pearson
 NOISE_CEILING = "pearson"
 _LOWER_IS_BETTER = ("mse", "mae", "loss", "error")  # in a metric name: lower is better
 OUTPUT_NAMES = {"markdown": "comparison.md", "csv": "comparison.csv", "plot": "comparison.png"}
@@ -57,7 +61,9 @@ def shared_overrides(runs: Sequence[Run]) -> list[str]:
 
 def row_keys(runs: Sequence[Run]) -> list[str]:
     """What tells the runs apart: the differing overrides, and `model` when the runs hold
-    several models that no override names (e.g. presets that set the model)."""
+    several models that no override names (e.g. presets that set the model). Only finished
+    runs count: a failed run's typo (`model.dropuot=0.3`) never becomes a column."""
+    runs = [r for r in runs if r.ok] or list(runs)
     keys = differing_overrides(runs)
     if "model" not in keys and len({r.model for r in runs if r.model}) > 1:
         keys.append("model")
@@ -74,7 +80,24 @@ def run_metric_name(run: Run, metric: str | None = None) -> str:
     return metric or own or DEFAULT_METRIC
 
 
-def _value_columns(runs: Sequence[Run]) -> list[str]:
+def compared_score(runs: Sequence[Run], metric: str | None = None) -> str:
+    """`pearson` for test.pearson.mean (the default), `spearman` for test.spearman.*, ...:
+    the score whose baselines the table and the figure show."""
+    names = {run_metric_name(r, metric) for r in runs if r.ok} or {metric or DEFAULT_METRIC}
+    parts = sorted(names)[0].split(".")
+    return parts[1] if len(names) == 1 and len(parts) >= 2 and parts[0] == "test" else "pearson"
+
+
+def key_baselines(available: Sequence[str], score: str) -> list[str]:
+    """The baselines of `score` that the runs have (the zero-training Spearman of older runs
+    only when they have no zero-training baseline of the score)."""
+    wanted = [name.format(score) for name in KEY_BASELINES]
+    if wanted[0] not in available and LEGACY_ZERO_TRAINING in available:
+        wanted[0] = LEGACY_ZERO_TRAINING
+    return [n for n in dict.fromkeys(wanted) if n in available]
+
+
+def _value_columns(runs: Sequence[Run], metric: str | None = None) -> list[str]:
     """Dotted metric names (without .mean/.std) shown for these runs, in display order."""
     ok = [r.result for r in runs if isinstance(r.result, RunMetrics)]
 
@@ -82,9 +105,11 @@ def _value_columns(runs: Sequence[Run]) -> list[str]:
         return list(dict.fromkeys(n for m in ok for n in getattr(m, section)))
 
     cols = [f"test.{n}" for n in names("test")]
-    cols += [f"baselines.{n}" for n in KEY_BASELINES if n in names("baselines")]
-    if NOISE_CEILING in names("noise_ceiling"):
-        cols.append(f"noise_ceiling.{NOISE_CEILING}")
+    score = compared_score(runs, metric)
+    cols += [f"baselines.{n}" for n in key_baselines(names("baselines"), score)]
+    ceiling = score if score in names("noise_ceiling") else NOISE_CEILING
+    if ceiling in names("noise_ceiling"):
+        cols.append(f"noise_ceiling.{ceiling}")
     return cols + transfer_columns(ok)  # only when runs have evaluation.transfer_subjects
 
 
@@ -94,7 +119,7 @@ def frame(runs: Sequence[Run], metric: str | None = None) -> pd.DataFrame:
     for every test metric, key baseline and the noise-ceiling pearson, `seconds.fit` (sum over
     folds of the learner's fits), `seconds.training` and `dir`. Missing numbers are NaN.
     """
-    columns = _value_columns(runs)
+    columns = _value_columns(runs, metric)
     ok = [r for r in runs if r.ok]
     if metric and ok and all(_result(r).value(metric)[0] is None for r in ok):
         available = ", ".join(f"{c}.mean" for c in _value_columns(ok)) or "none"
@@ -157,7 +182,7 @@ def write_comparison(
     paths = {kind: out / name for kind, name in OUTPUT_NAMES.items()}
     write_markdown(paths["markdown"], runs, table, row_keys(runs), shared_overrides(runs))
     table.to_csv(paths["csv"], index=False)
-    plot_comparison(paths["plot"], runs, table, row_keys(runs))
+    plot_comparison(paths["plot"], runs, table[table["status"] == "ok"], row_keys(runs))
     return paths
 
 
@@ -169,7 +194,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("paths", nargs="+", help="a sweep directory, or run directories")
-    add("--out", type=Path, help="output folder (default: the one directory given, else .)")
+    add("--out", type=Path, help="output folder (default: next to the runs: the sweep "
+        "directory given, or the runs' common parent)")  # fmt: skip
     add("--metric", help="dotted metrics.json key, e.g. test.spearman.mean (default: each run's "
         "optimized_metric.name)")  # fmt: skip
     add("--sort", action="store_true", help="best run first (lower first for mse/loss metrics)")
@@ -181,11 +207,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    """--out, else the one directory given, else the current directory."""
-    if args.out is None and len(args.paths) == 1:
-        first = Path(args.paths[0])
-        return first if first.is_dir() else first.parent
-    return args.out or Path.cwd()
+    """--out, else next to the runs: the one directory given (a sweep), else the common parent
+    of the paths given (`outputs/demo/*/*` -> `outputs/demo`), never the current folder."""
+    if args.out is not None:
+        return Path(args.out)
+    given = [Path(p) for p in args.paths]
+    if len(given) == 1:
+        return given[0] if given[0].is_dir() else given[0].parent
+    dirs = [(p if p.is_dir() else p.parent).resolve() for p in given]
+    return Path(os.path.commonpath(dirs))
+
+
+def _swept_labels(runs: Sequence[Run]) -> list[Run]:
+    """The runs labelled by what tells them apart (`model.hidden_layers=1`), not by their job
+    folders, for the paired tables' titles."""
+    from dataclasses import replace
+
+    keys = row_keys(runs)
+    if not keys:
+        return list(runs)
+
+    def label(run: Run) -> str:
+        return ", ".join(f"{k}={run.overrides.get(k) or (run.model if k == 'model' else '')}"
+                         for k in keys)  # fmt: skip
+
+    return [replace(run, label=label(run)) for run in runs]
+
+
+PIPED_WIDTH = 100  # a file or a pipe has no width: a table a 100-column terminal shows whole
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,21 +250,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = _out_dir(args)
         console = Console()
         piped = not console.is_terminal  # a file, a pipe or a SLURM log: never cut cells
-        table = rich_table(runs, args.metric, width=None if piped else console.width)
+        width = PIPED_WIDTH if piped else console.width
+        tables = terminal_tables(runs, frame(runs, args.metric), row_keys(runs), width)
         if piped:
-            console = Console(width=max(80, Console(width=1 << 16).measure(table).maximum))
+            widest = max(Console(width=1 << 16).measure(t).maximum for t in tables)
+            console = Console(width=max(PIPED_WIDTH, widest))
         paths = write_comparison(runs, out, args.metric)
     except FmriRdmError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    console.print(table)
+    for table in tables:
+        console.print(table)
     if args.bootstrap > 0:
         from fmri_rdm.stats.paired import paired_report
 
-        for item in paired_report(runs, n_boot=args.bootstrap):
+        for item in paired_report(_swept_labels(runs), n_boot=args.bootstrap):
             console.print(item)
     for path in paths.values():
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
 
 

@@ -70,9 +70,10 @@ def display(
 
 def title(runs: Sequence[Run], table: pd.DataFrame) -> str:
     n_failed = sum(not r.ok for r in runs)
-    text = (
-        f"{len(runs)} run(s), {n_failed} failed · metric {', '.join(sorted(set(table['metric'])))}"
-    )
+    n_ok = len(runs) - n_failed
+    failed = f" ({n_failed} failed: listed below)" if n_failed else ""
+    metrics = ", ".join(sorted(set(table["metric"][table["status"] == "ok"]))) or "-"
+    text = f"{n_ok} run(s){failed} · metric {metrics}"
     facts = shared_facts(runs)
     return f"{text} · {facts}" if facts else text
 
@@ -100,17 +101,36 @@ def _terminal_header(header: str) -> str:
 
 
 def terminal_table(
-    runs: Sequence[Run], table: pd.DataFrame, keys: Sequence[str], width: int | None
+    runs: Sequence[Run],
+    table: pd.DataFrame,
+    keys: Sequence[str],
+    width: int | None,
+    columns: Sequence[str] | None = None,
 ) -> Any:
-    """A `rich.table.Table`: the compared metric in bold, failed runs in red with their errors
-    below; std goes under the mean when one line per row would exceed `width`."""
+    """A `rich.table.Table`: the compared metric in bold; the finished runs are its rows and
+    the failed ones are listed below it with their errors (all runs are rows when none
+    finished); std goes under the mean when one line per row would exceed `width`.
+    `columns`: the value columns to show (default: all)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    ok = table["status"] == "ok"
+    rows = table[ok] if ok.any() else table
+
     def build(sep: str) -> Table:
-        shown = display(table, keys, sep=sep, with_error=False)
-        bad = table[table["status"] != "ok"]
+        shown = display(rows, keys, sep=sep, with_error=False)
+        if ok.any():
+            shown = shown.drop(columns="status")
+        if columns is not None:
+            fixed = [c for c in shown.columns if not c.startswith(_NUMERIC)]
+            times = any(c.startswith("seconds.") for c in columns)  # one or two columns
+
+            def wanted(c: str) -> bool:
+                return c in columns or (times and c.startswith("seconds."))
+
+            shown = shown[[*fixed, *(c for c in shown.columns if wanted(c))]]
+        bad = table[~ok] if ok.any() else table.iloc[:0]
         failed = [f"{r}: {_short(e, 160)}" for r, e in zip(bad["run"], bad["error"], strict=True)]
         stacked = "\n" in sep  # narrow terminal: one space between columns, no rules
         out = Table(
@@ -122,12 +142,12 @@ def terminal_table(
             caption_justify="left",
             caption_style="red",
         )
-        bold = {m[: -len(".mean")] for m in table["metric"] if m.endswith(".mean")}
+        bold = {m[: -len(".mean")] for m in rows["metric"] if m.endswith(".mean")}
         for col in shown.columns:
             style = "bold" if col in bold else ("dim" if col.startswith("baselines.") else None)
             right = col.startswith(_NUMERIC)
             out.add_column(_terminal_header(col), justify="right" if right else "left", style=style)
-        for line, status in zip(shown.itertuples(index=False), table["status"], strict=True):
+        for line, status in zip(shown.itertuples(index=False), rows["status"], strict=True):
             out.add_row(*line, style=None if status == "ok" else "red")
         return out
 
@@ -137,10 +157,34 @@ def terminal_table(
     return wide
 
 
+def terminal_tables(
+    runs: Sequence[Run], table: pd.DataFrame, keys: Sequence[str], width: int | None
+) -> list[Any]:
+    """The comparison in as many tables as it takes to fit `width` characters (None: one):
+    each repeats the row keys; the value columns (scores, baselines, ceiling, seconds) are
+    split in display order, none left out."""
+    from rich.console import Console
+
+    whole = terminal_table(runs, table, keys, width)
+    measure = Console(width=1 << 16).measure
+    if width is None or measure(whole).maximum <= width:
+        return [whole]
+    values = [c for c in display(table, keys, sep="\n±").columns if c.startswith(_NUMERIC)]
+    groups: list[list[str]] = [[]]
+    for col in values:
+        trial = terminal_table(runs, table, keys, width, [*groups[-1], col])
+        if groups[-1] and measure(trial).maximum > width:
+            groups.append([col])
+        else:
+            groups[-1].append(col)
+    return [terminal_table(runs, table, keys, width, group) for group in groups]
+
+
 def write_markdown(
     path: Path, runs: Sequence[Run], table: pd.DataFrame, keys: Sequence[str], shared: list[str]
 ) -> None:
-    shown = display(table, keys)
+    ok = table["status"] == "ok"
+    shown = display(table[ok] if ok.any() else table, keys)
 
     def escape(text: Any) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
@@ -161,16 +205,33 @@ def write_markdown(
     path.write_text("\n".join(lines) + "\n")
 
 
-def _zero_training(metric: str, runs: Sequence[Run]) -> tuple[str, float] | None:
-    """(name, mean over runs) of the zero-training baseline matching the metric
-    (zero_training_pearson for test.pearson.*), else zero_training_spearman."""
-    ok = [r.result for r in runs if isinstance(r.result, RunMetrics)]
-    names = {n for m in ok for n in m.baselines}
+_REFERENCE_STYLE = {  # baseline prefix -> (legend name, colour, line style)
+    "baselines.zero_training_": ("zero-training", "tab:gray", "--"),
+    "baselines.encoding_": ("encoding model", "tab:green", "-."),
+    "baselines.shuffled_": ("shuffled (chance)", "silver", ":"),
+    "noise_ceiling.": ("noise ceiling", "tab:purple", "-"),
+}
+
+
+def references(table: pd.DataFrame, metric: str) -> list[tuple[str, float, str, str]]:
+    """(legend label, mean over runs, colour, line style) of every baseline and ceiling column
+    of the table on the compared score's scale (`baselines.encoding_pearson` for
+    test.pearson.mean; the zero-training Spearman of older runs is named as such)."""
     parts = metric.split(".")
-    wanted = f"zero_training_{parts[1]}" if len(parts) >= 2 and parts[0] == "test" else ""
-    name = wanted if wanted in names else "zero_training_spearman"
-    levels = [v for m in ok if (v := m.baseline(name)) is not None]
-    return (name, sum(levels) / len(levels)) if levels else None
+    score = parts[1] if len(parts) >= 2 and parts[0] == "test" else None
+    found = []
+    for col in [c[: -len(".mean")] for c in table.columns if c.endswith(".mean")]:
+        for prefix, (name, colour, style) in _REFERENCE_STYLE.items():
+            if not col.startswith(prefix):
+                continue
+            own = col[len(prefix) :]
+            if own != score and not (prefix == "baselines.zero_training_" and score):
+                continue
+            values = pd.to_numeric(table[f"{col}.mean"], errors="coerce").dropna()
+            if len(values):
+                label = name if own == score else f"{name} ({own})"
+                found.append((f"{label}: {values.mean():.3f}", float(values.mean()), colour, style))
+    return found
 
 
 def _number(text: Any) -> float | None:
@@ -185,8 +246,9 @@ def plot_comparison(
     path: Path, runs: Sequence[Run], table: pd.DataFrame, keys: Sequence[str]
 ) -> Path:
     """`comparison.png`: the metric (mean ± std over folds) against the swept parameter (one
-    numeric override), else one point per run, beside the zero-training baseline; runs without
-    a value are crosses under the axis."""
+    numeric override), else one point per run, beside every baseline of the table on the
+    metric's scale (zero-training, encoding model, shuffled) and the noise ceiling, each the
+    mean over the runs; runs without a value are crosses under the axis."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -231,9 +293,8 @@ def plot_comparison(
         ax.set_xticks(list(x), ticks, rotation=30 if len(table) > 6 else 0, fontsize=8)
     ax.set_xlabel(", ".join(keys) if keys else "run")
     ax.set_title(f"{label} vs {keys[0]}" if numeric else f"{label} per run")
-    baseline = _zero_training(names[0], runs) if len(names) == 1 else None
-    if baseline:
-        ax.axhline(baseline[1], ls="--", color="tab:gray", label=f"zero-training ({baseline[0]})")
+    for text, level, colour, style in references(table, names[0]) if len(names) == 1 else []:
+        ax.axhline(level, ls=style, color=colour, label=text)
     if facts := shared_facts(runs):
         fig.suptitle(facts, fontsize=9, color="dimgray")
     ax.set_ylabel(label)

@@ -62,6 +62,8 @@ class RunLoggers:
     def _start_wandb(self) -> Any:
         import wandb
 
+        from fmri_rdm.runtime.console import is_verbose
+
         wcfg = self.wandb_cfg
         mode: Any = wandb_mode(wcfg.get("offline"))
         save_dir = Path(str(wcfg.save_dir))
@@ -77,6 +79,9 @@ class RunLoggers:
             dir=str(save_dir),
             mode=mode,
             reinit="finish_previous",
+            # the quiet console: no banner, and no ~40-line history/summary at the end (the
+            # results table says it); online runs keep wandb's own lines about where they go
+            settings=wandb.Settings(silent=mode == "offline" and not is_verbose()),
         )
         log.info("wandb run %s (%s mode)", self.wandb_run.name, mode)
         return self.wandb_run

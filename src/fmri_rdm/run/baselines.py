@@ -27,7 +27,10 @@ def encoding_baseline(
     from fmri_rdm.learners.encoding import EncodingLearner
 
     model = EncodingLearner.from_model_config(
-        settings.encoding_model(), data.metric, settings.accelerator
+        settings.encoding_model(),
+        data.metric,
+        settings.accelerator,
+        config_key="evaluation.encoding_model",
     )
     inner = getattr(learner, "inner", learner)  # a calibrated learner: only r and rho are used
     if isinstance(inner, EncodingLearner) and inner.settings() == model.settings():

@@ -30,6 +30,7 @@ from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
 from fmri_rdm.run.transfer import build_transfer
 from fmri_rdm.runtime.distributed import is_global_zero
+from fmri_rdm.runtime.once import new_run
 from fmri_rdm.runtime.progress import RunProgress
 from fmri_rdm.stats.accelerated import statistics_device
 
@@ -122,6 +123,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
     """The whole experiment; writes metrics.json, predictions.npz and plots/ into the run
     directory and returns its metrics. `sweep_name` groups the runs of one multirun in wandb."""
     started = time.perf_counter()
+    new_run()  # warnings shown once per run (runtime.once)
     settings = RunSettings.from_config(cfg)
     out = settings.output_dir
     loggers = RunLoggers(cfg, sweep_name)

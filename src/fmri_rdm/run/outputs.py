@@ -70,6 +70,8 @@ def write_outputs(
     write_json(out / "metrics.json", metrics)
     first = results[0]
     histories = [r.history for r in results if r.history]
+    fold = int(metrics["folds"][0].get("fold", 0)) if metrics.get("folds") else 0
+    n_folds = max(1, int(metrics.get("k_folds") or 1))
     return save_run_plots(
         out / "plots",
         rdm=inputs.rdm,
@@ -82,5 +84,7 @@ def write_outputs(
         colors=inputs.colors,
         score=task.headline,
         sort_labels=sort_labels(inputs, sort_by),
+        rdm_title=(f"Measured RDM · subject {inputs.subject} · ROI {inputs.roi} ({inputs.metric})"),
+        scatter_fold=f"fold {fold + 1} of {n_folds} (test images unseen in training)",
         **task.scatter(first),
     )

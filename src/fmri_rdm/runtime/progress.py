@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
+from fmri_rdm.runtime.console import HEADLINE
 from fmri_rdm.runtime.sweep import Sweep, current_sweep, finished_jobs
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class RunProgress:
             _STAGES.reset(self._token)
             self._token = None
         self.fold_seconds.append(time.perf_counter() - self._start)
-        log.info("%s", self.line())
+        log.info("%s", self.line(), extra=HEADLINE)
 
     @contextmanager
     def fold(self, fold: int) -> Iterator[dict[str, float]]:
