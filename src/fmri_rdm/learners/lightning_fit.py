@@ -110,7 +110,8 @@ def run_trainer(
         default_root_dir=output_dir,
         **quiet,
     )
-    if trainer.strategy.root_device.type == "cuda":
+    device = getattr(getattr(trainer, "strategy", None), "root_device", None)
+    if device is not None and device.type == "cuda":
         # TF32 for the float32 matmuls left outside bf16 autocast (read-out, losses): what
         # Lightning advises on tensor-core GPUs (H100/H200), at float32's range
         torch.set_float32_matmul_precision("high")
