@@ -168,3 +168,19 @@ __all__ = [
     "run_training",
     "user_error",
 ]
+
+
+def _train_app(cfg: DictConfig) -> float | None:
+    return run_training(cfg)
+
+
+def hydra_app() -> Any:
+    """`fmri-rdm train`'s Hydra application over the packaged configs (`paths.conf_dir`); the
+    job is named `train` (after this module), as `python train.py`'s."""
+    import hydra
+
+    from fmri_rdm.paths import conf_dir
+
+    return hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
+        _train_app
+    )
