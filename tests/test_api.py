@@ -105,7 +105,11 @@ def test_run_returns_metrics_with_frames_and_plots(api_runs):
     assert rsa.plots and all(
         p.is_file() and p.parent == work / "rsa" / "plots" for p in rsa.plots.values()
     )
-    assert rsa.show() == []  # outside IPython: logged, nothing displayed
+    from fmri_rdm.reporting.run_frames import show
+
+    assert rsa.show() is None and show(rsa) == []  # outside IPython: logged, nothing displayed
+    with pytest.raises(fr.DataError, match="no figure 'nope'"):
+        rsa.show(["nope"])
     loaded = fr.RunMetrics.load(work / "rsa")
     assert loaded.to_json() == rsa.to_json() and loaded.plots == rsa.plots
     assert "run_dir" not in written

@@ -34,11 +34,11 @@ class Comparison:
     def figures(self) -> list[Path]:
         return [p for p in self.files.values() if p.suffix == ".png"]
 
-    def show(self) -> list[Any]:
-        """Display the figures inline in Jupyter; [] outside IPython."""
+    def show(self) -> None:
+        """Display the figures inline in Jupyter (outside it, log their paths)."""
         from fmri_rdm.reporting.run_frames import display_images
 
-        return display_images(self.figures)
+        display_images(self.figures)
 
 
 def _run_paths(runs: Any) -> list[PathLike]:

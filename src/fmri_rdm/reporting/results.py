@@ -219,11 +219,12 @@ class RunMetrics:
 
         return plot_paths(self.run_dir)
 
-    def show(self, names: list[str] | None = None) -> list[Any]:
-        """Display the run's figures (or those in `names`) inline in Jupyter."""
+    def show(self, names: list[str] | None = None) -> None:
+        """Display the run's figures (or those in `names`) inline in Jupyter (outside it, log
+        their paths)."""
         from fmri_rdm.reporting.run_frames import show
 
-        return show(self, names)
+        show(self, names)
 
     # ---------------------------------------------------------------- typed accessors
 

@@ -58,8 +58,14 @@ def plot_paths(run_dir: Path | None) -> dict[str, Path]:
 
 
 def show(run: RunMetrics, names: list[str] | None = None) -> list[Any]:
-    """Display the run's figures (all, or those in `names`) inline in Jupyter."""
+    """Display the run's figures (all, or those in `names`) inline in Jupyter; the Image
+    objects shown ([] outside IPython)."""
     paths = run.plots
+    unknown = sorted(set(names or ()) - set(paths))
+    if unknown:
+        from fmri_rdm.errors import DataError
+
+        raise DataError(f"no figure {unknown[0]!r} in this run; it has {', '.join(paths)}")
     return display_images([paths[n] for n in names] if names is not None else list(paths.values()))
 
 
