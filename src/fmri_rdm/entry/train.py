@@ -87,7 +87,10 @@ def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> Non
     from fmri_rdm.reporting.results import FailedRun
 
     config = OmegaConf.to_container(cfg, resolve=False)
-    write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
+    try:
+        write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
+    except OSError as err:  # the disk that failed the run may fail this too
+        log.warning("the failure could not be recorded in %s (%s)", out / "metrics.json", err)
 
 
 def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:

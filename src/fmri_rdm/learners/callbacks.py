@@ -52,6 +52,13 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict({**state_dict, "dirpath": self.dirpath})
 
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        # a full disk fails in write(), whose error names no file: name the checkpoint
+        from fmri_rdm.runtime.artifacts import writing
+
+        with writing(filepath):
+            super()._save_checkpoint(trainer, filepath)
+
     @property
     def state_key(self) -> str:
         # Without a monitored metric (no validation images) the best and the last checkpoint
