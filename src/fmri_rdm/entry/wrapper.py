@@ -5,8 +5,9 @@ A user error is anything the user can fix from the command line or on disk: our 
 override typo, an unknown option), OmegaConf's (a value of the wrong type, a missing
 mandatory value) and a failed write of the outputs (a full disk, a read-only or unwritable
 folder, a file in a folder's place: `disk_error`; the writers name the path, see
-`runtime.artifacts.writing`). Each ends the program with one line `error: ...` on stderr and exit status 2;
-`HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its traceback.
+`runtime.artifacts.writing`). Each ends the program with one line `error: ...` on stderr and
+exit status 2; `HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its
+traceback.
 
 Hydra's and OmegaConf's messages are shown as they word them, on one line; the only thing added
 is a "did you mean" computed from the exceptions' structured attributes (the options of a
