@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fmri_rdm.reporting.results import RunMetrics
+# `run` below is a `reporting.results.RunMetrics` (not imported: results imports this module)
+RunMetrics = Any
 
 log = logging.getLogger(__name__)
 SECTIONS = ("test", "train", "baselines", "noise_ceiling")
