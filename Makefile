@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 THINGSVISION := thingsvision==2.7.3
 
-.PHONY: install demo test test-slow lint format bench clean
+.PHONY: install demo test test-slow lint format bench docs clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ format: install
 bench: install
 	$(PY) -m bench.run
 
+# The docs site (Sphinx + MyST, docs/conf.py); any warning (a broken link or reference) fails.
+docs: install
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) outputs multirun .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) outputs multirun .cache .pytest_cache .mypy_cache .ruff_cache docs/_build build dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

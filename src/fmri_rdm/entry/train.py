@@ -87,7 +87,10 @@ def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> Non
     from fmri_rdm.reporting.results import FailedRun
 
     config = OmegaConf.to_container(cfg, resolve=False)
-    write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
+    try:
+        write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
+    except OSError as err:  # the disk that failed the run may fail this too
+        log.warning("the failure could not be recorded in %s (%s)", out / "metrics.json", err)
 
 
 def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:
@@ -176,3 +179,19 @@ __all__ = [
     "run_training",
     "user_error",
 ]
+
+
+def _train_app(cfg: DictConfig) -> float | None:
+    return run_training(cfg)
+
+
+def hydra_app() -> Any:
+    """`fmri-rdm train`'s Hydra application over the packaged configs (`paths.conf_dir`); the
+    job is named `train` (after this module), as `python train.py`'s."""
+    import hydra
+
+    from fmri_rdm.paths import conf_dir
+
+    return hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
+        _train_app
+    )

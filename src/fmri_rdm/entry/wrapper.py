@@ -2,9 +2,12 @@
 
 A user error is anything the user can fix from the command line or on disk: our own
 `FmriRdmError`s (also when Hydra's `instantiate` wraps them), Hydra's composition errors (an
-override typo, an unknown option) and OmegaConf's (a value of the wrong type, a missing
-mandatory value). Each ends the program with one line `error: ...` on stderr and exit status 2;
-`HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its traceback.
+override typo, an unknown option), OmegaConf's (a value of the wrong type, a missing
+mandatory value) and a failed write of the outputs (a full disk, a read-only or unwritable
+folder, a file in a folder's place: `disk_error`; the writers name the path, see
+`runtime.artifacts.writing`). Each ends the program with one line `error: ...` on stderr and
+exit status 2; `HYDRA_FULL_ERROR=1` adds the traceback. Anything else is a bug and keeps its
+traceback.
 
 Hydra's and OmegaConf's messages are shown on one line, led by a "did you mean" computed from
 the exceptions' structured attributes (the options of a group, the keys of the node a misspelt
@@ -16,6 +19,7 @@ append a misspelt key with `+` (the learner's schema would reject it a few secon
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 import sys
@@ -140,6 +144,31 @@ def _config_error(err: BaseException, running: bool) -> str | None:
     return message
 
 
+# what the user fixes on disk: space, permissions, a file where a folder should be
+_DISK_HINTS = {
+    errno.ENOSPC: "free some space or write elsewhere (hydra.run.dir=..., paths.cache_dir=...)",
+    errno.EDQUOT: "free some space or write elsewhere (hydra.run.dir=..., paths.cache_dir=...)",
+    errno.EROFS: "write elsewhere (hydra.run.dir=..., or run from a writable folder)",
+    errno.EACCES: "check the permissions, or write elsewhere (hydra.run.dir=...)",
+    errno.EPERM: "check the permissions, or write elsewhere (hydra.run.dir=...)",
+    errno.ENOTDIR: "a file stands where a folder is needed",
+    errno.EEXIST: "a file stands where a folder is needed",
+}
+
+
+def disk_error(err: BaseException) -> str | None:
+    """One line naming the path and the cause of a failed write (a full disk, a read-only or
+    unwritable folder, a file in a folder's place): an OSError with a file name and one of
+    those errno values, itself or as an explicit cause; None otherwise."""
+    found = _cause_of_type(err, OSError)
+    if not isinstance(found, OSError) or found.filename is None:
+        return None
+    if found.errno not in _DISK_HINTS:
+        return None
+    cause = found.strerror or os.strerror(found.errno)
+    return f"{cause}: {found.filename} ({_DISK_HINTS[found.errno]})"
+
+
 def user_error(err: BaseException, running: bool = False) -> tuple[str, str] | None:
     """(kind, one-line message) when `err` is a user error, None when it is a bug.
 
@@ -151,6 +180,9 @@ def user_error(err: BaseException, running: bool = False) -> tuple[str, str] | N
     ours = _cause_of_type(err, FmriRdmError)
     if ours is not None:
         return type(ours).__name__, one_line(ours)
+    disk = disk_error(err)
+    if disk is not None:
+        return "OSError", one_line(disk)
     message = _config_error(err, running)
     return None if message is None else ("ConfigError", message)
 

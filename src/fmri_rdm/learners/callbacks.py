@@ -63,6 +63,13 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
         if self.save_top_k != 0 and self.filename and own.is_file():
             rank_zero_warn(f"Checkpoint {own} exists and will be overwritten.")
 
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        # a full disk fails in write(), whose error names no file: name the checkpoint
+        from fmri_rdm.runtime.artifacts import writing
+
+        with writing(filepath):
+            super()._save_checkpoint(trainer, filepath)
+
     @property
     def state_key(self) -> str:
         # Without a monitored metric (no validation images) the best and the last checkpoint

@@ -53,7 +53,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
 
     The figure stays usable; nothing global (pyplot's registry) is touched or closed.
     """
+    from fmri_rdm.runtime.artifacts import writing
+
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI, format="png", facecolor="white")
+    with writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=DPI, format="png", facecolor="white")
     return out

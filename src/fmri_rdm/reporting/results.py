@@ -109,6 +109,8 @@ class RunMetrics:
     inter_subject: dict[str, Any] | None = None
     transfer: dict[str, Any] | None = None  # evaluation.transfer_subjects (reporting.transfer)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of other writers, kept as read
+    # where the run lives (set by `load` and the API's `run`); never written to metrics.json
+    run_dir: Path | None = field(default=None, repr=False, compare=False)
 
     ok = True
 
@@ -161,6 +163,8 @@ class RunMetrics:
             value = getattr(self, f.name)
             if f.name == "folds":
                 value = [fold.data for fold in value]
+            if f.name == "run_dir":
+                continue
             if f.name == "extra":
                 data |= value
             elif f.name not in ("inter_subject", "transfer") or value is not None:
@@ -170,12 +174,57 @@ class RunMetrics:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunMetrics:
         """Tolerant reader: absent keys take their defaults, unknown keys go to `extra`."""
-        names = {f.name for f in fields(cls)} - {"extra", "folds", "task"}
+        names = {f.name for f in fields(cls)} - {"extra", "folds", "task", "run_dir"}
         known = {k: v for k, v in data.items() if k in names and v is not None}
         extra = {k: v for k, v in data.items() if k not in names | {"folds", "task"}}
         task = data.get("task") or _legacy_task(data.get("model"))
         folds = [FoldMetrics(dict(f)) for f in data.get("folds") or [] if isinstance(f, Mapping)]
         return cls(**known, task=task or "regression", folds=folds, extra=extra)
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> RunMetrics:
+        """The finished run in `run_dir` (its metrics.json); DataError when the directory holds
+        none or records a failed run.
+
+        Example:
+            >>> result = RunMetrics.load("outputs/demo/2026-12-04/10-00-00-000000")
+        """
+        from fmri_rdm.errors import DataError
+
+        if not (Path(run_dir) / METRICS_FILE).is_file():
+            raise DataError(f"{run_dir} is not a run directory: {METRICS_FILE} is missing")
+        result, _ = read_metrics(Path(run_dir))
+        if isinstance(result, FailedRun):
+            raise DataError(f"run {run_dir} failed: {result.error}")
+        result.run_dir = Path(run_dir)
+        return result
+
+    # ---------------------------------------------------------------- notebooks
+    def folds_frame(self) -> Any:
+        """A pandas DataFrame, one row per fold (`reporting.run_frames.folds_frame`)."""
+        from fmri_rdm.reporting.run_frames import folds_frame
+
+        return folds_frame(self)
+
+    def summary_frame(self) -> Any:
+        """A pandas DataFrame, one row per score: mean ± std over folds, CI, p-value."""
+        from fmri_rdm.reporting.run_frames import summary_frame
+
+        return summary_frame(self)
+
+    @property
+    def plots(self) -> dict[str, Path]:
+        """{name: path} of the run's figures (empty when `run_dir` is unknown)."""
+        from fmri_rdm.reporting.run_frames import plot_paths
+
+        return plot_paths(self.run_dir)
+
+    def show(self, names: list[str] | None = None) -> None:
+        """Display the run's figures (or those in `names`) inline in Jupyter (outside it, log
+        their paths)."""
+        from fmri_rdm.reporting.run_frames import show
+
+        show(self, names)
 
     # ---------------------------------------------------------------- typed accessors
 

@@ -29,6 +29,7 @@ from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
 from fmri_rdm.run.settings import RunSettings
 from fmri_rdm.run.task import ScoringContext, Task, task_of
 from fmri_rdm.run.transfer import build_transfer
+from fmri_rdm.runtime.artifacts import writing
 from fmri_rdm.runtime.distributed import is_global_zero
 from fmri_rdm.runtime.once import new_run
 from fmri_rdm.runtime.progress import RunProgress
@@ -127,11 +128,13 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
     settings = RunSettings.from_config(cfg)
     out = settings.output_dir
     loggers = RunLoggers(cfg, sweep_name)
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     writer = is_global_zero()  # DDP: ranks > 0 share the run directory and write nothing
     # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
     if writer:
-        (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        with writing(out / "run_config.yaml"):
+            (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     try:
         cls = learner_class(cfg.model)
         source = source_of(cfg)

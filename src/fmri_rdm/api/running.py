@@ -1,0 +1,121 @@
+"""`run(cfg)`: one experiment from Python, with train.py's checks and failure records.
+
+The same steps as `fmri-rdm train` (`entry.train.run_training`): `skip_completed`, the
+data-path and ROI preflight, the job's CPU threads, the experiment, and a failed run recorded
+in its metrics.json (so `compare` lists it and `skip_completed` runs it again). Errors are
+raised (`ConfigError`, `DataError`, ...), never an exit; Lightning's banner lines (GPU/TPU
+available, tips) are quiet unless `quiet=False`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+from omegaconf import DictConfig
+
+from fmri_rdm.reporting.results import RunMetrics
+
+log = logging.getLogger(__name__)
+_BANNER_LOGGERS = ("lightning.pytorch", "pytorch_lightning", "lightning.fabric", "lightning")
+
+
+@contextlib.contextmanager
+def quiet_lightning(quiet: bool = True) -> Iterator[None]:
+    """Lightning's loggers at WARNING inside the block (their INFO lines are the banners)."""
+    if not quiet:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in _BANNER_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _record_overrides(cfg: DictConfig, out: Path) -> None:
+    """`<run>/.hydra/overrides.yaml` as Hydra writes it for train.py (what `compare` reads)."""
+    from fmri_rdm.api.config import recorded_overrides
+
+    overrides = recorded_overrides(cfg)
+    if overrides:
+        (out / ".hydra").mkdir(parents=True, exist_ok=True)
+        (out / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+
+
+def _record_user_error(out: Path, cfg: DictConfig, err: Exception) -> None:
+    """A user error in the run's metrics.json, as train.py records it (a bug is not: it keeps
+    its traceback and leaves no record)."""
+    from fmri_rdm.entry.train import _record_failure
+    from fmri_rdm.entry.wrapper import user_error
+
+    found = user_error(err, running=True)
+    if found is not None:
+        _record_failure(out, cfg, f"{found[0]}: {found[1]}")
+
+
+def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
+    """Train and evaluate one configuration; its outputs go into `cfg.paths.output_dir`.
+
+    Args:
+        cfg: a config from `fmri_rdm.config` (possibly changed since).
+        quiet: silence Lightning's banner lines (GPU/TPU available, tips).
+
+    Returns:
+        The run's metrics (`RunMetrics`): `.folds_frame()`, `.summary_frame()`, `.plots`,
+        `.show()`; `run_dir` is the run directory. With ``skip_completed=true`` and a
+        finished run of the same config there, that run's metrics, without training.
+
+    Raises:
+        ConfigError: an impossible setting. DataError: missing or broken data.
+        RunInterrupted: training was interrupted (Ctrl-C); the message says how to resume.
+
+    Example:
+        >>> import fmri_rdm as fr
+        >>> result = fr.run(fr.config("model=rsa", "logger=none", experiment="demo"))
+        >>> result.summary_frame()
+    """
+    from fmri_rdm.entry.train import _record_failure
+    from fmri_rdm.run.completed import skip_or_prepare
+    from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.runtime.parallel import configure_job
+
+    out = Path(str(cfg.paths.output_dir))
+    out.mkdir(parents=True, exist_ok=True)  # as Hydra makes it for train.py, before the job
+    try:
+        decision = skip_or_prepare(cfg, out)
+        if decision is not None and decision.skip:
+            return RunMetrics.load(out)
+        check_run_config(cfg)
+    except Exception as err:
+        _record_user_error(out, cfg, err)
+        raise
+    resources = configure_job(cfg)
+    from fmri_rdm.run.experiment import RunInterrupted
+    from fmri_rdm.run.experiment import run as run_experiment
+
+    try:
+        _record_overrides(cfg, out)
+        with quiet_lightning(quiet):
+            metrics = run_experiment(cfg)
+    except RunInterrupted as stop:
+        _record_failure(out, cfg, f"interrupted: {stop}", resume_from=stop.checkpoint)
+        raise
+    except KeyboardInterrupt:
+        _record_failure(out, cfg, "interrupted: Ctrl-C outside training")
+        raise
+    except Exception as err:
+        _record_user_error(out, cfg, err)
+        raise
+    finally:
+        resources.release()
+    metrics.run_dir = out
+    log.info("run directory: %s", out)
+    return metrics
