@@ -144,8 +144,8 @@ def test_compare_returns_the_tables_and_files_of_the_command(api_runs, tmp_path)
 
 def test_predict_rdm_matches_the_command(api_runs, tmp_path):
     from fmri_rdm.data.algonauts import image_paths
+    from fmri_rdm.data.root import data_root
     from fmri_rdm.entry.predict import main
-    from fmri_rdm.run.inputs import data_root
 
     work, _, mlp = api_runs
     folder = tmp_path / "images"

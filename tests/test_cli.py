@@ -3,7 +3,6 @@ check of the installed wheel is tests/test_wheel.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -38,20 +37,15 @@ def test_subcommands_keep_their_exit_status(tmp_path, capsys):
     assert stop.value.code == 2
 
 
-def test_data_calls_the_listing_or_says_it_is_missing(monkeypatch, capsys):
-    if importlib.util.find_spec(cli.LISTING) is None:
-        assert cli.main(["data"]) == 2
-        assert cli.LISTING in capsys.readouterr().err
-    seen = []
-
-    class Listing:
-        @staticmethod
-        def main(argv):
-            seen.append(argv)
-            return 0
-
-    monkeypatch.setitem(sys.modules, cli.LISTING, Listing)
-    assert cli.main(["data", "--x"]) == 0 and seen == [["--x"]]
+def test_data_lists_a_dataset_folder(tmp_path, capsys):
+    """`fmri-rdm data ROOT` is `python -m fmri_rdm.data ROOT`: a folder that is no dataset is
+    one line and exit 2."""
+    assert cli.main(["data", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    with pytest.raises(SystemExit) as stop:  # argparse: the folder is required
+        cli.main(["data"])
+    assert stop.value.code == 2
 
 
 def test_train_typo_is_one_line_and_exit_2(tmp_path):

@@ -55,6 +55,8 @@ def check(command: str, marked: bool) -> None:
         tool, args = "fmri-rdm", ["compare", *args[2:]]
     if tool == "python" and args[:2] == ["-m", "fmri_rdm.export"]:
         tool, args = "fmri-rdm", ["export", *args[2:]]
+    if tool == "python" and args[:2] == ["-m", "fmri_rdm.data"]:
+        tool, args = "fmri-rdm", ["data", *args[2:]]
     if tool == "fmri-rdm":
         sub, rest = args[0], args[1:]
         if sub == "train":
@@ -70,7 +72,7 @@ def check(command: str, marked: bool) -> None:
 
             parse_args(rest)
         else:
-            assert sub == "data", command
+            assert sub == "data" and len(rest) == 1, command  # the dataset folder
     elif tool == "make":
         makefile = (ROOT / "Makefile").read_text()
         assert all(re.search(rf"^{t}:", makefile, re.M) for t in args), command

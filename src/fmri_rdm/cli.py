@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
 
 from fmri_rdm import __version__
 
@@ -65,24 +64,11 @@ def export(argv: Sequence[str]) -> int:
     return main(argv)
 
 
-LISTING = "fmri_rdm.data.listing"
-
-
 def data(argv: Sequence[str]) -> int:
-    """The dataset listing, `fmri_rdm.data.listing:main(argv) -> int`, where it is installed."""
-    try:
-        module = import_module(LISTING)
-    except ModuleNotFoundError as err:
-        if err.name != LISTING:
-            raise
-        print(
-            f"error: `fmri-rdm data` needs the dataset listing ({LISTING}), which this "
-            f"version of fmri-rdm ({__version__}) does not have yet",
-            file=sys.stderr,
-        )
-        return 2
-    status: int = module.main(list(argv))
-    return status
+    """The dataset listing (`python -m fmri_rdm.data ROOT`)."""
+    from fmri_rdm.data.listing import main
+
+    return main(list(argv))
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
