@@ -228,3 +228,11 @@ def test_end_to_end_metrics_printed_table_and_compare(rsa_transfer_run, capsys):
     assert "transfer subj02 pearson" in capsys.readouterr().out
     table = frame(load_runs([rsa_transfer_run]))
     assert table["transfer.subj02.pearson.mean"][0] == pytest.approx(section["pearson"]["mean"])
+
+
+def test_folder_subjects_are_named_by_their_folders():
+    assert requested_subjects(["sub-03", "sub-02"], "sub-01") == ["sub-02", "sub-03"]
+    assert requested_subjects("sub-02", "sub-01") == ["sub-02"]
+    assert requested_subjects("all", "sub-01") == "all"
+    with pytest.raises(ConfigError, match="own subject sub-01"):
+        requested_subjects(["sub-01"], "sub-01")

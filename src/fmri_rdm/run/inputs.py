@@ -15,6 +15,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, dominant_colors, load_images
+from fmri_rdm.data.root import data_root as data_root  # re-exported: callers import it here
 from fmri_rdm.data.source import (
     DataSource,
     Stimuli,
