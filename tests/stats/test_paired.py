@@ -60,3 +60,18 @@ def test_runs_without_shared_pairs_get_a_note(tmp_path, capsys):
     good = _write_run(tmp_path / "good", noise=0.05, seed=3)
     assert compare.main([str(good), str(a), "--out", str(tmp_path / "o2")]) == 0
     assert "paired: A = good vs B = a" in " ".join(capsys.readouterr().out.split())
+
+
+def test_targets_equal_but_for_float32_rounding_still_pair(tmp_path):
+    """Two jobs of one sweep wrote the same measured RDM 1.2e-7 apart (threaded sums in
+    another order): they pair; a different RDM does not."""
+    a = _write_run(tmp_path / "a", noise=0.1, seed=1)
+    b = _write_run(tmp_path / "b", noise=0.2, seed=2)
+    with np.load(b / "predictions.npz") as saved:
+        arrays = dict(saved)
+    arrays["fold0_target"] = (arrays["fold0_target"] + 1.2e-7).astype(np.float64)
+    np.savez(b / "predictions.npz", **arrays)
+    assert compare_pair(a, b, n_boot=50).paired
+    arrays["fold0_target"] = arrays["fold0_target"] + 0.01
+    np.savez(b / "predictions.npz", **arrays)
+    assert "different targets" in compare_pair(a, b, n_boot=50).note

@@ -106,11 +106,13 @@ def terminal_table(
     keys: Sequence[str],
     width: int | None,
     columns: Sequence[str] | None = None,
+    list_failed: bool = True,
 ) -> Any:
     """A `rich.table.Table`: the compared metric in bold; the finished runs are its rows and
     the failed ones are listed below it with their errors (all runs are rows when none
     finished); std goes under the mean when one line per row would exceed `width`.
-    `columns`: the value columns to show (default: all)."""
+    `columns`: the value columns to show (default: all); `list_failed`: the failed runs below
+    (a table split in parts lists them under the last one only)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -130,7 +132,7 @@ def terminal_table(
                 return c in columns or (times and c.startswith("seconds."))
 
             shown = shown[[*fixed, *(c for c in shown.columns if wanted(c))]]
-        bad = table[~ok] if ok.any() else table.iloc[:0]
+        bad = table[~ok] if ok.any() and list_failed else table.iloc[:0]
         failed = [f"{r}: {_short(e, 160)}" for r, e in zip(bad["run"], bad["error"], strict=True)]
         stacked = "\n" in sep  # narrow terminal: one space between columns, no rules
         out = Table(
@@ -177,7 +179,11 @@ def terminal_tables(
             groups.append([col])
         else:
             groups[-1].append(col)
-    return [terminal_table(runs, table, keys, width, group) for group in groups]
+    last = len(groups) - 1
+    return [
+        terminal_table(runs, table, keys, width, group, list_failed=k == last)
+        for k, group in enumerate(groups)
+    ]
 
 
 def write_markdown(
