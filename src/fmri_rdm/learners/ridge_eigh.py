@@ -94,7 +94,7 @@ def ridge_cv_eigh(
                 scores[k, cols] += _to_numpy(_r2(yte, pred))
     mean_scores = scores / len(splits)
     # himalaya's tie rule: an epsilon slope towards the larger alpha
-    alphas64 = np.asarray(_to_numpy(al), dtype=np.float64)
+    alphas64 = np.asarray(alphas, dtype=np.float64)  # the caller's values, not float32's
     chosen = np.argmax(mean_scores + 1e-10 * np.log(alphas64)[:, None], axis=0)
     cv_scores = mean_scores[chosen, np.arange(n_targets)]
     coef, intercept = _refit(xa, ya, al, chosen, xp)
