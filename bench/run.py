@@ -56,6 +56,7 @@ GROUPS: dict[str, str] = {
     "training": "bench.training_rows:bench_training",
     "stats": "bench.statistics_rows:bench_statistics",
     "concurrent": "bench.training_rows:bench_concurrent",
+    "svm_ridge": "bench.svm_ridge:bench_svm_ridge",
 }
 FULL_GROUPS: dict[str, str] = {
     "full": "bench.full_scale_rows:bench_full",

@@ -141,6 +141,132 @@ SVM_HEADER = (
 )
 
 
+def ridge_data(images: int, voxels: int, dim: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Random embeddings (images, dim) and responses = a hidden linear map of varying strength
+    per voxel + noise, float32."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((images, dim), dtype=np.float32)
+    w = rng.standard_normal((dim, voxels), dtype=np.float32) * rng.uniform(0, 0.1, voxels)
+    y = x @ w.astype(np.float32) + rng.standard_normal((images, voxels), dtype=np.float32)
+    return x, y
+
+
+def direct_ridge_cv(x: np.ndarray, y: np.ndarray, alphas: np.ndarray, splits: list) -> np.ndarray:
+    """The baseline: a plain float32 direct solve. Per split, eigh of the centred X'X once, then
+    every alpha's predictions and R²; the alpha per voxel with the best mean R²; the refit on
+    all rows. Returns the chosen alphas (V,)."""
+    scores = np.zeros((len(alphas), y.shape[1]))
+    for train, test in splits:
+        mx, my = x[train].mean(0), y[train].mean(0)
+        xtr, xte, ytr, yte = x[train] - mx, x[test] - mx, y[train] - my, y[test] - my
+        s, v = np.linalg.eigh(xtr.T @ xtr)
+        a, b = xte @ v, v.T @ (xtr.T @ ytr)
+        sst = ((yte - yte.mean(0)) ** 2).sum(0)
+        for k, alpha in enumerate(alphas):
+            pred = (a / (np.maximum(s, 0) + np.float32(alpha))) @ b
+            scores[k] += 1 - ((yte - pred) ** 2).sum(0) / sst
+    # ties (alphas so large that every prediction is the mean) go to the larger alpha, as in
+    # himalaya
+    chosen = np.asarray(alphas)[np.argmax(scores + 1e-10 * np.log(alphas)[:, None], axis=0)]
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    s, v = np.linalg.eigh(xc.T @ xc)
+    b = v.T @ (xc.T @ yc)
+    for alpha in np.unique(chosen):
+        cols = chosen == alpha
+        _ = v @ (b[:, cols] / (np.maximum(s, 0) + np.float32(alpha))[:, None])
+    return chosen
+
+
+def ridge_point(images: int, voxels: int, dim: int) -> dict[str, Any]:
+    """Fit times of the project's encoding model (default solver), himalaya (the solver before
+    issue 29), the direct solve and scikit-learn's RidgeCV (leave-one-out), on one fold's
+    training images; and how often their alphas agree with the direct solve's."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold
+
+    from fmri_rdm.learners.base import FoldData
+    from fmri_rdm.learners.encoding import DEFAULT_ALPHAS, EncodingLearner
+    from fmri_rdm.rsa.splits import PairSplit
+
+    x, y = ridge_data(images, voxels, dim)
+    none = np.zeros(0, np.int64)
+    no_pairs = PairSplit(none, none, none.astype(np.float32))
+    everything = np.arange(images)
+    data = FoldData(
+        fold=0, seed=0, metric="correlation", table=x, train_images=everything,
+        fit_images=everything, val_images=none, fit=no_pairs, val=no_pairs, train=no_pairs,
+        responses=y, output_dir=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    out: dict[str, Any] = {"images": images, "voxels": voxels, "dim": dim}
+    alphas: dict[str, np.ndarray] = {}
+    for name, solver in (("project", "auto"), ("himalaya", "himalaya")):
+        learner = EncodingLearner(backend="torch", solver=solver)
+        start = time.perf_counter()
+        learner.fit(data)
+        out[f"{name}_s"] = time.perf_counter() - start
+        alphas[name] = learner.state["best_alphas"].astype(np.float64)
+    xs = (x - x.mean(0)) / x.std(0)  # what the learner fits on
+    splits = list(KFold(5, shuffle=True, random_state=0).split(xs))
+    start = time.perf_counter()
+    direct = direct_ridge_cv(xs, y, np.asarray(DEFAULT_ALPHAS), splits)
+    out["direct_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    loo = RidgeCV(alphas=DEFAULT_ALPHAS, alpha_per_target=True).fit(xs, y)
+    out["ridgecv_loo_s"] = time.perf_counter() - start
+    out["ratio_project_direct"] = out["project_s"] / out["direct_s"]
+    out["ratio_himalaya_project"] = ratio_of(out["himalaya_s"], out["project_s"])
+    for name, chosen in alphas.items():
+        out[f"{name}_alphas_agree"] = float(np.mean(np.isclose(chosen, direct, rtol=1e-4)))
+    out["alpha_median"] = {"direct": float(np.median(direct)),
+                           "ridgecv_loo": float(np.median(loo.alpha_))}  # fmt: skip
+    return out
+
+
+RIDGE_HEADER = (
+    "| images x voxels | project s | himalaya s | direct s | RidgeCV (LOO) s | project / direct"
+    " | himalaya / project | alphas = direct (project, himalaya) | median alpha (direct, LOO) |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _ridge_line(p: dict[str, Any]) -> str:
+    return (
+        f"| {p['images']:,} x {p['voxels']:,} | {p['project_s']:.1f} | {p['himalaya_s']:.1f} | "
+        f"{p['direct_s']:.1f} | {p['ridgecv_loo_s']:.1f} | {p['ratio_project_direct']:.2f} | "
+        f"{p['ratio_himalaya_project']:.2f} | {p['project_alphas_agree']:.3f}, "
+        f"{p['himalaya_alphas_agree']:.3f} | {p['alpha_median']['direct']:g}, "
+        f"{p['alpha_median']['ridgecv_loo']:g} |"
+    )
+
+
+def bench_svm_ridge(sizes: Sizes) -> list[Row]:
+    """`bench.run --only svm_ridge`: the SVM on a toy fold (exact vs default) and the ridge
+    fit at one size (quick sizes for tests: see the module's CLI for the measured tables)."""
+    quick = sizes.repeats == 1 and sizes.train_dim < 64
+    fold = toy_fold(80 if quick else 400, 16 if quick else 64)
+    n = len(fold.train[0])
+    exact, new = svm_point(fold, "exact", n), svm_point(fold, "nystroem", n)
+    acc = (
+        f"acc {new['accuracy']:.3f} vs {exact['accuracy']:.3f}, "
+        f"AUC {new['roc_auc']:.3f} vs {exact['roc_auc']:.3f}"
+    )
+    base_s, proj_s = exact["fit_s"] + exact["predict_s"], new["fit_s"] + new["predict_s"]
+    rows = [Row(
+        "SVM fit+predict: nystroem vs exact SVC (toy fold, all pairs)", f"{n:,} pairs", proj_s,
+        base_s, ratio_of(base_s, proj_s), target=acc,
+        met=min(new["roc_auc"] - exact["roc_auc"], new["accuracy"] - exact["accuracy"]) >= -0.01,
+    )]  # fmt: skip
+    images, voxels = (60, 20) if quick else (2000, 500)
+    p = ridge_point(images, voxels, 16 if quick else 512)
+    rows.append(Row(
+        "encoding fit: project vs direct float32 solve", f"{images:,} x {voxels:,} voxels",
+        p["project_s"], p["direct_s"], ratio_of(p["direct_s"], p["project_s"]),
+        target="<= 1.2x the direct solve, same alphas",
+        met=p["ratio_project_direct"] <= 1.2 and p["project_alphas_agree"] == 1.0,
+    ))  # fmt: skip
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=("svm", "ridge"))
@@ -149,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exact-pairs", default="5000,20000")
     parser.add_argument("--pairs", default="5000,20000,0", help="nystroem sizes (0 = all)")
     parser.add_argument("--voxels", default="500,2000")
+    parser.add_argument("--images", type=int, default=2000, help="ridge: training images")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (machinery check)")
     args, overrides = parser.parse_known_args(argv)
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs", flush=True)
@@ -161,6 +288,11 @@ def main(argv: list[str] | None = None) -> None:
             new = [int(s) for s in args.pairs.split(",")]
         print(SVM_HEADER, flush=True)
         svm_table(folds, exact, new)
+    else:
+        images = 60 if args.quick else args.images
+        print(RIDGE_HEADER, flush=True)
+        for voxels in [20] if args.quick else [int(v) for v in args.voxels.split(",")]:
+            print(_ridge_line(ridge_point(images, voxels, 16 if args.quick else 512)), flush=True)
     print(f"load average {os.getloadavg()}", flush=True)
 
 

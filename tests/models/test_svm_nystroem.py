@@ -30,8 +30,10 @@ def test_gamma_scale_is_svcs(features: str) -> None:
     assert ny.scale_gamma(table, i, j, features) == pytest.approx(1 / (x.shape[1] * x.var()))
 
 
-@pytest.mark.parametrize(("kind", "features"), [("poly", "concat"), ("poly", "symmetric"),
-                                                ("rbf", "concat"), ("linear", "concat")])  # fmt: skip
+CASES = [("poly", "concat"), ("poly", "symmetric"), ("rbf", "concat"), ("linear", "concat")]
+
+
+@pytest.mark.parametrize(("kind", "features"), CASES)
 def test_landmark_kernel_and_whitening(kind: str, features: str) -> None:
     """Kernel blocks equal scikit-learn's kernel on explicit pair features; with every pair a
     landmark, the Nyström features reproduce the kernel matrix exactly (Z Z' = K)."""
