@@ -155,6 +155,7 @@ class SVMPairClassifier:
         whiten = ny.whitening(next(landmarks.blocks(table, i[marks], j[marks])))
         blocks = landmarks.blocks(table, i, j)
         z = np.empty((len(i), whiten.shape[1]), np.float32)
+        setup, start = time.perf_counter() - start, time.perf_counter()
         first = next(blocks)
         z[: len(first)] = first @ whiten
         # the rest scales with the pairs: features (1×) and ~2 Newton Gram passes (2×)
@@ -162,7 +163,7 @@ class SVMPairClassifier:
         self._announce(
             len(i),
             table.shape[1],
-            f"about {3 * per_pair * len(i):.0f} s (timed on the first {len(first)} pairs)",
+            f"about {setup + 3 * per_pair * len(i):.0f} s (timed on the first {len(first)} pairs)",
         )
         row = len(first)
         for block in blocks:
