@@ -138,7 +138,8 @@ def _svm_line(p: dict[str, Any]) -> str:
 
 
 SVM_HEADER = (
-    "| fold | method | training pairs | fit s | predict s | CPU s (fit+predict) | accuracy | ROC-AUC |\n"
+    "| fold | method | training pairs | fit s | predict s | CPU s (fit+predict) | accuracy "
+    "| ROC-AUC |\n"
     "|---|---|---|---|---|---|---|---|"
 )
 
