@@ -62,6 +62,9 @@ def ridge_cv_eigh(
     """x (N, D), y (N, V), splits [(train rows, test rows)] -> per-target alphas and the refit.
     device: None for numpy, else a torch device ("cpu", "cuda")."""
     xp: Any
+    xa: Any
+    ya: Any
+    al: Any
     if device is None:
         xp = np
         xa, ya = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)

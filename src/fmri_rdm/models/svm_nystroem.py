@@ -163,7 +163,7 @@ def l2svm_newton(z: np.ndarray, y: np.ndarray, c: float, max_iter: int = 50,
     n, r = z.shape
     w, b = np.zeros(r), 0.0
     out = np.ones(n)  # 1 − y f: every pair is inside the margin at w = 0
-    objective = c * n  # at w = 0
+    objective = float(c * n)  # at w = 0
     full: tuple[np.ndarray, np.ndarray, int] | None = None
     for it in range(1, max_iter + 1):
         inside = out > 0
@@ -188,9 +188,9 @@ def l2svm_newton(z: np.ndarray, y: np.ndarray, c: float, max_iter: int = 50,
         zd = np.concatenate([z[s : s + _CHUNK] @ step[:r].astype(np.float32)
                              for s in range(0, n, _CHUNK)]) + step[r]  # fmt: skip
         t = _line_search(w, step[:r], out, y * zd, c)
-        w, b = w - t * step[:r], b - t * step[r]
+        w, b = w - t * step[:r], b - t * float(step[r])
         out = out + t * y * zd
-        new = 0.5 * w @ w + c * np.sum(np.maximum(out, 0) ** 2)
+        new = float(0.5 * w @ w + c * np.sum(np.maximum(out, 0) ** 2))
         done = objective - new <= tol * abs(objective)
         log.debug("Newton %d: %d in margin, step %.3g, objective %.6g", it, len(sv), t, new)
         objective = new
