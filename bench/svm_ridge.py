@@ -245,10 +245,11 @@ def _ridge_line(p: dict[str, Any]) -> str:
 def bench_svm_ridge(sizes: Sizes) -> list[Row]:
     """`bench.run --only svm_ridge`: the SVM on a toy fold (exact vs default) and the ridge
     fit at one size (quick sizes for tests: see the module's CLI for the measured tables)."""
-    quick = sizes.repeats == 1 and sizes.train_dim < 64
-    fold = toy_fold(80 if quick else 400, 16 if quick else 64)
+    quick = sizes.train_dim < 64  # Sizes.quick()
+    fold = toy_fold(40 if quick else 400, 8 if quick else 64)
     n = len(fold.train[0])
-    exact, new = svm_point(fold, "exact", n), svm_point(fold, "nystroem", n)
+    landmarks = 100 if quick else 500
+    exact, new = svm_point(fold, "exact", n), svm_point(fold, "nystroem", n, n_components=landmarks)
     acc = (
         f"acc {new['accuracy']:.3f} vs {exact['accuracy']:.3f}, "
         f"AUC {new['roc_auc']:.3f} vs {exact['roc_auc']:.3f}"
