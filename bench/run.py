@@ -25,8 +25,9 @@ same training alone, its project time two copies at once, and its ratio together
 same training alone with the project's settings against spinning threads (OMP_WAIT_POLICY=
 ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
-The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py and
-full_scale_rows.py, registered by group in GROUPS below; bench/table.py holds Row, Sizes and
+The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py,
+svm_ridge.py (the SVM and the ridge encoding fit against their exact solvers; its own CLI gives
+the tables of docs/measurements/svm_ridge.md) and full_scale_rows.py, registered by group in GROUPS below; bench/table.py holds Row, Sizes and
 the table.
 
 RDM GFLOP/s counts the useful work, 2V flops per pair (N(N-1)/2 pairs), and the GEMM reference
