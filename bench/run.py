@@ -27,8 +27,8 @@ ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
 The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py,
 svm_ridge.py (the SVM and the ridge encoding fit against their exact solvers; its own CLI gives
-the tables of docs/measurements/svm_ridge.md) and full_scale_rows.py, registered by group in GROUPS below; bench/table.py holds Row, Sizes and
-the table.
+the tables of docs/measurements/svm_ridge.md) and full_scale_rows.py, registered by group in
+GROUPS below; bench/table.py holds Row, Sizes and the table.
 
 RDM GFLOP/s counts the useful work, 2V flops per pair (N(N-1)/2 pairs), and the GEMM reference
 is numpy's float32 matmul (4000 x 5000 @ 5000 x 4000) measured in the same process.
