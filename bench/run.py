@@ -25,9 +25,10 @@ same training alone, its project time two copies at once, and its ratio together
 same training alone with the project's settings against spinning threads (OMP_WAIT_POLICY=
 ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
-The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py and
-full_scale_rows.py, registered by group in GROUPS below; bench/table.py holds Row, Sizes and
-the table.
+The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py,
+svm_ridge.py (the SVM and the ridge encoding fit against their exact solvers; its own CLI gives
+the tables of docs/measurements/svm_ridge.md) and full_scale_rows.py, registered by group in
+GROUPS below; bench/table.py holds Row, Sizes and the table.
 
 RDM GFLOP/s counts the useful work, 2V flops per pair (N(N-1)/2 pairs), and the GEMM reference
 is numpy's float32 matmul (4000 x 5000 @ 5000 x 4000) measured in the same process.
@@ -56,6 +57,7 @@ GROUPS: dict[str, str] = {
     "training": "bench.training_rows:bench_training",
     "stats": "bench.statistics_rows:bench_statistics",
     "concurrent": "bench.training_rows:bench_concurrent",
+    "svm_ridge": "bench.svm_ridge:bench_svm_ridge",
 }
 FULL_GROUPS: dict[str, str] = {
     "full": "bench.full_scale_rows:bench_full",

@@ -165,3 +165,23 @@ def test_full_pipeline_runs_end_to_end(tmp_path: Path) -> None:
     assert stages["encoding_baseline"] > 0 and stages["fit"] > 0
     assert stages["total"] >= stages["fit"] + stages["embeddings"]  # generation apart
     assert res["n_images"] == 40 and res["peak_rss_mb"] > 0
+
+
+def test_svm_ridge_rows_and_the_direct_solve_baseline() -> None:
+    """bench/svm_ridge.py at quick sizes: its rows, and its plain direct ridge solve picks the
+    alphas the project's solver picks (its baseline is the same estimator)."""
+    from sklearn.model_selection import KFold
+
+    from bench.svm_ridge import bench_svm_ridge, direct_ridge_cv, ridge_data
+    from fmri_rdm.learners.ridge_eigh import ridge_cv_eigh
+
+    rows = bench_svm_ridge(Sizes.quick())
+    assert [r.operation.split(":")[0] for r in rows] == ["SVM fit+predict", "encoding fit"]
+    assert all(r.project_s > 0 and r.ratio and r.met is not None for r in rows)
+    assert "AUC" in rows[0].target
+    x, y = ridge_data(60, 12, 8)
+    alphas = np.logspace(-2, 8, 21)
+    splits = list(KFold(5, shuffle=True, random_state=0).split(x))
+    np.testing.assert_array_equal(
+        direct_ridge_cv(x, y, alphas, splits), ridge_cv_eigh(x, y, alphas, splits).best_alphas
+    )

@@ -1,10 +1,15 @@
-"""Voxelwise ridge encoding model (himalaya) as a learner.
+"""Voxelwise ridge encoding model as a learner (a direct eigendecomposition solve, or himalaya).
 
 Embeddings -> every voxel's response, with one ridge penalty per voxel chosen by
 cross-validation on the fold's training images only; a pair's predicted dissimilarity is the
 run's metric (1 − Pearson r, or Euclidean distance) between the two images' predicted
 responses, i.e. the RDM of the predicted responses. It needs no pairs to fit, so it scales
 with images × voxels, not with pairs.
+
+`model.solver`: `eigh` (learners/ridge_eigh.py: one eigendecomposition per CV split, every
+alpha from it; the same estimator as himalaya's RidgeCV), `himalaya`, or `auto`: himalaya on
+a GPU (backend torch_cuda, issue 25's path), eigh on the CPU. `model.backend` picks himalaya's
+backend; eigh runs on numpy, or on torch's CUDA device with backend=torch_cuda.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from fmri_rdm.runtime.once import warn_once
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "numpy", "torch", "torch_cuda")
+SOLVERS = ("auto", "eigh", "himalaya")
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 8, 21))
 
 
@@ -61,6 +67,7 @@ class EncodingConfig(ModelConfig):
     cv: int = MISSING
     backend: str = MISSING
     n_targets_batch: int = MISSING
+    solver: str = MISSING
 
 
 class EncodingLearner:
@@ -84,6 +91,7 @@ class EncodingLearner:
         backend: str = "torch",
         n_targets_batch: int = 8192,
         config_key: str = "model",
+        solver: str = "auto",
     ) -> None:
         self.metric = check_metric(metric)
         # where its settings live: `model` for model=encoding, `evaluation.encoding_model`
@@ -95,6 +103,12 @@ class EncodingLearner:
         if cv < 2:
             raise ConfigError(f"model.cv must be >= 2 folds, got {cv}")
         self.cv, self.backend, self.n_targets_batch = int(cv), backend, int(n_targets_batch)
+        if solver not in SOLVERS:
+            raise ConfigError(f"model.solver={solver!r}: choose one of {', '.join(SOLVERS)}")
+        # auto: himalaya where it runs on the GPU (as before), the direct solve on the CPU
+        self.solver = solver if solver != "auto" else (
+            "himalaya" if backend == "torch_cuda" else "eigh"
+        )  # fmt: skip
         self.state: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -117,6 +131,7 @@ class EncodingLearner:
             backend=himalaya_backend(m.backend, accelerator),
             n_targets_batch=m.n_targets_batch,
             config_key=config_key,
+            solver=str(m.get("solver", "auto")),
         )
 
     def settings(self) -> tuple[str, tuple[float, ...], int]:
@@ -124,9 +139,6 @@ class EncodingLearner:
         return self.metric, tuple(float(a) for a in self.alphas), self.cv
 
     def fit(self, data: FoldData) -> FitReport:
-        from himalaya.backend import set_backend
-        from himalaya.ridge import RidgeCV
-        from himalaya.scoring import r2_score
         from sklearn.model_selection import KFold
 
         images = data.train_images
@@ -140,11 +152,50 @@ class EncodingLearner:
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale == 0] = 1.0
+        cv = KFold(self.cv, shuffle=True, random_state=data.seed)
+        solve = self._solve_eigh if self.solver == "eigh" else self._solve_himalaya
+        coef, intercept, alphas, cv_scores = solve((x - mean) / scale, y, cv)
+        self.state = {
+            "coef": np.asarray(coef, dtype=np.float32),
+            "intercept": np.asarray(intercept, dtype=np.float32),
+            "mean": mean,
+            "scale": scale,
+            "best_alphas": alphas.astype(np.float32),
+            "cv_scores": np.asarray(cv_scores, dtype=np.float32),
+        }
+        self._warn_grid_edges(alphas)
+        facts = {
+            "alpha_median": float(np.median(alphas)),
+            "cv_r2_median": float(np.median(self.state["cv_scores"])),
+            "n_voxels": int(y.shape[1]),
+            "ridge_solver": self.solver,
+        }
+        return FitReport(facts=facts)
+
+    def _solve_eigh(self, x: np.ndarray, y: np.ndarray, cv: Any) -> tuple[np.ndarray, ...]:
+        from fmri_rdm.learners.ridge_eigh import ridge_cv_eigh
+
+        device = "cuda" if self.backend == "torch_cuda" else None
+        r = ridge_cv_eigh(
+            x,
+            y,
+            self.alphas,
+            list(cv.split(x)),
+            device=device,
+            n_targets_batch=self.n_targets_batch,
+        )
+        return r.coef, r.intercept, r.best_alphas, r.cv_scores
+
+    def _solve_himalaya(self, x: np.ndarray, y: np.ndarray, cv: Any) -> tuple[np.ndarray, ...]:
+        from himalaya.backend import set_backend
+        from himalaya.ridge import RidgeCV
+        from himalaya.scoring import r2_score
+
         backend = set_backend(self.backend, on_error="raise")
         model = RidgeCV(
             alphas=self.alphas,
             fit_intercept=True,
-            cv=KFold(self.cv, shuffle=True, random_state=data.seed),
+            cv=cv,
             # R² per voxel (himalaya's default score is the negative squared error)
             solver_params={
                 "n_targets_batch": self.n_targets_batch,
@@ -152,23 +203,13 @@ class EncodingLearner:
                 "warn": False,
             },
         )
-        model.fit((x - mean) / scale, y)
-        alphas = np.asarray(backend.to_numpy(model.best_alphas_), dtype=np.float64)
-        self.state = {
-            "coef": np.asarray(backend.to_numpy(model.coef_), dtype=np.float32),
-            "intercept": np.asarray(backend.to_numpy(model.intercept_), dtype=np.float32),
-            "mean": mean,
-            "scale": scale,
-            "best_alphas": alphas.astype(np.float32),
-            "cv_scores": np.asarray(backend.to_numpy(model.cv_scores_), dtype=np.float32),
-        }
-        self._warn_grid_edges(alphas)
-        facts = {
-            "alpha_median": float(np.median(alphas)),
-            "cv_r2_median": float(np.median(self.state["cv_scores"])),
-            "n_voxels": int(y.shape[1]),
-        }
-        return FitReport(facts=facts)
+        model.fit(x, y)
+        return (
+            backend.to_numpy(model.coef_),
+            backend.to_numpy(model.intercept_),
+            np.asarray(backend.to_numpy(model.best_alphas_), dtype=np.float64),
+            backend.to_numpy(model.cv_scores_),
+        )
 
     def _warn_grid_edges(self, alphas: np.ndarray) -> None:
         """Once per run and grid edge: the advice is the same in every fold."""

@@ -30,14 +30,19 @@ class SVMConfig(ModelConfig):
     C: float = MISSING
     gamma: Any = MISSING  # "scale" | "auto" | a float
     features: str = MISSING
+    method: str = MISSING
     max_train_pairs: int = MISSING
+    nystroem_components: int = MISSING
+    nystroem_max_train_pairs: int = MISSING
     save_path: str | None = MISSING
     load_path: str | None = MISSING
 
 
 class SVMLearner:
     """`SVMPairClassifier` on the pairs of all training images of a fold (the original student
-    project had no validation set); `predict` returns the decision value (> 0 = dissimilar)."""
+    project had no validation set); `predict` returns the decision value (> 0 = dissimilar).
+    `model.method`: nystroem (every pair, an approximation of the kernel) or exact (SVC on at
+    most `max_train_pairs`); metrics.json records the method and `n_pairs_trained_on`."""
 
     task: ClassVar[TaskName] = "classification"
     resumable: ClassVar[bool] = False
@@ -68,14 +73,19 @@ class SVMLearner:
                 C=s.C,
                 gamma=s.gamma,
                 features=s.features,
-                max_train_pairs=s.max_train_pairs,
+                max_train_pairs=(
+                    s.nystroem_max_train_pairs if s.method == "nystroem" else s.max_train_pairs
+                ),
                 seed=data.seed,
+                method=s.method,
+                n_components=s.nystroem_components,
             )
             table = data.table.reshape(len(data.table), -1)
             self.classifier = clf.fit(table, data.train.i, data.train.j, data.train.y)
         if s.save_path:
             self.classifier.save(Path(s.save_path))
-        return FitReport()
+        # a loaded classifier reports what it was trained on, not this run's settings
+        return FitReport(facts=dict(getattr(self.classifier, "facts", {})))
 
     def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         from fmri_rdm.models.svm import SVMPairClassifier
