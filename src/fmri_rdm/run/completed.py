@@ -26,6 +26,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from fmri_rdm.runtime.console import HEADLINE
+
 log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
@@ -124,7 +126,12 @@ def skip_or_prepare(cfg: DictConfig, run_dir: Path) -> Decision | None:
         return None
     decision = decide(cfg, run_dir)
     if decision.skip:
-        log.info("skip_completed: %s is complete (%s = %s): skipped", run_dir, *_metric(run_dir))
+        log.info(
+            "skip_completed: %s is complete (%s = %s): skipped",
+            run_dir,
+            *_metric(run_dir),
+            extra=HEADLINE,  # the quiet console's one line for a skipped job
+        )
         return decision
     if decision.resume_from is not None and cfg.get("ckpt_path") in (None, ""):
         with open_dict(cfg):
@@ -133,9 +140,10 @@ def skip_or_prepare(cfg: DictConfig, run_dir: Path) -> Decision | None:
             "skip_completed: %s was interrupted: resuming from %s (its other folds run again)",
             run_dir,
             decision.resume_from,
+            extra=HEADLINE,
         )
     else:
-        log.info("skip_completed: running %s: %s", run_dir, decision.reason)
+        log.info("skip_completed: running %s: %s", run_dir, decision.reason, extra=HEADLINE)
     return decision
 
 
