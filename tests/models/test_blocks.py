@@ -31,8 +31,8 @@ def test_dense_targets_hold_each_split_pair_once_and_nan_elsewhere() -> None:
     np.testing.assert_array_equal(images, np.arange(2, 12))
     a, b = np.nonzero(~np.isnan(dense.numpy()))
     assert len(a) == len(split) and (a < b).all()
-    got = {(int(images[x]), int(images[y])): float(dense[x, y]) for x, y in zip(a, b)}
-    want = {(int(x), int(y)): float(v) for x, y, v in zip(split.i, split.j, split.y)}
+    got = {(int(images[x]), int(images[y])): float(dense[x, y]) for x, y in zip(a, b, strict=True)}
+    want = {(int(x), int(y)): float(v) for x, y, v in zip(split.i, split.j, split.y, strict=True)}
     assert got == want
 
 
@@ -43,8 +43,7 @@ def test_whole_and_random_blocks() -> None:
     assert len(blocks) == len(whole) == 3 and whole.whole
     assert all(torch.equal(rows, torch.arange(2, 12)) for rows, _ in blocks)
     part = PairBlocks(split, block_images=4, steps=5, seed=3)
-    _, dense = dense_targets(split)
-    lookup = {(int(x), int(y)): v for x, y, v in zip(split.i, split.j, split.y)}
+    lookup = {(int(x), int(y)): v for x, y, v in zip(split.i, split.j, split.y, strict=True)}
     for rows, y in part:
         assert rows.shape == (4,) and (rows[1:] > rows[:-1]).all()
         for a in range(4):
@@ -55,12 +54,14 @@ def test_whole_and_random_blocks() -> None:
                 else:
                     assert torch.isnan(y[a, b])
     first = [r for r, _ in part]
-    assert all(torch.equal(a, b) for a, b in zip(first, [r for r, _ in part]))  # same epoch
+    assert all(
+        torch.equal(a, b) for a, b in zip(first, [r for r, _ in part], strict=True)
+    )  # same epoch
     part.set_epoch(1)
-    assert not all(torch.equal(a, b) for a, b in zip(first, [r for r, _ in part]))
+    assert not all(torch.equal(a, b) for a, b in zip(first, [r for r, _ in part], strict=True))
     part.set_epoch(0)
     part.set_shard(1, 2)
-    assert not all(torch.equal(a, b) for a, b in zip(first, [r for r, _ in part]))
+    assert not all(torch.equal(a, b) for a, b in zip(first, [r for r, _ in part], strict=True))
     with pytest.raises(ConfigError):
         PairBlocks(split, block_images=1, steps=1)
 

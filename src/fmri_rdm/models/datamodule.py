@@ -122,7 +122,7 @@ class _EpochLoader(DataLoader[Batch]):
         num_workers: int,
         epoch_fn: Callable[[], int | None],
     ) -> None:
-        super().__init__(dataset, batch_size=None, num_workers=num_workers)
+        super().__init__(dataset, batch_size=None, num_workers=num_workers)  # type: ignore[arg-type]
         self._epoch_fn = epoch_fn
         self._iterations = 0
 

@@ -97,6 +97,9 @@ class ResponseReadout(nn.Module):
     residual: Tensor | None
     axes: Tensor | None
     active: Tensor | None
+    pattern_active: Tensor
+    pattern_offset: Tensor
+    pattern_rest: Tensor
 
     def __init__(
         self,
