@@ -245,7 +245,13 @@ def test_response_supervision_end_to_end(tmp_path, cache_dir) -> None:
     (relative: response_weight x var of the fit targets)."""
     import torch
 
-    extra = [*MODEL_OVERRIDES["siamese"], "model.response_weight=0.3", "evaluation.k_folds=2"]
+    extra = [
+        *MODEL_OVERRIDES["siamese"],
+        "model.plan=blocks",
+        "model.net.head=metric",
+        "model.response_weight=0.3",
+        "evaluation.k_folds=2",
+    ]
     metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     for fold in metrics["folds"]:
         assert np.isfinite(fold["test"]["pearson"])

@@ -9,8 +9,9 @@ from fmri_rdm.learners.pair_network import PairNetworkLearner
 from tests.helpers import compose_config
 
 
-def test_siamese_defaults_to_blocks_and_mlp_to_pairs() -> None:
-    siamese = PairNetworkLearner.from_config(compose_config(["model=siamese"]))
+def test_blocks_plan_keys_and_mlp_default_to_pairs() -> None:
+    overrides = ["model=siamese", "model.plan=blocks", "model.net.head=metric"]
+    siamese = PairNetworkLearner.from_config(compose_config(overrides))
     assert siamese.blocks == (8192, 120)
     assert siamese.net is not None and siamese.net["head"] == "metric"
     assert "metric" not in siamese.net  # the metric comes from the data at fit time
