@@ -45,11 +45,12 @@ class PairNetworkConfig(ModelConfig):
     response_weight: float = MISSING
     # pairs: minibatches of pairs (training.batch_size); blocks: every step a block of images,
     # all pairs among them (`models.blocks`); runs made before the blocks plan had pairs
-    plan: str = "pairs"
+    plan: str = MISSING
     # blocks plan: the most images a block holds (the whole fold's fit images when fewer)
-    block_images: int = 8192
-    # blocks plan: optimisation steps (blocks) per epoch
-    block_steps: int = 50
+    block_images: int = MISSING
+    # blocks plan: optimisation steps (blocks) per epoch (runs made before it: pairs, through
+    # learners.legacy.upgrade_model_config)
+    block_steps: int = MISSING
 
 
 PLANS = ("pairs", "blocks")
