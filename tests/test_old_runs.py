@@ -43,10 +43,12 @@ def test_flat_model_configs_are_upgraded():
     assert "_target_" in old and "net" not in old
     new = upgrade_model_config(OmegaConf.create(old))
     assert new.net._target_ == old["_target_"] and new.net.tower == old["tower"]
-    assert set(new) == {"name", "learner", "input", "net"}
+    # runs before the blocks plan (issue 24) trained on pairs
+    assert set(new) == {"name", "learner", "input", "net", "plan", "block_images", "block_steps"}
+    assert new.plan == "pairs"
     svm = yaml.safe_load((OLD_RUNS / "svm" / "run_config.yaml").read_text())["model"]
     assert "_target_" not in upgrade_model_config(OmegaConf.create(svm))
-    today = OmegaConf.create({"name": "x", "net": {"_target_": "a.B"}})
+    today = OmegaConf.create({"name": "x", "net": {"_target_": "a.B"}, "plan": "blocks"})
     assert upgrade_model_config(today) is today
 
 

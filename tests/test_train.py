@@ -247,14 +247,26 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path
     assert [fold["epochs"] for fold in metrics["folds"]] == [patience + 1] * 2
 
 
-def test_response_supervision_end_to_end(siamese_run) -> None:
-    """The default siamese trains with the voxel read-out: its checkpoints hold the read-out's
-    weights and the recorded weight (relative: response_weight x var of the fit targets)."""
+def test_response_supervision_end_to_end(tmp_path, cache_dir) -> None:
+    """The siamese with a read-out (blocks plan, metric head): its checkpoints hold the
+    read-out's weights and what its predicted patterns need, and the recorded weight
+    (relative: response_weight x var of the fit targets)."""
     import torch
 
-    out, metrics = siamese_run
+    extra = [
+        *MODEL_OVERRIDES["siamese"],
+        "model.plan=blocks",
+        "model.net.head=metric",
+        "model.response_weight=0.3",
+        "evaluation.k_folds=2",
+    ]
+    metrics = run(tiny_config(tmp_path, cache_dir, extra)).to_json()
     for fold in metrics["folds"]:
         assert np.isfinite(fold["test"]["pearson"])
-        ckpt = torch.load(out / fold["best_checkpoint"], map_location="cpu", weights_only=False)
+        assert fold["plan"] == "blocks"
+        ckpt = torch.load(
+            tmp_path / fold["best_checkpoint"], map_location="cpu", weights_only=False
+        )
         assert "readout.linear.weight" in ckpt["state_dict"]
+        assert "readout.pattern_offset" in ckpt["state_dict"]
         assert 0 < ckpt["hyper_parameters"]["response_weight"] < 0.3

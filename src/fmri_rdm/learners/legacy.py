@@ -53,11 +53,22 @@ _FRRSA_BEFORE_VARIANTS = {
 }
 
 
+# pair-network runs made before the blocks plan (issue 24) trained on minibatches of pairs
+_BEFORE_BLOCKS = {"plan": "pairs", "block_images": 8192, "block_steps": 120}
+
+
 def upgrade_model_config(model: DictConfig) -> DictConfig:
     """A model config in today's layout: older pair-network runs kept the network's
-    `_target_` and constructor arguments beside the run-level keys instead of under `net`;
-    the SVM's dead `_target_` is dropped; frrsa without `variant` was the NNLS variant.
-    Today's configs come back unchanged."""
+    `_target_` and constructor arguments beside the run-level keys instead of under `net`,
+    and had no `plan` (they trained on pairs); the SVM's dead `_target_` is dropped; frrsa
+    without `variant` was the NNLS variant. Today's configs come back unchanged."""
+    upgraded = _upgrade_layout(model)
+    if "net" in upgraded and "plan" not in upgraded:
+        return OmegaConf.merge(_BEFORE_BLOCKS, upgraded)  # type: ignore[return-value]
+    return upgraded
+
+
+def _upgrade_layout(model: DictConfig) -> DictConfig:
     if str(model.get("learner", "")).endswith("FeatureReweightedRSA") and "variant" not in model:
         return OmegaConf.merge(_FRRSA_BEFORE_VARIANTS, model)  # type: ignore[return-value]
     if "_target_" not in model or "net" in model:

@@ -43,6 +43,17 @@ class PairNetworkConfig(ModelConfig):
     net: Any = MISSING
     # weight of the voxel read-out loss beside the pair loss (0: pairs only; models.readout)
     response_weight: float = MISSING
+    # pairs: minibatches of pairs (training.batch_size); blocks: every step a block of images,
+    # all pairs among them (`models.blocks`); runs made before the blocks plan had pairs
+    plan: str = MISSING
+    # blocks plan: the most images a block holds (the whole fold's fit images when fewer)
+    block_images: int = MISSING
+    # blocks plan: optimisation steps (blocks) per epoch (runs made before it: pairs, through
+    # learners.legacy.upgrade_model_config)
+    block_steps: int = MISSING
+
+
+PLANS = ("pairs", "blocks")
 
 
 def target_scaling(net: torch.nn.Module, fit_y: np.ndarray, bounded: bool) -> tuple[float, float]:
@@ -126,7 +137,8 @@ def network_schema(net_class: Any) -> type:
     hints = typing.get_type_hints(net_class.__init__)
     fields: list[Any] = [("_target_", str, MISSING)]
     for name, param in inspect.signature(net_class.__init__).parameters.items():
-        if name in ("self", "in_dim", "output_scale") or param.kind is param.VAR_KEYWORD:
+        # in_dim, output_scale and metric come from the data, not the config
+        if name in ("self", "in_dim", "output_scale", "metric") or param.kind is param.VAR_KEYWORD:
             continue
         default = MISSING if param.default is param.empty else param.default
         if isinstance(default, list | tuple):
@@ -162,17 +174,24 @@ class PairNetworkLearner:
         net: dict[str, Any] | None = None,
         plan: TrainingPlan | None = None,
         response_weight: float = 0.0,
+        blocks: tuple[int, int] | None = None,
     ) -> None:
         self.net = net  # `_target_` + constructor arguments
         self.plan = plan
         self.response_weight = float(response_weight)
+        self.blocks = blocks  # (block_images, block_steps) for the blocks plan, None: pairs
         self.module: Any = None  # PairRegressionModule once fitted or loaded
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> PairNetworkLearner:
         settings = model_settings(cls, cfg.model)
         net = network_config(OmegaConf.create(settings.net))
-        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight)
+        if settings.plan not in PLANS:
+            raise ConfigError(f"model.plan={settings.plan!r}: choose one of {', '.join(PLANS)}")
+        blocks = None
+        if settings.plan == "blocks":
+            blocks = (int(settings.block_images), int(settings.block_steps))
+        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight, blocks)
 
     def _build_net(self, data: FoldData) -> tuple[torch.nn.Module, dict[str, Any], bool]:
         """The net, its config (kept in the checkpoint) and whether its output is bounded."""
@@ -180,6 +199,8 @@ class PairNetworkLearner:
         kwargs = dict(self.net)
         if data.table.ndim == 2:  # embeddings; a CNN reads image shapes itself
             kwargs["in_dim"] = int(data.table.shape[1])
+        if kwargs.get("head") == "metric":  # the RDM's own metric between the two outputs
+            kwargs["metric"] = data.metric
         bounded = str(kwargs.get("head")) == "sigmoid"
         if bounded:
             # a sigmoid head covers the metric's range: [0, 2] for correlation distances
@@ -209,7 +230,24 @@ class PairNetworkLearner:
         if self.response_weight:  # only the fit images' responses: never test or validation rows
             fit = np.asarray(data.fit_images)
             module.set_responses(len(data.table), fit, data.responses[fit], data.metric)
+        if data.resume_from is None:
+            self._calibrate(module, data)
         return module
+
+    @staticmethod
+    def _calibrate(module: Any, data: FoldData) -> None:
+        """A metric head starts with its distances on the targets' scale (a sample of at
+        most 65536 fit pairs, eval mode); other heads are left as built."""
+        from fmri_rdm.models.block_step import calibrate_metric_head
+
+        rng = np.random.default_rng(data.seed)
+        n = len(data.fit)
+        pick = rng.choice(n, size=min(n, 65536), replace=False) if n else np.zeros(0, int)
+        module.set_table(torch.from_numpy(np.ascontiguousarray(data.table)))
+        i = torch.as_tensor(data.fit.i[pick], dtype=torch.int64)
+        j = torch.as_tensor(data.fit.j[pick], dtype=torch.int64)
+        if len(i) and calibrate_metric_head(module, i, j):
+            log.info("fold %d: metric head calibrated on %d fit pairs", data.fold, len(i))
 
     def fit(self, data: FoldData) -> FitReport:
         import pytorch_lightning as pl
@@ -221,23 +259,38 @@ class PairNetworkLearner:
         fold, seed, has_val = data.fold, data.seed, len(data.val) > 0
         pl.seed_everything(seed, workers=True, verbose=False)
         batch_size = self.plan.batch_size_for(len(data.fit))
+        block_images, block_steps = self.blocks or (None, 0)
         datamodule = PairDataModule(
             torch.from_numpy(data.table),
             data.fit,
             val=data.val if has_val else None,
             batch_size=batch_size,
             seed=seed,
+            block_images=block_images,
+            block_steps=block_steps,
         )
         module = self._module(data)
         ckpt_dir = data.output_dir / "checkpoints"
         callbacks = fold_callbacks(ckpt_dir, fold, seed, has_val, self.plan.early_stopping_patience)
-        log.info(
-            "fold %d: %d training pairs, batch size %d (%d steps per epoch)",
-            fold,
-            len(data.fit),
-            batch_size,
-            math.ceil(len(data.fit) / batch_size),
-        )
+        if block_images is None:
+            log.info(
+                "fold %d: %d training pairs, batch size %d (%d steps per epoch)",
+                fold,
+                len(data.fit),
+                batch_size,
+                math.ceil(len(data.fit) / batch_size),
+            )
+        else:
+            n_fit = len(data.fit_images)
+            log.info(
+                "fold %d: %d training pairs among %d fit images, blocks of %d images "
+                "(%d steps per epoch)",
+                fold,
+                len(data.fit),
+                n_fit,
+                min(block_images, n_fit),
+                block_steps,
+            )
         trainer = run_trainer(
             self.plan.trainer,
             callbacks,
@@ -252,7 +305,9 @@ class PairNetworkLearner:
         self.module = module
         facts = {
             "epochs": int(trainer.current_epoch),
+            "plan": "pairs" if block_images is None else "blocks",
             "batch_size": batch_size,
+            "block_images": block_images,
             "best_checkpoint": best,
         }
         return FitReport(facts=facts, history=callbacks.history.recorded())

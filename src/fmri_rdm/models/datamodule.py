@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.blocks import PairBlocks
 from fmri_rdm.rsa.splits import PairSplit
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -128,15 +129,18 @@ class _EpochLoader(DataLoader[Batch]):
     """
 
     def __init__(
-        self, dataset: PairBatches, num_workers: int, epoch_fn: Callable[[], int | None]
+        self,
+        dataset: PairBatches | PairBlocks,
+        num_workers: int,
+        epoch_fn: Callable[[], int | None],
     ) -> None:
-        super().__init__(dataset, batch_size=None, num_workers=num_workers)
+        super().__init__(dataset, batch_size=None, num_workers=num_workers)  # type: ignore[arg-type]
         self._epoch_fn = epoch_fn
         self._iterations = 0
 
     def __iter__(self) -> _BaseDataLoaderIter:
         epoch = self._epoch_fn()
-        assert isinstance(self.dataset, PairBatches)
+        assert isinstance(self.dataset, PairBatches | PairBlocks)
         self.dataset.set_epoch(self._iterations if epoch is None else epoch)
         self._iterations += 1
         return super().__iter__()
@@ -147,6 +151,10 @@ class PairDataModule(pl.LightningDataModule):
 
     `train_dataloader` shuffles (seed + epoch); val/test/predict keep the stored order.
     `predict_dataloader` serves the test split, else val, else train.
+
+    block_images: None = pair batches of `batch_size` pairs (the pairs plan); an int = the
+    blocks plan: training batches are `models.blocks.PairBlocks` of at most that many images,
+    `block_steps` of them per epoch (validation stays pair batches).
     """
 
     def __init__(
@@ -159,6 +167,8 @@ class PairDataModule(pl.LightningDataModule):
         seed: int = 0,
         num_workers: int = 0,
         device_batches: bool = True,
+        block_images: int | None = None,
+        block_steps: int = 50,
     ) -> None:
         super().__init__()
         self.table = torch.as_tensor(table)
@@ -175,7 +185,11 @@ class PairDataModule(pl.LightningDataModule):
         self.seed = seed
         self.num_workers = num_workers
         self.device_batches = device_batches
-        self._train_batches = PairBatches(train, batch_size, shuffle=True, seed=seed)
+        self._train_batches: PairBatches | PairBlocks
+        if block_images is None:
+            self._train_batches = PairBatches(train, batch_size, shuffle=True, seed=seed)
+        else:
+            self._train_batches = PairBlocks(train, block_images, block_steps, seed=seed)
 
     def _trainer_epoch(self) -> int | None:
         """The epoch about to run, also right after a resume: Lightning creates the first
@@ -185,21 +199,23 @@ class PairDataModule(pl.LightningDataModule):
             return None
         return int(self.trainer.fit_loop.epoch_progress.current.processed)  # type: ignore[attr-defined]
 
-    def _shard(self, batches: PairBatches) -> PairBatches:
+    def _shard(self, batches: PairBatches | PairBlocks) -> PairBatches | PairBlocks:
         """Give `batches` this process's share under DDP (the trainer's global rank and size);
         set here, in the main process, because DataLoader workers know no process group. On
         a GPU trainer without loader workers the pairs move to the GPU (`device_batches`)."""
         if self.trainer is not None:
             batches.set_shard(int(self.trainer.global_rank), int(self.trainer.world_size))
             device = self.trainer.strategy.root_device
-            if self.device_batches and self.num_workers == 0 and device.type == "cuda":
+            on_gpu = self.num_workers == 0 and device.type == "cuda"
+            if self.device_batches and on_gpu and isinstance(batches, PairBatches):
                 batches.to(device)
         return batches
 
     def _ordered(self, split: PairSplit | None) -> DataLoader[Batch] | list[Batch]:
         if split is None:
             return []  # Lightning skips a loop whose loader is empty
-        batches = self._shard(PairBatches(split, self.batch_size, shuffle=False, seed=self.seed))
+        batches = PairBatches(split, self.batch_size, shuffle=False, seed=self.seed)
+        self._shard(batches)
         return DataLoader(batches, batch_size=None, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader[Batch]:

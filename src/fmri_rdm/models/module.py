@@ -28,6 +28,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import PearsonCorrCoef
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.block_step import block_loss
 from fmri_rdm.models.losses import make_loss
 from fmri_rdm.models.readout import make_readout
 
@@ -89,6 +90,11 @@ class PairRegressionModule(pl.LightningModule):
         self.target_std = float(target_std)
         self.response_weight = float(response_weight)
         self.readout = make_readout(net, n_voxels, self.response_weight)
+        # a metric head on the read-out's predicted patterns: these are centred over voxels
+        # already (`ResponseReadout.patterns`), so 1 - r is 1 - cosine of their coordinates
+        self.on_patterns = self.readout is not None and self.readout.has_patterns
+        if self.on_patterns:
+            net.head.centre = False  # type: ignore[union-attr]
 
     def set_responses(
         self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
@@ -121,9 +127,36 @@ class PairRegressionModule(pl.LightningModule):
         """i, j (B,) int64 -> predictions (B,)."""
         if self.table is None:
             raise ConfigError("PairRegressionModule has no table: call set_table() first")
-        return self.net(self.table, i, j) * self.target_std + self.target_mean
+        if self.on_patterns:
+            net: Any = self.net
+            z, ii, jj, _ = net.encode(self.table, i, j)
+            out = net.head(self._distance_space(z), ii, jj)
+        else:
+            out = self.net(self.table, i, j)
+        return out * self.target_std + self.target_mean
 
-    def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
+    def _distance_space(self, z: Tensor) -> Tensor:
+        """What the head measures distances between: the tower outputs z (U, Z), or with a
+        metric head on responses, the read-out's predicted patterns of them (U, K + 1)."""
+        if self.on_patterns:
+            assert self.readout is not None
+            return self.readout.patterns(z)
+        return z
+
+    def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+        if batch[-1].ndim == 2:  # a block of images (`models.blocks`)
+            rows, y_block = batch
+            loss, n_pairs = block_loss(self, rows, y_block)
+            self.log(
+                "train/loss",
+                loss,
+                on_step=False,
+                on_epoch=True,
+                prog_bar=True,
+                batch_size=n_pairs,
+                sync_dist=True,
+            )
+            return loss
         i, j, y = batch
         if self.readout is None:
             # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse
@@ -148,7 +181,7 @@ class PairRegressionModule(pl.LightningModule):
         assert self.readout is not None and self.table is not None
         net: Any = self.net  # a tower net (siamese, siamese_cnn): make_readout checked it
         z, ii, jj, ids = net.encode(self.table, i, j)
-        pred = net.head(z, ii, jj) * self.target_std + self.target_mean
+        pred = net.head(self._distance_space(z), ii, jj) * self.target_std + self.target_mean
         pair = self.loss_fn(pred.float(), y)
         voxel = self.readout.loss(z, ids)
         self.log("train/pair_loss", pair, on_step=False, on_epoch=True, batch_size=len(y))

@@ -41,6 +41,12 @@ def readout_targets(responses: np.ndarray, kind: str) -> np.ndarray:
         weights they have in a euclidean RDM;
     "zscore": every voxel z-scored over the images (a constant voxel stays 0).
     """
+    return targets_and_mean(responses, kind)[0]
+
+
+def targets_and_mean(responses: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """`readout_targets` and (V,) the mean pattern it removed, on the targets' scale: the
+    patterns the RDM compares are (up to one global scale) targets + mean."""
     resp = np.asarray(responses, dtype=np.float64)
     if kind == "correlation":
         resp = resp - resp.mean(axis=1, keepdims=True)
@@ -48,12 +54,15 @@ def readout_targets(responses: np.ndarray, kind: str) -> np.ndarray:
         resp = resp / np.where(rms > 0, rms, 1.0)
     elif kind not in TARGETS:
         raise ConfigError(f"unknown read-out targets {kind!r}: choose one of {', '.join(TARGETS)}")
-    centred = resp - resp.mean(axis=0)
+    mean = resp.mean(axis=0)
+    centred = resp - mean
     if kind == "zscore":
         std = centred.std(axis=0)
-        return centred / np.where(std > 0, std, 1.0)
+        std = np.where(std > 0, std, 1.0)
+        return centred / std, mean / std
     scale = np.sqrt(np.mean(centred**2))
-    return centred / (scale if scale > 0 else 1.0)
+    scale = scale if scale > 0 else 1.0
+    return centred / scale, mean / scale
 
 
 def principal_axes(z: Tensor, k: int) -> tuple[Tensor, Tensor]:
@@ -88,8 +97,17 @@ class ResponseReadout(nn.Module):
     residual: Tensor | None
     axes: Tensor | None
     active: Tensor | None
+    pattern_active: Tensor
+    pattern_offset: Tensor
+    pattern_rest: Tensor
 
-    def __init__(self, embed_dim: int, n_voxels: int, max_components: int = MAX_COMPONENTS) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        n_voxels: int,
+        max_components: int = MAX_COMPONENTS,
+        patterns: bool = False,
+    ) -> None:
         super().__init__()
         if embed_dim < 1 or n_voxels < 1:
             raise ConfigError(
@@ -100,6 +118,14 @@ class ResponseReadout(nn.Module):
         self.linear = nn.Linear(embed_dim, self.n_components)
         for name in ("position", "scores", "residual", "axes", "active"):
             self.register_buffer(name, None, persistent=False)
+        # patterns=True (a metric head measures distances between predicted patterns): what
+        # `patterns` needs besides the weights, kept in checkpoints (only then: the keys of
+        # earlier runs' checkpoints stay as they were)
+        self.has_patterns = patterns
+        if patterns:
+            self.register_buffer("pattern_active", torch.zeros(self.n_components))
+            self.register_buffer("pattern_offset", torch.zeros(self.n_components))
+            self.register_buffer("pattern_rest", torch.zeros(()))
 
     def set_responses(
         self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
@@ -118,7 +144,8 @@ class ResponseReadout(nn.Module):
                 "the fit images' voxel responses hold NaN/inf: model.response_weight needs "
                 "finite responses (set model.response_weight=0 or clean the data)"
             )
-        z = torch.from_numpy(readout_targets(resp, targets))
+        z_np, mean = targets_and_mean(resp, targets)
+        z = torch.from_numpy(z_np)
         scores, axes = principal_axes(z, self.n_components)
         k = scores.shape[1]  # rank may be below n_components: pad with zero axes, masked out
         scores = torch.nn.functional.pad(scores, (0, self.n_components - k))
@@ -132,6 +159,30 @@ class ResponseReadout(nn.Module):
         self.residual = residual.clamp_min(0.0).float().to(device)
         self.axes = axes.float().to(device)
         self.active = (torch.arange(self.n_components) < k).float().to(device)
+        if self.has_patterns:
+            # the mean pattern in the axes' coordinates, and the norm of its part outside them
+            m = torch.from_numpy(mean)
+            offset = axes @ m
+            rest = (m @ m - offset @ offset).clamp_min(0.0).sqrt()
+            self.pattern_active.copy_(self.active)
+            self.pattern_offset.copy_(offset.float())
+            self.pattern_rest.fill_(float(rest))
+
+    def patterns(self, z: Tensor) -> Tensor:
+        """Coordinates of the predicted response patterns: z (U, Z) -> (U, K + 1).
+
+        The predicted pattern of an image is scores @ axes + mean (targets + the mean pattern
+        `targets_and_mean` removed); its coordinates in an orthonormal basis of the axes and
+        the mean's remainder are [scores + axes @ mean, |remainder|], so inner products and
+        distances between patterns are those of these rows (V voxels never materialise).
+        For correlation targets every pattern is centred over voxels, so 1 − r between two
+        patterns is 1 − cosine of their coordinates (`MetricHead(centre=False)`).
+        """
+        if not self.has_patterns:
+            raise ConfigError("this read-out was built without patterns=True")
+        pred = self.linear(z.to(self.linear.weight.dtype)).float() * self.pattern_active
+        rest = self.pattern_rest.expand(pred.shape[0], 1)
+        return torch.cat([pred + self.pattern_offset, rest], dim=1)
 
     def voxel_weights(self) -> tuple[Tensor, Tensor]:
         """The read-out as a voxel map: weight (V, Z) and bias (V,), z -> z @ weight.T + bias."""
@@ -175,7 +226,8 @@ def relative_weight(response_weight: float, loss: str, fit_y: np.ndarray) -> flo
 
 def make_readout(net: nn.Module, n_voxels: int, response_weight: float) -> ResponseReadout | None:
     """The read-out for `net` (None when response_weight is 0); the net must have a tower
-    (`encode` and `embed_dim`: siamese, siamese_cnn)."""
+    (`encode` and `embed_dim`: siamese, siamese_cnn). With a metric head, the read-out also
+    gives the predicted patterns the head measures its distances between."""
     if not response_weight:
         return None
     if response_weight < 0:
@@ -186,4 +238,7 @@ def make_readout(net: nn.Module, n_voxels: int, response_weight: float) -> Respo
             f"siamese_cnn); {type(net).__name__} has none: set model.response_weight=0"
         )
     embed_dim: Any = net.embed_dim  # an int attribute of the tower nets
-    return ResponseReadout(int(embed_dim), int(n_voxels))
+    from fmri_rdm.models.metric_head import MetricHead
+
+    patterns = isinstance(getattr(net, "head", None), MetricHead)
+    return ResponseReadout(int(embed_dim), int(n_voxels), patterns=patterns)

@@ -10,8 +10,11 @@ from torch import Tensor, nn
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models._common import Dropout, distinct_rows_with_ids, pair_apply, pair_sum_apply
+from fmri_rdm.models.metric_head import METRICS, MetricHead
 
-HEADS = ("symmetric", "concat", "correlation")
+# metric: the run's RDM metric between the two outputs (`models.metric_head`)
+HEADS = ("symmetric", "concat", "correlation", "metric")
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 
 
 class CorrelationHead(nn.Module):
@@ -99,26 +102,41 @@ class PairHead(nn.Module):
 
 
 def make_tower(
-    in_dim: int, widths: Sequence[int], dropout: float, linear_output: bool = False
+    in_dim: int,
+    widths: Sequence[int],
+    dropout: float,
+    linear_output: bool = False,
+    activation: str = "relu",
+    input_dropout: float = 0.0,
 ) -> nn.Sequential:
-    """Linear -> ReLU -> Dropout for each width: (M, in_dim) -> (M, widths[-1]).
+    """Linear -> activation -> Dropout for each width: (M, in_dim) -> (M, widths[-1]).
 
-    linear_output: the last layer is a plain Linear (no ReLU, no dropout), for the correlation
-    head: a ReLU zeroes about half the output dimensions and dropout on the output adds noise
-    to every pair's r (measured on the demo, see docs/measurements/models_table.md).
+    linear_output: the last layer is a plain Linear (no activation, no dropout), for the
+    distance heads: a ReLU zeroes about half the output dimensions and dropout on the output
+    adds noise to every pair's distance (measured on the demo, docs/measurements/models_table.md).
+    input_dropout > 0 puts a Dropout before the first Linear (only then: the layers' indices,
+    and so old checkpoints' keys, stay as they were without it).
     """
     if not widths or min(widths) < 1 or in_dim < 1:
         raise ConfigError(f"model.net.tower needs positive widths and in_dim, got {list(widths)}")
-    layers: list[nn.Module] = []
+    if activation not in ACTIVATIONS:
+        raise ConfigError(
+            f"unknown model.net.activation {activation!r}: choose one of {', '.join(ACTIVATIONS)}"
+        )
+    layers: list[nn.Module] = [Dropout(input_dropout)] if input_dropout > 0 else []
     for w_in, w_out in zip([in_dim, *widths[:-1]], widths, strict=True):
-        layers += [nn.Linear(w_in, w_out), nn.ReLU(), Dropout(dropout)]
+        layers += [nn.Linear(w_in, w_out), ACTIVATIONS[activation](), Dropout(dropout)]
     if linear_output:
         layers = layers[:-2]
     return nn.Sequential(*layers)
 
 
 class SiameseNet(nn.Module):
-    """Shared tower (D -> 512 -> 256) on both embeddings, then a PairHead (-> 128 -> 1).
+    """Shared tower (D -> 512 -> 256) on both embeddings, then a pair head.
+
+    Heads: a PairHead ("symmetric", "concat": -> head_hidden -> 1), the CorrelationHead of
+    earlier runs ("correlation"), or a MetricHead ("metric": the RDM's metric between the two
+    outputs; `metric` is the run's, set by the learner from the data, not by the config).
 
     `forward` runs the tower once per distinct image of the batch. In training mode that means
     an image appearing in several pairs of one batch shares one dropout mask across them.
@@ -131,13 +149,31 @@ class SiameseNet(nn.Module):
         head_hidden: int = 128,
         dropout: float = 0.5,
         head: str = "symmetric",
+        activation: str = "relu",
+        input_dropout: float = 0.0,
+        metric: str = "correlation",
     ) -> None:
         super().__init__()
         widths = list(tower)
-        self.tower = make_tower(in_dim, widths, dropout, linear_output=head == "correlation")
-        self.head: PairHead | CorrelationHead = (
-            CorrelationHead() if head == "correlation" else PairHead(widths[-1], head_hidden, head)
+        if head not in HEADS:
+            raise ConfigError(f"unknown pair head {head!r}: choose one of {', '.join(HEADS)}")
+        if metric not in METRICS:
+            raise ConfigError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
+        self.tower = make_tower(
+            in_dim,
+            widths,
+            dropout,
+            linear_output=head in ("correlation", "metric"),
+            activation=activation,
+            input_dropout=input_dropout,
         )
+        self.head: PairHead | CorrelationHead | MetricHead
+        if head == "correlation":
+            self.head = CorrelationHead()
+        elif head == "metric":
+            self.head = MetricHead(metric)
+        else:
+            self.head = PairHead(widths[-1], head_hidden, head)
         self.target_scaling = getattr(self.head, "target_scaling", "standardise")
         self.embed_dim = widths[-1]
 
