@@ -131,7 +131,7 @@ class EncodingLearner:
             backend=himalaya_backend(m.backend, accelerator),
             n_targets_batch=m.n_targets_batch,
             config_key=config_key,
-            solver=str(m.get("solver", "auto")),
+            solver=m.solver,
         )
 
     def settings(self) -> tuple[str, tuple[float, ...], int]:
