@@ -94,3 +94,14 @@ def test_statistics_device_choice() -> None:
     assert accelerated.statistics_device("auto", "gpu") == expected
     with pytest.raises(ConfigError, match="choose auto, cpu or cuda"):
         accelerated.statistics_device("tpu", "gpu")
+
+
+def test_bootstrap_scores_match_numpy_for_every_score() -> None:
+    rng = np.random.default_rng(5)
+    a, b, target, preds = _fold(rng, 10, ties=False)
+    counts = boot.resample_counts(rng, 10, 7)
+    expected = boot.bootstrap_scores(target, preds, a, b, counts)
+    got = accelerated.bootstrap_scores(target, preds, a, b, counts, boot.SCORES, "cpu")
+    assert list(got) == list(expected)
+    for name in boot.SCORES:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-6)

@@ -172,6 +172,21 @@ def _run_pairs(
     return labels, i, j
 
 
+def _finite_run_pairs(
+    cfg: DictConfig, rdm: np.ndarray, paths: list[Path], metric: str
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """`_run_pairs` and their targets (P,); pairs NaN in every session (RDM data; rdm_files
+    warned) are chosen from as median pairs, then left out."""
+    finite = np.isfinite(rdm)
+    chooser = rdm if finite.all() else np.where(finite, rdm, np.nanmedian(rdm))
+    labels, i, j = _run_pairs(cfg, chooser, paths, metric)
+    y = rdm_lib.rdm_values(rdm, i, j, len(paths))
+    if not finite.all():
+        kept = np.isfinite(y)
+        i, j, y = i[kept], j[kept], y[kept]
+    return labels, i, j, y
+
+
 def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
     """Load, compute and select everything a run needs (timed per stage); `source`: the run's
     data source when the caller has it (`data.source.source_of`)."""
@@ -198,15 +213,7 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    finite = np.isfinite(rdm)
-    # pairs NaN in every session (RDM data; rdm_files warned) are chosen from as median pairs,
-    # then left out
-    chooser = rdm if finite.all() else np.where(finite, rdm, np.nanmedian(rdm))
-    labels, i, j = _run_pairs(cfg, chooser, paths, metric)
-    y = rdm_lib.rdm_values(rdm, i, j, len(paths))
-    if not finite.all():
-        kept = np.isfinite(y)
-        i, j, y = i[kept], j[kept], y[kept]
+    labels, i, j, y = _finite_run_pairs(cfg, rdm, paths, metric)
     seconds["pairs"] = time.perf_counter() - start
     what = (
         f"{data.responses.shape[1]} units"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.stats import rankdata
 
-from fmri_rdm.stats.bootstrap import _pearson_from_sums, _RankOrder
+from fmri_rdm.stats.bootstrap import SCORES, _pearson_from_sums, _RankOrder, moment_scores
 
 if TYPE_CHECKING:
     import torch
@@ -113,6 +113,28 @@ def weighted_spearman(
             out[k, s : s + step] = _pearson_from_sums(sums[0], zeros, zeros, *sums[1:])
         del wt, rt, wrt
     return out
+
+
+def bootstrap_scores(
+    target: np.ndarray,
+    predictions: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    counts: np.ndarray,
+    scores: tuple[str, ...],
+    device: torch.device | str,
+) -> dict[str, np.ndarray]:
+    """`bootstrap.bootstrap_scores` with the Spearman resamples on `device` (the moment scores
+    are one GEMM on the CPU either way)."""
+    unknown = set(scores) - set(SCORES)
+    if unknown:
+        raise ValueError(f"unknown scores {sorted(unknown)}; choose among {SCORES}")
+    out: dict[str, np.ndarray] = {}
+    if {"pearson", "r2", "mse"} & set(scores):
+        out |= moment_scores(counts, a, b, target, predictions)
+    if "spearman" in scores:
+        out["spearman"] = weighted_spearman(counts, a, b, target, predictions, device)
+    return {name: out[name] for name in scores}
 
 
 def _average_ranks(y: torch.Tensor) -> torch.Tensor:
@@ -233,4 +255,4 @@ def statistics_device(requested: str, accelerator: str) -> str:
     return "cpu"
 
 
-__all__ = ["permutation_null", "statistics_device", "weighted_spearman"]
+__all__ = ["bootstrap_scores", "permutation_null", "statistics_device", "weighted_spearman"]

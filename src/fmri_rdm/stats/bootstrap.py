@@ -184,14 +184,12 @@ def bootstrap_scores(
     b: np.ndarray,
     counts: np.ndarray,
     scores: tuple[str, ...] = SCORES,
-    device: str = "cpu",
 ) -> dict[str, np.ndarray]:
     """{score: (K, B)} of K predictions (K, P) (or one (P,)) against target (P,) in B resamples.
 
     a, b: (P,) positions of the pair images among the fold's n test images; counts: (B, n)
     from `resample_counts`. The same counts for every prediction make differences paired.
-    device: `cpu` (numpy), or a torch device (`cuda`) for the Spearman resamples
-    (`stats.accelerated`; the moment scores are one GEMM on the CPU either way).
+    (`stats.accelerated.bootstrap_scores` is the same with the Spearman loop in torch.)
     """
     unknown = set(scores) - set(SCORES)
     if unknown:
@@ -200,14 +198,7 @@ def bootstrap_scores(
     if {"pearson", "r2", "mse"} & set(scores):
         out |= moment_scores(counts, a, b, target, predictions)
     if "spearman" in scores:
-        if device == "cpu":
-            out["spearman"] = weighted_spearman(counts, a, b, target, predictions)
-        else:
-            from fmri_rdm.stats import accelerated
-
-            out["spearman"] = accelerated.weighted_spearman(
-                counts, a, b, target, predictions, device
-            )
+        out["spearman"] = weighted_spearman(counts, a, b, target, predictions)
     return {name: out[name] for name in scores}
 
 

@@ -65,6 +65,22 @@ def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def _bootstrap(
+    t: np.ndarray,
+    p: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    counts: np.ndarray,
+    scores: tuple[str, ...],
+    device: str,
+) -> dict[str, np.ndarray]:
+    if device == "cpu":
+        return boot.bootstrap_scores(t, p, a, b, counts, scores)
+    from fmri_rdm.stats import accelerated
+
+    return accelerated.bootstrap_scores(t, p, a, b, counts, scores, device)
+
+
 def fold_statistics(
     rdm: np.ndarray,
     n_images: int,
@@ -100,9 +116,7 @@ def fold_statistics(
     stats = FoldStatistics(observed, level=level)
     if n_boot > 0:
         counts = boot.resample_counts(rng, n, n_boot)
-        stats.samples = {
-            k: v[0] for k, v in boot.bootstrap_scores(t, p, a, b, counts, scores, device).items()
-        }
+        stats.samples = {k: v[0] for k, v in _bootstrap(t, p, a, b, counts, scores, device).items()}
     if n_perm > 0:
         square = perm.square_rdm_among(rdm, n_images, images)
         wanted = tuple(s for s in perm.STATISTICS if s in scores)
