@@ -14,12 +14,14 @@ with the numpy path to float32 rounding (tests/stats/test_accelerated.py, on CPU
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import rankdata
 
-from fmri_rdm.stats.bootstrap import SCORES, _pearson_from_sums, _RankOrder, moment_scores
+from fmri_rdm.stats import bootstrap as boot
+from fmri_rdm.stats.bootstrap import _pearson_from_sums, _RankOrder
 
 if TYPE_CHECKING:
     import torch
@@ -126,15 +128,9 @@ def bootstrap_scores(
 ) -> dict[str, np.ndarray]:
     """`bootstrap.bootstrap_scores` with the Spearman resamples on `device` (the moment scores
     are one GEMM on the CPU either way)."""
-    unknown = set(scores) - set(SCORES)
-    if unknown:
-        raise ValueError(f"unknown scores {sorted(unknown)}; choose among {SCORES}")
-    out: dict[str, np.ndarray] = {}
-    if {"pearson", "r2", "mse"} & set(scores):
-        out |= moment_scores(counts, a, b, target, predictions)
-    if "spearman" in scores:
-        out["spearman"] = weighted_spearman(counts, a, b, target, predictions, device)
-    return {name: out[name] for name in scores}
+    return boot.bootstrap_scores(
+        target, predictions, a, b, counts, scores, partial(weighted_spearman, device=device)
+    )
 
 
 def _average_ranks(y: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,8 @@ fixed sort order (`weighted_spearman`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import sparse
 
@@ -184,12 +186,14 @@ def bootstrap_scores(
     b: np.ndarray,
     counts: np.ndarray,
     scores: tuple[str, ...] = SCORES,
+    spearman: Callable[..., np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """{score: (K, B)} of K predictions (K, P) (or one (P,)) against target (P,) in B resamples.
 
     a, b: (P,) positions of the pair images among the fold's n test images; counts: (B, n)
     from `resample_counts`. The same counts for every prediction make differences paired.
-    (`stats.accelerated.bootstrap_scores` is the same with the Spearman loop in torch.)
+    spearman: the Spearman resample loop, `weighted_spearman` by default
+    (`stats.accelerated.bootstrap_scores` passes its torch one).
     """
     unknown = set(scores) - set(SCORES)
     if unknown:
@@ -198,7 +202,7 @@ def bootstrap_scores(
     if {"pearson", "r2", "mse"} & set(scores):
         out |= moment_scores(counts, a, b, target, predictions)
     if "spearman" in scores:
-        out["spearman"] = weighted_spearman(counts, a, b, target, predictions)
+        out["spearman"] = (spearman or weighted_spearman)(counts, a, b, target, predictions)
     return {name: out[name] for name in scores}
 
 
