@@ -205,8 +205,9 @@ class PairDataModule(pl.LightningDataModule):
         a GPU trainer without loader workers the pairs move to the GPU (`device_batches`)."""
         if self.trainer is not None:
             batches.set_shard(int(self.trainer.global_rank), int(self.trainer.world_size))
-            device = self.trainer.strategy.root_device
-            on_gpu = self.num_workers == 0 and device.type == "cuda"
+            strategy = getattr(self.trainer, "strategy", None)  # None: a stand-in trainer
+            device = getattr(strategy, "root_device", None)
+            on_gpu = self.num_workers == 0 and device is not None and device.type == "cuda"
             if self.device_batches and on_gpu and isinstance(batches, PairBatches):
                 batches.to(device)
         return batches
