@@ -206,9 +206,10 @@ class PairDataModule(pl.LightningDataModule):
         if self.trainer is not None:
             batches.set_shard(int(self.trainer.global_rank), int(self.trainer.world_size))
             strategy = getattr(self.trainer, "strategy", None)  # None: a stand-in trainer
-            device = getattr(strategy, "root_device", None)
+            device: torch.device | None = getattr(strategy, "root_device", None)
             on_gpu = self.num_workers == 0 and device is not None and device.type == "cuda"
             if self.device_batches and on_gpu and isinstance(batches, PairBatches):
+                assert device is not None
                 batches.to(device)
         return batches
 
