@@ -247,3 +247,21 @@ def test_paired_titles_name_the_swept_values(tmp_path: Path) -> None:
     ]
     labelled = compare._swept_labels(compare.load_runs(runs))
     assert [r.label for r in labelled] == ["model.hidden_layers=0", "model.hidden_layers=1"]
+
+
+def test_execution_overrides_never_tell_runs_apart() -> None:
+    """A sweep re-run with skip_completed=true (to fill in failed jobs) is the same experiment:
+    that key, paths and hydra settings are not settings that differ."""
+    from pathlib import Path
+
+    from fmri_rdm.reporting.runs import Run, differing_overrides
+
+    def run(overrides: dict[str, str]) -> Run:
+        return Run(Path("x"), None, None, overrides, "x")  # type: ignore[arg-type]
+
+    runs = [
+        run({"model": "rsa", "data.subject": "sub-01"}),
+        run({"model": "rsa", "data.subject": "sub-05", "skip_completed": "true"}),
+        run({"model": "mlp", "data.subject": "sub-06", "hydra.sweep.dir": "b", "paths.x": "y"}),
+    ]
+    assert differing_overrides(runs) == ["model", "data.subject"]

@@ -105,7 +105,23 @@ def load_runs(paths: Iterable[str | os.PathLike[str]]) -> list[Run]:
     return runs
 
 
+# Overrides that steer how a run is executed or where it writes, never what it measures: two
+# runs that differ only in these are the same experiment (e.g. a sweep re-run with
+# skip_completed=true to fill in failed jobs), so they never tell runs apart.
+EXECUTION_KEYS = frozenset(
+    {"skip_completed", "ckpt_path", "verbose", "threads", "logger", "task_name"}
+)
+EXECUTION_PREFIXES = ("hydra.", "hydra/", "paths.", "logger.", "trainer.enable_progress_bar")
+
+
+def is_execution_key(key: str) -> bool:
+    """Whether an override only changes how a run executes (`EXECUTION_KEYS`)."""
+    return key in EXECUTION_KEYS or key.startswith(EXECUTION_PREFIXES)
+
+
 def differing_overrides(runs: Sequence[Run]) -> list[str]:
-    """Override keys whose value is not the same in every run (absent counts as a value)."""
-    keys = list(dict.fromkeys(k for run in runs for k in run.overrides))
+    """Override keys whose value is not the same in every run (absent counts as a value);
+    keys that only change how a run executes (`is_execution_key`) never count."""
+    every = dict.fromkeys(k for run in runs for k in run.overrides)
+    keys = [k for k in every if not is_execution_key(k)]
     return [k for k in keys if len({run.overrides.get(k) for run in runs}) > 1]
