@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,12 +94,14 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel(f"test {SCORE} (mean over subjects)")
     how = " / ".join(sorted(methods))
-    fig.suptitle(
-        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how}\n"
-        "interval, dots = subjects; "
-        "grey band = inter-subject noise ceiling (hatched: leave-one-session-out)",
-        fontsize=8,
+    # wrapped to the figure's width: a narrow figure (one ROI) cut the one-line title off
+    caption = (
+        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how} "
+        "interval, dots = subjects; grey band = inter-subject noise ceiling (hatched: "
+        "leave-one-session-out)"
     )
+    width = max(40, int(fig.get_figwidth() * 13))  # characters of 8-pt text per inch, about
+    fig.suptitle(textwrap.fill(caption, width), fontsize=8)
     return save_figure(fig, path)
 
 
