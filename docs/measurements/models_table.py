@@ -15,6 +15,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -45,24 +46,34 @@ def label(run_dir: Path) -> str:
     return f"siamese ({model['head']}{f', rw {rw:g}' if rw else ''})"
 
 
-def compare_rows(root: Path, key: str) -> list[dict[str, str]]:
+def compare_rows(
+    root: Path, key: str, out_root: Path = Path("outputs/compare")
+) -> list[dict[str, str]]:
     """comparison.csv rows of one dataset's sweeps (compare run once, --bootstrap 0)."""
     sweeps = sorted(p for p in (root / key).glob("*") if p.is_dir())
     if not any(s.glob("*/metrics.json") for s in sweeps):
         return []
-    out = Path("outputs/compare") / key
+    out = out_root / key
     cmd = [sys.executable, "-m", "fmri_rdm.compare", *map(str, sweeps), "--bootstrap", "0"]
     subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True, env=os.environ)
     with open(out / "comparison.csv") as fh:
         return [row for row in csv.DictReader(fh) if row["status"] == "ok"]
 
 
-def main(root: Path) -> None:
+def main(
+    root: Path,
+    datasets: dict[str, str] = DATASETS,
+    name_of: Callable[[Path], str] = label,
+    order: Sequence[str] = ORDER,
+    out_root: Path = Path("outputs/compare"),
+) -> None:
+    """Print the table of `datasets` ({sweep folder under root: column title}); rows named by
+    `name_of(run_dir)`, in `order` first (pair_blocks_table.py reuses it with its own)."""
     cells: dict[tuple[str, str], str] = {}
     notes = []
-    for key in DATASETS:
-        for row in compare_rows(root, key):
-            name = label(Path(row["dir"]))
+    for key in datasets:
+        for row in compare_rows(root, key, out_root):
+            name = name_of(Path(row["dir"]))
             pearson = (
                 f"{float(row['test.pearson.mean']):.3f} ± {float(row['test.pearson.std']):.3f}"
             )
@@ -70,18 +81,18 @@ def main(root: Path) -> None:
             if name == "rsa":  # its run carries the dataset's baselines
                 stats = [
                     f"{float(row[k + '.mean']):.3f} ± {float(row[k + '.std']):.3f}"
-                    for k in ("baselines.zero_training_spearman", "baselines.encoding_pearson")
+                    for k in ("baselines.zero_training_pearson", "baselines.encoding_pearson")
                 ]
                 notes.append(
-                    f"- {key}: zero-training Spearman {stats[0]}, encoding baseline {stats[1]}, "
+                    f"- {key}: zero-training Pearson {stats[0]}, encoding baseline {stats[1]}, "
                     f"noise ceiling {float(row['noise_ceiling.pearson.mean']):.3f}"
                 )
-    names = [n for n in ORDER if any((n, k) in cells for k in DATASETS)]
+    names = [n for n in order if any((n, k) in cells for k in datasets)]
     names += sorted({n for n, _ in cells} - set(names))
-    print("| model | " + " | ".join(f"{t} | fit s" for t in DATASETS.values()) + " |")
-    print("|---|" + "---|---:|" * len(DATASETS))
+    print("| model | " + " | ".join(f"{t} | fit s" for t in datasets.values()) + " |")
+    print("|---|" + "---|---:|" * len(datasets))
     for n in names:
-        row_cells = (cells.get((n, k), "not run | -") for k in DATASETS)
+        row_cells = (cells.get((n, k), "not run | -") for k in datasets)
         print(f"| {n} | " + " | ".join(row_cells) + " |")
     print("\n" + "\n".join(notes))
 
