@@ -138,32 +138,32 @@ def _named(cfg: Any, key: str) -> Any:
     return data.get(key) if hasattr(data, "get") and key in data else None
 
 
+def _required_data_key(cfg: Any, key: str, hint: str) -> str | None:
+    """`data.<key>` as a string where the data config has that key (then it must be set:
+    ConfigError naming `hint`), else None (the Algonauts configs: `subject` / `roi` groups)."""
+    if not (hasattr(cfg.data, "get") and key in cfg.data):
+        return None
+    named = _named(cfg, key)
+    if named in (None, ""):
+        raise ConfigError(
+            f"data={cfg.data.get('source')} needs data.{key}={hint}"
+            "`python -m fmri_rdm.data ROOT` lists them)"
+        )
+    return str(named)
+
+
 def run_subject(cfg: Any) -> Subject:
     """The run's subject: `data.subject` where the data config has that key (required then),
     else `subject.id` (Algonauts numbers)."""
-    if hasattr(cfg.data, "get") and "subject" in cfg.data:
-        named = _named(cfg, "subject")
-        if named in (None, ""):
-            raise ConfigError(
-                f"data={cfg.data.get('source')} needs data.subject=<subject folder> "
-                "(`python -m fmri_rdm.data ROOT` lists them)"
-            )
-        return str(named)
-    return int(cfg.subject.id)
+    named = _required_data_key(cfg, "subject", "<subject folder> (")
+    return int(cfg.subject.id) if named is None else named
 
 
 def run_roi(cfg: Any) -> str:
     """The run's ROI: `data.roi` where the data config has that key (required then), else
     `roi.name`."""
-    if hasattr(cfg.data, "get") and "roi" in cfg.data:
-        named = _named(cfg, "roi")
-        if named in (None, ""):
-            raise ConfigError(
-                f"data={cfg.data.get('source')} needs data.roi=<roi> (a <roi>.npy or "
-                "<roi>.rdm.npy of the subject; `python -m fmri_rdm.data ROOT` lists them)"
-            )
-        return str(named)
-    return str(cfg.roi.name)
+    named = _required_data_key(cfg, "roi", "<roi> (a <roi>.npy or <roi>.rdm.npy of the subject; ")
+    return str(cfg.roi.name) if named is None else named
 
 
 def subject_key(subject: Subject) -> str:

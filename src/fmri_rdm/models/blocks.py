@@ -36,7 +36,26 @@ def dense_targets(split: PairSplit) -> tuple[np.ndarray, Tensor]:
     return images, dense
 
 
-class PairBlocks(IterableDataset[Block]):
+class EpochShards:
+    """What a training dataset of a fold knows besides its data: the epoch that seeds its
+    order (set before every iteration) and its share under DDP (global rank and size)."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.rank, self.world_size = 0, 1
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the order of the next iteration (seeded with the epoch)."""
+        self.epoch = epoch
+
+    def set_shard(self, rank: int, world_size: int) -> None:
+        """Serve the share of process `rank` of `world_size` (DDP's global rank and size)."""
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ConfigError(f"rank {rank} is not one of the {world_size} ranks")
+        self.rank, self.world_size = rank, world_size
+
+
+class PairBlocks(EpochShards, IterableDataset[Block]):
     """`steps` blocks per epoch; a random block is seeded by (seed, epoch, rank).
 
     Under DDP every rank takes its own random blocks (the gradients are averaged, as for
@@ -57,21 +76,11 @@ class PairBlocks(IterableDataset[Block]):
         self.block_images = min(int(block_images), len(images))
         self.steps = int(steps)
         self.seed = seed
-        self.epoch = 0
-        self.rank, self.world_size = 0, 1
 
     @property
     def whole(self) -> bool:
         """Whether every block is all of the split's images."""
         return self.block_images == len(self.images)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def set_shard(self, rank: int, world_size: int) -> None:
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ConfigError(f"rank {rank} is not one of the {world_size} ranks")
-        self.rank, self.world_size = rank, world_size
 
     def __len__(self) -> int:
         return self.steps

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models.blocks import PairBlocks
+from fmri_rdm.models.blocks import EpochShards, PairBlocks
 from fmri_rdm.rsa.splits import PairSplit
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -29,7 +29,7 @@ Batch = tuple[Tensor, Tensor, Tensor]
 warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
 
 
-class PairBatches(IterableDataset[Batch]):
+class PairBatches(EpochShards, IterableDataset[Batch]):
     """Whole batches of (i, j, y) tensors: slices of a permutation that is seeded per epoch.
 
     With shuffle, epoch e uses torch.randperm(n) seeded with `seed + e`; without, pairs come
@@ -67,23 +67,11 @@ class PairBatches(IterableDataset[Batch]):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
-        self.epoch = 0
-        self.rank, self.world_size = 0, 1
 
     def to(self, device: torch.device) -> PairBatches:
         """Keep the pairs on `device` (a GPU): batches are then sliced there."""
         self.i, self.j, self.y = (t.to(device) for t in (self.i, self.j, self.y))
         return self
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the permutation of the next iteration (seed + epoch)."""
-        self.epoch = epoch
-
-    def set_shard(self, rank: int, world_size: int) -> None:
-        """Serve the share of process `rank` of `world_size` (DDP's global rank and size)."""
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ConfigError(f"rank {rank} is not one of the {world_size} ranks")
-        self.rank, self.world_size = rank, world_size
 
     def _slices(self) -> list[slice]:
         """This rank's batches as slices of the epoch's order."""

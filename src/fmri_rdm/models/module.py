@@ -147,22 +147,14 @@ class PairRegressionModule(pl.LightningModule):
         if batch[-1].ndim == 2:  # a block of images (`models.blocks`)
             rows, y_block = batch
             loss, n_pairs = block_loss(self, rows, y_block)
-            self.log(
-                "train/loss",
-                loss,
-                on_step=False,
-                on_epoch=True,
-                prog_bar=True,
-                batch_size=n_pairs,
-                sync_dist=True,
-            )
-            return loss
-        i, j, y = batch
-        if self.readout is None:
-            # float32 loss even under bf16 autocast: a bf16 mean over thousands of pairs is coarse
-            loss = self.loss_fn(self(i, j).float(), y)
         else:
-            loss = self._supervised_loss(i, j, y)
+            i, j, y = batch
+            n_pairs = len(y)
+            if self.readout is None:
+                # float32 loss under bf16 autocast: a bf16 mean over thousands of pairs is coarse
+                loss = self.loss_fn(self(i, j).float(), y)
+            else:
+                loss = self._supervised_loss(i, j, y)
         # sync_dist: under DDP every rank sees the mean over all ranks' batches, so that the
         # checkpoint callbacks (monitoring it without validation) decide alike on every rank
         self.log(
@@ -171,7 +163,7 @@ class PairRegressionModule(pl.LightningModule):
             on_step=False,
             on_epoch=True,
             prog_bar=True,
-            batch_size=len(y),
+            batch_size=n_pairs,
             sync_dist=True,
         )
         return loss
