@@ -102,6 +102,8 @@ def test_fast_dev_run_and_checkpoint_reload(tmp_path) -> None:  # type: ignore[n
         "net_config": None,
         "response_weight": 0.0,
         "n_voxels": 0,
+        "prior_dim": 0,
+        "prior_metric": "correlation",
     }
     again = PairRegressionModule(PairMLP(16, first_hidden=32), **ckpt["hyper_parameters"])
     again.load_state_dict(ckpt["state_dict"])

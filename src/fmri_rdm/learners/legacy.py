@@ -64,7 +64,10 @@ def upgrade_model_config(model: DictConfig) -> DictConfig:
     without `variant` was the NNLS variant. Today's configs come back unchanged."""
     upgraded = _upgrade_layout(model)
     if "net" in upgraded and "plan" not in upgraded:
-        return OmegaConf.merge(_BEFORE_BLOCKS, upgraded)  # type: ignore[return-value]
+        upgraded = OmegaConf.merge(_BEFORE_BLOCKS, upgraded)  # type: ignore[assignment]
+    if "net" in upgraded and "encoding_prior" not in upgraded:
+        # runs made before the encoding prior (issue 24) had none
+        upgraded = OmegaConf.merge({"encoding_prior": False}, upgraded)  # type: ignore[assignment]
     return upgraded
 
 

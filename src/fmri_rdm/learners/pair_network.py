@@ -51,6 +51,8 @@ class PairNetworkConfig(ModelConfig):
     # blocks plan: optimisation steps (blocks) per epoch (runs made before it: pairs, through
     # learners.legacy.upgrade_model_config)
     block_steps: int = MISSING
+    # start from the encoding model's RDM (models.encoding_prior; needs responses)
+    encoding_prior: bool = MISSING
 
 
 PLANS = ("pairs", "blocks")
@@ -121,6 +123,22 @@ class TrainingPlan:
         return int(self.batch_size)
 
 
+def encoding_prior_factory(cfg: DictConfig) -> Any:
+    """() -> a fresh EncodingLearner with the run's encoding-baseline settings (defaults
+    where the run has none), for the encoding prior."""
+    from functools import partial
+
+    from fmri_rdm.learners.encoding import EncodingLearner
+
+    metric = str(cfg.metric.name)
+    node = cfg.get("evaluation", {}).get("encoding_model")
+    if node is None:
+        return partial(EncodingLearner, metric=metric)
+    accelerator = str(cfg.trainer.get("accelerator", "cpu"))
+    key = "evaluation.encoding_model"
+    return partial(EncodingLearner.from_model_config, node, metric, accelerator, key)
+
+
 def _schema_type(hint: Any) -> Any:
     """A constructor's type hint as OmegaConf can check it (sequences become lists)."""
     origin = typing.get_origin(hint)
@@ -175,12 +193,16 @@ class PairNetworkLearner:
         plan: TrainingPlan | None = None,
         response_weight: float = 0.0,
         blocks: tuple[int, int] | None = None,
+        encoder: Any = None,
     ) -> None:
         self.net = net  # `_target_` + constructor arguments
         self.plan = plan
         self.response_weight = float(response_weight)
         self.blocks = blocks  # (block_images, block_steps) for the blocks plan, None: pairs
+        # () -> EncodingLearner for the encoding prior (models.encoding_prior); None: no prior
+        self.encoder = encoder
         self.module: Any = None  # PairRegressionModule once fitted or loaded
+        self.prior_facts: dict[str, Any] = {}
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> PairNetworkLearner:
@@ -191,7 +213,8 @@ class PairNetworkLearner:
         blocks = None
         if settings.plan == "blocks":
             blocks = (int(settings.block_images), int(settings.block_steps))
-        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight, blocks)
+        encoder = encoding_prior_factory(cfg) if settings.encoding_prior else None
+        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight, blocks, encoder)
 
     def _build_net(self, data: FoldData) -> tuple[torch.nn.Module, dict[str, Any], bool]:
         """The net, its config (kept in the checkpoint) and whether its output is bounded."""
@@ -226,12 +249,20 @@ class PairNetworkLearner:
             net_config=kwargs,
             response_weight=relative_weight(self.response_weight, self.plan.loss, data.fit.y),
             n_voxels=int(data.responses.shape[1]),
+            prior_dim=int(np.prod(data.table.shape[1:])) if self.encoder else 0,
+            prior_metric=data.metric,
         )
         if self.response_weight:  # only the fit images' responses: never test or validation rows
             fit = np.asarray(data.fit_images)
             module.set_responses(len(data.table), fit, data.responses[fit], data.metric)
         if data.resume_from is None:
             self._calibrate(module, data)
+            if module.prior is not None:  # a resumed fold's checkpoint holds the fitted prior
+                from fmri_rdm.learners.encoding_prior_fit import fit_encoding_prior
+
+                self.prior_facts = fit_encoding_prior(
+                    module.prior, data, self.encoder, target_mean, target_std
+                )
         return module
 
     @staticmethod
@@ -309,6 +340,7 @@ class PairNetworkLearner:
             "batch_size": batch_size,
             "block_images": block_images,
             "best_checkpoint": best,
+            **self.prior_facts,
         }
         return FitReport(facts=facts, history=callbacks.history.recorded())
 

@@ -28,7 +28,9 @@ from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import PearsonCorrCoef
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models._common import distinct_rows_with_ids
 from fmri_rdm.models.block_step import block_loss
+from fmri_rdm.models.encoding_prior import EncodingPrior
 from fmri_rdm.models.losses import make_loss
 from fmri_rdm.models.readout import make_readout
 
@@ -58,6 +60,9 @@ class PairRegressionModule(pl.LightningModule):
         response_weight, n_voxels: > 0 adds a linear read-out from the net's tower to the
             n_voxels responses (`models.readout`), loss = pair loss + response_weight · voxel
             MSE on the fit images (given by `set_responses`); validation stays the pair loss.
+        prior_dim, prior_metric: > 0 starts the prediction from the encoding model's RDM
+            (`models.encoding_prior`, a table row's flattened width and the RDM's metric; the
+            learner fits it with `set_prior`): pred = prior_weight · prior + gate · net.
     """
 
     table: Tensor | None
@@ -74,6 +79,8 @@ class PairRegressionModule(pl.LightningModule):
         net_config: dict[str, Any] | None = None,
         response_weight: float = 0.0,
         n_voxels: int = 0,
+        prior_dim: int = 0,
+        prior_metric: str = "correlation",
     ) -> None:
         super().__init__()
         # The factories are code, not config: the run's Hydra config already records them.
@@ -95,6 +102,8 @@ class PairRegressionModule(pl.LightningModule):
         self.on_patterns = self.readout is not None and self.readout.has_patterns
         if self.on_patterns:
             net.head.centre = False  # type: ignore[union-attr]
+        # only when asked: the state-dict keys of runs without it stay as they were
+        self.prior = EncodingPrior(prior_dim, prior_metric) if prior_dim else None
 
     def set_responses(
         self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
@@ -133,7 +142,16 @@ class PairRegressionModule(pl.LightningModule):
             out = net.head(self._distance_space(z), ii, jj)
         else:
             out = self.net(self.table, i, j)
-        return out * self.target_std + self.target_mean
+        return self.with_prior(out, i, j) * self.target_std + self.target_mean
+
+    def with_prior(self, out: Tensor, i: Tensor, j: Tensor) -> Tensor:
+        """The net's standardised predictions out (B,) of pairs (i, j) of the table, combined
+        with the encoding prior's when there is one."""
+        if self.prior is None:
+            return out
+        assert self.table is not None
+        rows, ii, jj, _ = distinct_rows_with_ids(self.table, i, j)
+        return self.prior.combine(self.prior(rows, ii, jj), out)
 
     def _distance_space(self, z: Tensor) -> Tensor:
         """What the head measures distances between: the tower outputs z (U, Z), or with a
@@ -173,7 +191,8 @@ class PairRegressionModule(pl.LightningModule):
         assert self.readout is not None and self.table is not None
         net: Any = self.net  # a tower net (siamese, siamese_cnn): make_readout checked it
         z, ii, jj, ids = net.encode(self.table, i, j)
-        pred = net.head(self._distance_space(z), ii, jj) * self.target_std + self.target_mean
+        out = self.with_prior(net.head(self._distance_space(z), ii, jj), i, j)
+        pred = out * self.target_std + self.target_mean
         pair = self.loss_fn(pred.float(), y)
         voxel = self.readout.loss(z, ids)
         self.log("train/pair_loss", pair, on_step=False, on_epoch=True, batch_size=len(y))

@@ -42,6 +42,11 @@ def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, An
         with open_dict(cfg.model):
             cfg.model.response_weight = 0.0
         skipped["response_weight"] = "RDM data has no responses to read out"
+    if bool(cfg.model.get("encoding_prior")):
+        log.warning("model.encoding_prior is off: RDM data has no responses to fit it on")
+        with open_dict(cfg.model):
+            cfg.model.encoding_prior = False
+        skipped["encoding_prior"] = "RDM data has no responses to fit it on"
     if bool(cfg.evaluation.get("encoding_baseline")):
         log.warning("encoding baseline skipped: RDM data has no responses to fit it on")
         skipped["encoding_baseline"] = "RDM data has no responses to fit it on"
