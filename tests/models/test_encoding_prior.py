@@ -61,10 +61,11 @@ def test_calibrated_prior_and_gate() -> None:
     rows = torch.randn(7, 5)
     ii, jj = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 6])
     raw = prior.raw_distances(rows, ii, jj)
-    torch.testing.assert_close(prior(rows, ii, jj), 2.0 * raw - 0.5)
-    torch.testing.assert_close(prior.block(rows)[ii, jj], prior(rows, ii, jj))
+    coords = prior.coordinates(rows)
+    torch.testing.assert_close(prior(coords, ii, jj), 2.0 * raw - 0.5)
+    torch.testing.assert_close(prior.block(coords)[ii, jj], prior(coords, ii, jj))
     net_out = torch.randn(3)
-    torch.testing.assert_close(prior.combine(prior(rows, ii, jj), net_out), prior(rows, ii, jj))
+    torch.testing.assert_close(prior.combine(prior(coords, ii, jj), net_out), 2.0 * raw - 0.5)
     with pytest.raises(ConfigError, match="slope"):
         prior.set_map(0.0, 0.0)
     with pytest.raises(ConfigError, match="inputs"):
@@ -92,6 +93,16 @@ def test_a_fresh_module_predicts_the_prior_and_keeps_it_in_its_state() -> None:
     pred = module.predict_pairs(i, j)
     raw = module.prior.raw_distances(table, torch.from_numpy(i), torch.from_numpy(j)).numpy()
     np.testing.assert_allclose(pred, (1.5 * raw + 0.2) * 0.1 + 1.0, rtol=1e-5)
+    # the table's coordinates are cached, and recomputed when the prior's state changes
+    module.prior.set_ridge(coef * 2.0, intercept, mean, scale)
+    raw2 = module.prior.raw_distances(table, torch.from_numpy(i), torch.from_numpy(j)).numpy()
+    np.testing.assert_allclose(
+        module.predict_pairs(i, j), (1.5 * raw2 + 0.2) * 0.1 + 1.0, rtol=1e-5
+    )
+    module.load_state_dict(
+        module.state_dict() | {"prior.basis": torch.zeros_like(module.prior.basis)}
+    )
+    assert np.ptp(module.predict_pairs(i, j)) < 1e-6  # all patterns zero: one constant distance
     state = module.state_dict()
     assert {"prior.basis", "prior.in_mean", "prior.gate"} <= set(state)
     plain = PairRegressionModule(SiameseNet(5, tower=(8, 4), head_hidden=4))

@@ -26,11 +26,13 @@ def block_loss(module: Any, rows: Tensor, y_block: Tensor) -> tuple[Tensor, int]
     net: Any = module.net
     table = module.table.index_select(0, rows)
     prior = module.prior
+    # the block's rows of the prior's (fixed) pattern coordinates of the table
+    coords = None if prior is None else module.prior_coordinates().index_select(0, rows)
     if not hasattr(net, "encode"):  # a pair MLP: no tower, its own factorised pair path
         ii, jj = keep.nonzero(as_tuple=True)
         pred = net(table, ii, jj)
         if prior is not None:
-            pred = prior.combine(prior(table, ii, jj), pred)
+            pred = prior.combine(prior(coords, ii, jj), pred)
         return module.loss_fn((pred * module.target_std + module.target_mean).float(), y), len(y)
     everything = torch.arange(len(rows), device=rows.device)
     z, _, _, _ = net.encode(table, everything, everything)  # (B, Z), the block's order
@@ -38,12 +40,12 @@ def block_loss(module: Any, rows: Tensor, y_block: Tensor) -> tuple[Tensor, int]
     if isinstance(net.head, MetricHead):
         pred = net.head.block(space)[keep]
         if prior is not None:
-            pred = prior.combine(prior.block(table)[keep], pred)
+            pred = prior.combine(prior.block(coords)[keep], pred)
     else:
         ii, jj = keep.nonzero(as_tuple=True)
         pred = net.head(space, ii, jj)
         if prior is not None:
-            pred = prior.combine(prior(table, ii, jj), pred)
+            pred = prior.combine(prior(coords, ii, jj), pred)
     loss = module.loss_fn((pred * module.target_std + module.target_mean).float(), y)
     if module.readout is not None:
         voxel = module.readout.loss(z, rows)

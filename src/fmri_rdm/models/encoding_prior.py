@@ -16,7 +16,8 @@ there; validation-based checkpoint selection keeps whichever epoch predicts best
 The ridge map is linear, so the predicted patterns of every image lie in a (D + 1)-dimensional
 subspace of voxel space: `set_ridge` keeps their coordinates in an orthonormal basis of it
 (the distances are those of the V-voxel patterns, V never materialises per image) as one fixed
-(D + 1, D + 1) matrix, stored with the checkpoint.
+(D + 1, D + 1) matrix, stored with the checkpoint. The prior is fixed during training, so the
+module computes the coordinates of its whole table once and gathers pairs from them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class EncodingPrior(nn.Module):
     checkpoint): the inputs' mean and scale and the pattern basis. `distance` is a frozen
     `MetricHead` whose scale and shift hold the affine map onto standardised targets.
     """
+
+    in_mean: Tensor
+    in_scale: Tensor
+    basis: Tensor
 
     def __init__(self, in_dim: int, metric: str = "correlation") -> None:
         super().__init__()
@@ -95,13 +100,20 @@ class EncodingPrior(nn.Module):
         """Unmapped metric between predicted patterns of pairs (positions into rows) -> (B,)."""
         return self.distance.distances(self.coordinates(rows), ii, jj)
 
-    def forward(self, rows: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
-        """Calibrated prior of pairs (ii, jj), positions into rows (U, ...) -> (B,)."""
-        return self.distance(self.coordinates(rows), ii, jj)
+    def forward(self, coords: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+        """Calibrated prior of pairs (ii, jj), positions into coords (U, D + 1) -> (B,)."""
+        return self.distance(coords, ii, jj)
 
-    def block(self, rows: Tensor) -> Tensor:
-        """Calibrated prior of all pairs among rows (U, ...) -> (U, U), one GEMM."""
-        return self.distance.block(self.coordinates(rows))
+    def block(self, coords: Tensor) -> Tensor:
+        """Calibrated prior of all pairs among coords (U, D + 1) -> (U, U), one GEMM."""
+        return self.distance.block(coords)
+
+    def state_key(self) -> tuple[int, ...]:
+        """Changes whenever the prior's buffers do (set_ridge, load_state_dict, a move to
+        another device): what a cache of table coordinates is keyed on."""
+        return tuple(
+            k for b in (self.in_mean, self.in_scale, self.basis) for k in (b.data_ptr(), b._version)
+        )
 
     def combine(self, prior: Tensor, net_out: Tensor) -> Tensor:
         """The module's standardised prediction from the prior's and the network's."""

@@ -28,7 +28,6 @@ from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import PearsonCorrCoef
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models._common import distinct_rows_with_ids
 from fmri_rdm.models.block_step import block_loss
 from fmri_rdm.models.encoding_prior import EncodingPrior
 from fmri_rdm.models.losses import make_loss
@@ -104,6 +103,7 @@ class PairRegressionModule(pl.LightningModule):
             net.head.centre = False  # type: ignore[union-attr]
         # only when asked: the state-dict keys of runs without it stay as they were
         self.prior = EncodingPrior(prior_dim, prior_metric) if prior_dim else None
+        self._prior_cache: tuple[tuple[int, ...], Tensor] | None = None
 
     def set_responses(
         self, n_rows: int, images: np.ndarray, responses: np.ndarray, targets: str = "zscore"
@@ -149,9 +149,18 @@ class PairRegressionModule(pl.LightningModule):
         with the encoding prior's when there is one."""
         if self.prior is None:
             return out
-        assert self.table is not None
-        rows, ii, jj, _ = distinct_rows_with_ids(self.table, i, j)
-        return self.prior.combine(self.prior(rows, ii, jj), out)
+        return self.prior.combine(self.prior(self.prior_coordinates(), i, j), out)
+
+    @torch.no_grad()
+    def prior_coordinates(self) -> Tensor:
+        """(N, D + 1) the encoding prior's pattern coordinates of every table row, computed
+        once per table and prior state (the prior is not trained)."""
+        assert self.prior is not None and self.table is not None
+        key = (self.table.data_ptr(), *self.prior.state_key())
+        if self._prior_cache is None or self._prior_cache[0] != key:
+            coords = torch.cat([self.prior.coordinates(chunk) for chunk in self.table.split(4096)])
+            self._prior_cache = (key, coords)
+        return self._prior_cache[1]
 
     def _distance_space(self, z: Tensor) -> Tensor:
         """What the head measures distances between: the tower outputs z (U, Z), or with a
