@@ -78,7 +78,8 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
     metrics = json.loads((out / "0" / "metrics.json").read_text())
     assert metrics["subject"] == "sub-01" and metrics["roi"] == "IT"
     assert metrics["n_voxels"] is None and metrics["data"]["kind"] == "rdm"
-    assert set(metrics["data"]["skipped"]) == {"encoding_baseline", "response_weight"}
+    skipped = {"encoding_baseline", "response_weight", "encoding_prior"}
+    assert set(metrics["data"]["skipped"]) == skipped
     assert metrics["data"]["n_sessions"] == 3 and metrics["data"]["metadata"] == ["category"]
     assert "encoding_pearson" not in metrics["baselines"]
     ceiling = result.noise_ceiling
@@ -87,6 +88,7 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
     assert result.inter_subject == {"subjects": ["sub-02", "sub-03"], "n_images_shared": 30}
     # the run's config records the read-out as off: predict rebuilds the same network
     assert "response_weight: 0.0" in (out / "0" / "run_config.yaml").read_text()
+    assert "encoding_prior: false" in (out / "0" / "run_config.yaml").read_text()
     for k, s in enumerate(("sub-02", "sub-03"), start=1):
         run(folder_config(out / str(k), cache_dir, rdm_root, s, "IT", ["model=rsa"]))
     assert (out / "1" / "plots" / "rdm_heatmap.png").is_file()
