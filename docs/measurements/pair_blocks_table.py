@@ -21,6 +21,7 @@ DATASETS = {
     "holdout": "holdout (seed 1, 300 img), V1",
     "h3": "H3 (seed 4, 350 img), hV4",
     "h4": "H4 (seed 5, 450 img), PPA",
+    "v4": "V4 (Cowley 2023, 1200 img, 33 units)",
 }
 
 
@@ -28,22 +29,25 @@ ORDER = ("rsa", "frrsa", "encoding", "mlp")  # then the siamese variants, by nam
 
 
 def label(run_dir: Path) -> str:
-    """The row name of a run: the model, and for siamese its plan, head and response weight."""
+    """The row name of a run: the model, and for siamese its plan, head, response weight
+    and encoding prior."""
     model = yaml.safe_load((run_dir / "run_config.yaml").read_text())["model"]
     if model["name"] != "siamese":
         return str(model["name"])
     net = model.get("net", model)
     rw = float(model.get("response_weight") or 0.0)
     plan = model.get("plan", "pairs")
-    return f"siamese ({plan}, {net['head']}, rw {rw:g})"
+    prior = ", encoding prior" if model.get("encoding_prior") else ""
+    return f"siamese ({plan}, {net['head']}, rw {rw:g}{prior})"
 
 
-def main(root: Path) -> None:
+def main(root: Path, out: Path) -> None:
     # the table itself is models_table.py's, with this issue's datasets, row names and order
     import models_table
 
-    models_table.main(root, DATASETS, label, ORDER, Path("outputs/compare/i24"))
+    models_table.main(root, DATASETS, label, ORDER, out)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "multirun/i24"))
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "multirun/i24")
+    main(root, Path(sys.argv[2] if len(sys.argv) > 2 else "outputs/compare/i24"))
