@@ -61,3 +61,15 @@ def test_blocks_plan_with_prior_and_metric_head(tmp_path: Path) -> None:
     assert np.isfinite(pred).all()
     gate = float(learner.module.prior.gate.detach())
     assert gate != 0.0  # trained: the network's correction is switched in
+
+
+def test_pair_mlp_takes_the_prior_too(tmp_path: Path) -> None:
+    fold = make_fold(n=40, n_train=30, tmp=tmp_path)
+    cfg = learner_config(["model=mlp", "model.encoding_prior=true"])
+    learner = PairNetworkLearner.from_config(cfg)
+    learner.fit(fold)
+    i, j = np.arange(30, 39), np.arange(31, 40)
+    pred = learner.predict(fold.table, i, j)
+    assert np.isfinite(pred).all() and learner.module.prior is not None
+    loaded = PairNetworkLearner.load(tmp_path, 0, cfg)
+    np.testing.assert_allclose(loaded.predict(fold.table, i, j), pred, rtol=1e-5, atol=1e-6)
