@@ -83,9 +83,12 @@ def main(
                     f"{float(row[k + '.mean']):.3f} ± {float(row[k + '.std']):.3f}"
                     for k in ("baselines.zero_training_pearson", "baselines.encoding_pearson")
                 ]
+                # a set without repeated measurements (one session) has no noise ceiling
+                ceiling = row.get("noise_ceiling.pearson.mean") or ""
+                ceiling = f"{float(ceiling):.3f}" if ceiling else "none (one session)"
                 notes.append(
                     f"- {key}: zero-training Pearson {stats[0]}, encoding baseline {stats[1]}, "
-                    f"noise ceiling {float(row['noise_ceiling.pearson.mean']):.3f}"
+                    f"noise ceiling {ceiling}"
                 )
     names = [n for n in order if any((n, k) in cells for k in datasets)]
     names += sorted({n for n, _ in cells} - set(names))

@@ -21,6 +21,8 @@ DATASETS = {
     "holdout": "holdout (seed 1, 300 img), V1",
     "h3": "H3 (seed 4, 350 img), hV4",
     "h4": "H4 (seed 5, 450 img), PPA",
+    "h5": "H5 (seed 6, 400 img), V2v",
+    "h6": "H6 (seed 7, 500 img), FFA-1",
     "v4": "V4 (Cowley 2023, 1200 img, 33 units)",
 }
 
