@@ -60,8 +60,8 @@ class PairRegressionModule(pl.LightningModule):
             n_voxels responses (`models.readout`), loss = pair loss + response_weight · voxel
             MSE on the fit images (given by `set_responses`); validation stays the pair loss.
         prior_dim, prior_metric: > 0 starts the prediction from the encoding model's RDM
-            (`models.encoding_prior`, a table row's flattened width and the RDM's metric; the
-            learner fits it with `set_prior`): pred = prior_weight · prior + gate · net.
+            (`models.encoding_prior`, a table row's flattened width and the RDM's metric;
+            `learners.encoding_prior_fit` fits it): pred = prior_weight · prior + gate · net.
     """
 
     table: Tensor | None
@@ -121,6 +121,7 @@ class PairRegressionModule(pl.LightningModule):
         if table.is_floating_point():
             table = table.to(torch.float32)
         self.register_buffer("table", table.to(self.device), persistent=False)
+        self._prior_cache = None  # a new table: its prior coordinates are computed afresh
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
