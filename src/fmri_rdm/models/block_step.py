@@ -25,27 +25,19 @@ def block_loss(module: Any, rows: Tensor, y_block: Tensor) -> tuple[Tensor, int]
     y = y_block[keep]
     net: Any = module.net
     table = module.table.index_select(0, rows)
-    prior = module.prior
-    # the block's rows of the prior's (fixed) pattern coordinates of the table
-    coords = None if prior is None else module.prior_coordinates().index_select(0, rows)
     if not hasattr(net, "encode"):  # a pair MLP: no tower, its own factorised pair path
         ii, jj = keep.nonzero(as_tuple=True)
-        pred = net(table, ii, jj)
-        if prior is not None:
-            pred = prior.combine(prior(coords, ii, jj), pred)
+        pred = _with_block_prior(module, rows, keep, net(table, ii, jj))
         return module.loss_fn((pred * module.target_std + module.target_mean).float(), y), len(y)
     everything = torch.arange(len(rows), device=rows.device)
     z, _, _, _ = net.encode(table, everything, everything)  # (B, Z), the block's order
     space = module._distance_space(z)
     if isinstance(net.head, MetricHead):
         pred = net.head.block(space)[keep]
-        if prior is not None:
-            pred = prior.combine(prior.block(coords)[keep], pred)
     else:
         ii, jj = keep.nonzero(as_tuple=True)
         pred = net.head(space, ii, jj)
-        if prior is not None:
-            pred = prior.combine(prior(coords, ii, jj), pred)
+    pred = _with_block_prior(module, rows, keep, pred)
     loss = module.loss_fn((pred * module.target_std + module.target_mean).float(), y)
     if module.readout is not None:
         voxel = module.readout.loss(z, rows)
@@ -53,6 +45,17 @@ def block_loss(module: Any, rows: Tensor, y_block: Tensor) -> tuple[Tensor, int]
         module.log("train/voxel_loss", voxel, on_step=False, on_epoch=True, batch_size=len(y))
         loss = loss + module.response_weight * voxel
     return loss, len(y)
+
+
+def _with_block_prior(module: Any, rows: Tensor, keep: Tensor, pred: Tensor) -> Tensor:
+    """pred (P,) of the block's kept pairs (keep (B, B), row-major order, as `nonzero`)
+    combined with the encoding prior's, when the module has one (one GEMM over the block's
+    cached pattern coordinates)."""
+    prior = module.prior
+    if prior is None:
+        return pred
+    coords = module.prior_coordinates().index_select(0, rows)
+    return prior.combine(prior.block(coords)[keep], pred)
 
 
 @torch.no_grad()
