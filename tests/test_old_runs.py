@@ -44,14 +44,20 @@ def test_flat_model_configs_are_upgraded():
     new = upgrade_model_config(OmegaConf.create(old))
     assert new.net._target_ == old["_target_"] and new.net.tower == old["tower"]
     # runs before the blocks plan (issue 24) trained on pairs
-    # ... and had no encoding prior
+    # ... and had no encoding prior, nor an RDM-only prior
     keys = {"name", "learner", "input", "net", "plan", "block_images", "block_steps"}
-    assert set(new) == keys | {"encoding_prior"}
-    assert new.plan == "pairs" and new.encoding_prior is False
+    assert set(new) == keys | {"encoding_prior", "rdm_prior"}
+    assert new.plan == "pairs" and new.encoding_prior is False and new.rdm_prior == "none"
     svm = yaml.safe_load((OLD_RUNS / "svm" / "run_config.yaml").read_text())["model"]
     assert "_target_" not in upgrade_model_config(OmegaConf.create(svm))
     today = OmegaConf.create(
-        {"name": "x", "net": {"_target_": "a.B"}, "plan": "blocks", "encoding_prior": True}
+        {
+            "name": "x",
+            "net": {"_target_": "a.B"},
+            "plan": "blocks",
+            "encoding_prior": True,
+            "rdm_prior": "frrsa",
+        }
     )
     assert upgrade_model_config(today) is today
 

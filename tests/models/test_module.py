@@ -104,6 +104,7 @@ def test_fast_dev_run_and_checkpoint_reload(tmp_path) -> None:  # type: ignore[n
         "n_voxels": 0,
         "prior_dim": 0,
         "prior_metric": "correlation",
+        "prior_kind": "encoding",
     }
     again = PairRegressionModule(PairMLP(16, first_hidden=32), **ckpt["hyper_parameters"])
     again.load_state_dict(ckpt["state_dict"])

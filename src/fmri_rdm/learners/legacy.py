@@ -68,6 +68,9 @@ def upgrade_model_config(model: DictConfig) -> DictConfig:
     if "net" in upgraded and "encoding_prior" not in upgraded:
         # runs made before the encoding prior (issue 24) had none
         upgraded = OmegaConf.merge({"encoding_prior": False}, upgraded)  # type: ignore[assignment]
+    if "net" in upgraded and "rdm_prior" not in upgraded:
+        # nor the RDM-only prior (rsa / frrsa)
+        upgraded = OmegaConf.merge({"rdm_prior": "none"}, upgraded)  # type: ignore[assignment]
     return upgraded
 
 

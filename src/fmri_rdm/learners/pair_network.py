@@ -32,6 +32,7 @@ from fmri_rdm.learners.base import (
     saved_fold_numbers,
 )
 from fmri_rdm.learners.legacy import resolve_path
+from fmri_rdm.learners.rdm_prior_fit import check_rdm_prior, fit_rdm_prior, has_responses
 from fmri_rdm.learners.registry import checked_config, import_dotted, model_settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class PairNetworkConfig(ModelConfig):
     block_steps: int = MISSING
     # start from the encoding model's RDM (models.encoding_prior; needs responses)
     encoding_prior: bool = MISSING
+    # on RDM-only data: start from rsa or frrsa (models.pattern_prior), or none
+    rdm_prior: str = MISSING
 
 
 PLANS = ("pairs", "blocks")
@@ -194,6 +197,7 @@ class PairNetworkLearner:
         response_weight: float = 0.0,
         blocks: tuple[int, int] | None = None,
         encoder: Any = None,
+        rdm_prior: str = "none",
     ) -> None:
         self.net = net  # `_target_` + constructor arguments
         self.plan = plan
@@ -201,6 +205,8 @@ class PairNetworkLearner:
         self.blocks = blocks  # (block_images, block_steps) for the blocks plan, None: pairs
         # () -> EncodingLearner for the encoding prior (models.encoding_prior); None: no prior
         self.encoder = encoder
+        # on RDM-only data (no encoder can be fitted): rsa | frrsa | none (learners.rdm_prior_fit)
+        self.rdm_prior = check_rdm_prior(rdm_prior)
         self.module: Any = None  # PairRegressionModule once fitted or loaded
         self.prior_facts: dict[str, Any] = {}
 
@@ -214,7 +220,9 @@ class PairNetworkLearner:
         if settings.plan == "blocks":
             blocks = (int(settings.block_images), int(settings.block_steps))
         encoder = encoding_prior_factory(cfg) if settings.encoding_prior else None
-        return cls(net, TrainingPlan.from_config(cfg), settings.response_weight, blocks, encoder)
+        plan = TrainingPlan.from_config(cfg)
+        rdm_prior = str(settings.rdm_prior)
+        return cls(net, plan, settings.response_weight, blocks, encoder, rdm_prior)
 
     def _build_net(self, data: FoldData) -> tuple[torch.nn.Module, dict[str, Any], bool]:
         """The net, its config (kept in the checkpoint) and whether its output is bounded."""
@@ -238,6 +246,7 @@ class PairNetworkLearner:
         assert self.plan is not None
         net, kwargs, bounded = self._build_net(data)
         target_mean, target_std = target_scaling(net, data.fit.y, bounded)
+        prior_kind = self._prior_kind(data)
         module = PairRegressionModule(
             net,
             loss=self.plan.loss,
@@ -249,8 +258,9 @@ class PairNetworkLearner:
             net_config=kwargs,
             response_weight=relative_weight(self.response_weight, self.plan.loss, data.fit.y),
             n_voxels=int(data.responses.shape[1]),
-            prior_dim=int(np.prod(data.table.shape[1:])) if self.encoder else 0,
+            prior_dim=int(np.prod(data.table.shape[1:])) if prior_kind else 0,
             prior_metric=data.metric,
+            prior_kind=prior_kind or "encoding",
         )
         if self.response_weight:  # only the fit images' responses: never test or validation rows
             fit = np.asarray(data.fit_images)
@@ -258,12 +268,24 @@ class PairNetworkLearner:
         if data.resume_from is None:
             self._calibrate(module, data)
             if module.prior is not None:  # a resumed fold's checkpoint holds the fitted prior
-                from fmri_rdm.learners.encoding_prior_fit import fit_encoding_prior
-
-                self.prior_facts = fit_encoding_prior(
-                    module.prior, data, self.encoder, target_mean, target_std
-                )
+                self.prior_facts = self._fit_prior(module.prior, data, target_mean, target_std)
         return module
+
+    def _prior_kind(self, data: FoldData) -> str | None:
+        """encoding (model.encoding_prior, with responses), reweighted (model.rdm_prior, on
+        RDM-only data) or None."""
+        if self.encoder is not None:
+            return "encoding"
+        if self.rdm_prior != "none" and not has_responses(data):
+            return "reweighted"
+        return None
+
+    def _fit_prior(self, prior: Any, data: FoldData, mean: float, std: float) -> dict[str, Any]:
+        if self.encoder is not None:
+            from fmri_rdm.learners.encoding_prior_fit import fit_encoding_prior
+
+            return fit_encoding_prior(prior, data, self.encoder, mean, std)
+        return fit_rdm_prior(prior, data, self.rdm_prior, mean, std)
 
     @staticmethod
     def _calibrate(module: Any, data: FoldData) -> None:

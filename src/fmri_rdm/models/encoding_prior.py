@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.metric_head import METRICS, MetricHead
+from fmri_rdm.models.pattern_prior import PairPrior
 
 
 def pattern_basis(coef: np.ndarray, intercept: np.ndarray, metric: str) -> np.ndarray:
@@ -45,7 +46,7 @@ def pattern_basis(coef: np.ndarray, intercept: np.ndarray, metric: str) -> np.nd
     return vectors * np.sqrt(np.clip(values, 0.0, None))[None, :]
 
 
-class EncodingPrior(nn.Module):
+class EncodingPrior(PairPrior):
     """Ridge-predicted patterns' metric distance, calibrated, as the base prediction.
 
     in_dim: the flattened width of a table row; metric: the RDM's metric. Buffers (in the
@@ -66,8 +67,6 @@ class EncodingPrior(nn.Module):
         self.register_buffer("basis", torch.zeros(in_dim + 1, in_dim + 1))
         self.distance = MetricHead(metric, centre=False)
         self.distance.requires_grad_(False)
-        self.prior_weight = nn.Parameter(torch.ones(()))
-        self.gate = nn.Parameter(torch.zeros(()))
 
     def set_ridge(
         self, coef: np.ndarray, intercept: np.ndarray, mean: np.ndarray, scale: np.ndarray
@@ -107,14 +106,3 @@ class EncodingPrior(nn.Module):
     def block(self, coords: Tensor) -> Tensor:
         """Calibrated prior of all pairs among coords (U, D + 1) -> (U, U), one GEMM."""
         return self.distance.block(coords)
-
-    def state_key(self) -> tuple[int, ...]:
-        """Changes whenever the prior's buffers do (set_ridge, load_state_dict, a move to
-        another device): what a cache of table coordinates is keyed on."""
-        return tuple(
-            k for b in (self.in_mean, self.in_scale, self.basis) for k in (b.data_ptr(), b._version)
-        )
-
-    def combine(self, prior: Tensor, net_out: Tensor) -> Tensor:
-        """The module's standardised prediction from the prior's and the network's."""
-        return self.prior_weight * prior + self.gate * net_out

@@ -29,8 +29,8 @@ from torchmetrics import PearsonCorrCoef
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.block_step import block_loss
-from fmri_rdm.models.encoding_prior import EncodingPrior
 from fmri_rdm.models.losses import make_loss
+from fmri_rdm.models.pattern_prior import make_prior
 from fmri_rdm.models.readout import make_readout
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], Optimizer]
@@ -59,9 +59,11 @@ class PairRegressionModule(pl.LightningModule):
         response_weight, n_voxels: > 0 adds a linear read-out from the net's tower to the
             n_voxels responses (`models.readout`), loss = pair loss + response_weight · voxel
             MSE on the fit images (given by `set_responses`); validation stays the pair loss.
-        prior_dim, prior_metric: > 0 starts the prediction from the encoding model's RDM
-            (`models.encoding_prior`, a table row's flattened width and the RDM's metric;
-            `learners.encoding_prior_fit` fits it): pred = prior_weight · prior + gate · net.
+        prior_dim, prior_metric, prior_kind: > 0 starts the prediction from a fixed RDM
+            model (a table row's flattened width and the RDM's metric; `models.pattern_prior`):
+            `encoding`, the encoding model's RDM (`models.encoding_prior`), or `reweighted`,
+            RSA / feature-reweighted RSA for RDM-only data; `learners.prior_fit` fits them.
+            pred = prior_weight · prior + gate · net.
     """
 
     table: Tensor | None
@@ -80,6 +82,7 @@ class PairRegressionModule(pl.LightningModule):
         n_voxels: int = 0,
         prior_dim: int = 0,
         prior_metric: str = "correlation",
+        prior_kind: str = "encoding",
     ) -> None:
         super().__init__()
         # The factories are code, not config: the run's Hydra config already records them.
@@ -102,7 +105,7 @@ class PairRegressionModule(pl.LightningModule):
         if self.on_patterns:
             net.head.centre = False  # type: ignore[union-attr]
         # only when asked: the state-dict keys of runs without it stay as they were
-        self.prior = EncodingPrior(prior_dim, prior_metric) if prior_dim else None
+        self.prior = make_prior(prior_kind, prior_dim, prior_metric) if prior_dim else None
         self._prior_cache: tuple[tuple[int, ...], Tensor] | None = None
 
     def set_responses(
@@ -147,14 +150,14 @@ class PairRegressionModule(pl.LightningModule):
 
     def with_prior(self, out: Tensor, i: Tensor, j: Tensor) -> Tensor:
         """The net's standardised predictions out (B,) of pairs (i, j) of the table, combined
-        with the encoding prior's when there is one."""
+        with the prior's when there is one."""
         if self.prior is None:
             return out
         return self.prior.combine(self.prior(self.prior_coordinates(), i, j), out)
 
     @torch.no_grad()
     def prior_coordinates(self) -> Tensor:
-        """(N, D + 1) the encoding prior's pattern coordinates of every table row, computed
+        """(N, K) the prior's coordinates of every table row, computed
         once per table and prior state (the prior is not trained)."""
         assert self.prior is not None and self.table is not None
         key = (self.table.data_ptr(), *self.prior.state_key())
