@@ -32,6 +32,7 @@ from fmri_rdm.learners.base import (
     saved_fold_numbers,
 )
 from fmri_rdm.learners.legacy import resolve_path
+from fmri_rdm.learners.prior_choice import keep_prior_if_better
 from fmri_rdm.learners.rdm_prior_fit import check_rdm_prior, fit_rdm_prior, has_responses
 from fmri_rdm.learners.registry import checked_config, import_dotted, model_settings
 
@@ -356,6 +357,10 @@ class PairNetworkLearner:
         )
         best = keep_best_weights(trainer, callbacks.best, module, ckpt_dir, fold)
         self.module = module
+        if module.prior is not None and has_val:
+            kept = keep_prior_if_better(module, data.val, best, write=trainer.is_global_zero)
+            self.prior_facts["kept"] = kept
+            log.info("fold %d: kept the %s (validation loss)", fold, kept)
         facts = {
             "epochs": int(trainer.current_epoch),
             "plan": "pairs" if block_images is None else "blocks",
