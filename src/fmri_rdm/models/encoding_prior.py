@@ -28,7 +28,7 @@ from torch import Tensor
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.metric_head import METRICS, MetricHead
-from fmri_rdm.models.pattern_prior import PairPrior
+from fmri_rdm.models.prior_base import PairPrior
 
 
 def pattern_basis(coef: np.ndarray, intercept: np.ndarray, metric: str) -> np.ndarray:

@@ -1,6 +1,7 @@
 """A fixed RDM model's predictions as the starting point of a pair network.
 
-Two priors share one contract (`PairPrior`): the module's standardised prediction becomes
+Two priors share one contract (`models.prior_base.PairPrior`): the module's standardised
+prediction becomes
 
     pred(i, j) = prior_weight · prior(i, j) + gate · net(i, j)
 
@@ -28,48 +29,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.encoding_prior import EncodingPrior
+from fmri_rdm.models.prior_base import PairPrior
 
 NORMALISATIONS = ("zscore", "unit", "none")
-
-
-class PairPrior(nn.Module):
-    """What the module needs of a prior: the two learned mixing scalars and a cache key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.prior_weight = nn.Parameter(torch.ones(()))
-        self.gate = nn.Parameter(torch.zeros(()))
-
-    def state_key(self) -> tuple[int, ...]:
-        """Changes whenever the prior's buffers do (a fit, load_state_dict, a move to another
-        device): what a cache of table coordinates is keyed on."""
-        return tuple(k for b in self.buffers() for k in (b.data_ptr(), b._version))
-
-    def combine(self, prior: Tensor, net_out: Tensor) -> Tensor:
-        """The module's standardised prediction from the prior's and the network's."""
-        return self.prior_weight * prior + self.gate * net_out
-
-    def coordinates(self, rows: Tensor) -> Tensor:
-        """Table rows (U, ...) -> (U, K): what pairs are scored from."""
-        raise NotImplementedError
-
-    def forward(self, coords: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
-        """The prior of pairs (ii, jj), positions into coords (U, K) -> (B,)."""
-        raise NotImplementedError
-
-    def block(self, coords: Tensor) -> Tensor:
-        """The prior of all pairs among coords (U, K) -> (U, U)."""
-        raise NotImplementedError
 
 
 def make_prior(kind: str, in_dim: int, metric: str) -> PairPrior:
     """The module's prior: `encoding` (models.encoding_prior) or `reweighted` (RSA / frrsa)."""
     if kind == "encoding":
-        from fmri_rdm.models.encoding_prior import EncodingPrior
-
         return EncodingPrior(in_dim, metric)
     if kind == "reweighted":
         return ReweightedPrior(in_dim)
