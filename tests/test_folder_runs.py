@@ -89,6 +89,9 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
     # the run's config records the read-out as off: predict rebuilds the same network
     assert "response_weight: 0.0" in (out / "0" / "run_config.yaml").read_text()
     assert "encoding_prior: false" in (out / "0" / "run_config.yaml").read_text()
+    # ... and the siamese default starts from the embedding RDM instead (model.rdm_prior)
+    assert {f["prior"] for f in metrics["folds"]} == {"rsa"}
+    assert all(f["kept"] in ("prior", "network") for f in metrics["folds"])
     for k, s in enumerate(("sub-02", "sub-03"), start=1):
         run(folder_config(out / str(k), cache_dir, rdm_root, s, "IT", ["model=rsa"]))
     assert (out / "1" / "plots" / "rdm_heatmap.png").is_file()
