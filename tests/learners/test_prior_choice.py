@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,6 +14,10 @@ from fmri_rdm.models.mlp import PairMLP
 from fmri_rdm.models.module import PairRegressionModule
 from fmri_rdm.rsa.rdm import pair_distances
 from fmri_rdm.rsa.splits import PairSplit
+
+
+def _same(a: Any, b: Any) -> bool:
+    return torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
 
 
 def _module_and_val(sign: float) -> tuple[PairRegressionModule, PairSplit]:
@@ -49,12 +55,13 @@ def test_trained_state_stays_when_it_validates_better(tmp_path: Path) -> None:
     module, val = _module_and_val(-1.0)  # the prior is anti-correlated with the targets
     with torch.no_grad():
         module.prior.prior_weight.zero_()  # predicts the constant target_mean: better
-    before = {k: v.clone() for k, v in module.state_dict().items()}
+    before = copy.deepcopy(module.state_dict())  # tensors and the prior's extra state
     path = tmp_path / "best.ckpt"
     torch.save({"state_dict": module.state_dict()}, path)
     assert keep_prior_if_better(module, val, str(path)) == "network"
     after = module.state_dict()
-    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert before.keys() == after.keys()
+    assert all(_same(before[k], after[k]) for k in before)
     saved = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
     assert float(saved["prior.prior_weight"]) == 0.0
 

@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 EncoderFactory = Callable[[], EncodingLearner]
 
 
+def has_responses(data: FoldData) -> bool:
+    """Whether the fold carries per-stimulus responses (not RDM-only data)."""
+    return data.responses.ndim == 2 and data.responses.shape[1] > 0
+
+
 def fit_only(data: FoldData) -> FoldData:
     """The fold restricted to its fit images and pairs (what the prior may learn from)."""
     fit_images = np.asarray(data.fit_images)
@@ -51,7 +56,7 @@ def fit_encoding_prior(
     """Fit `prior` on the fold's fit images: the ridge map, then the affine map of its
     distances onto standardised targets (pred = (y - target_mean) / target_std). Returns the
     facts a fold records (slope, intercept, out-of-sample r of the prior on fit pairs)."""
-    if data.responses.ndim != 2 or data.responses.shape[1] == 0:
+    if not has_responses(data):
         raise ConfigError(
             "model.encoding_prior=true needs per-stimulus responses: set "
             "model.encoding_prior=false for RDM-only data"

@@ -28,10 +28,11 @@ from fmri_rdm.learners.base import (
     saved_file,
     saved_fold_numbers,
 )
+from fmri_rdm.learners.encoding_prior_fit import has_responses
 from fmri_rdm.learners.legacy import resolve_path
 from fmri_rdm.learners.network_config import network_config
 from fmri_rdm.learners.prior_choice import keep_prior_if_better
-from fmri_rdm.learners.rdm_prior_fit import check_rdm_prior, fit_rdm_prior, has_responses
+from fmri_rdm.learners.rdm_prior_fit import check_rdm_prior, fit_rdm_prior
 from fmri_rdm.learners.registry import model_settings
 
 log = logging.getLogger(__name__)

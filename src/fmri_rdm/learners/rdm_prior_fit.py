@@ -36,11 +36,6 @@ FRRSA_SETTINGS: dict[str, Any] = {
 }
 
 
-def has_responses(data: FoldData) -> bool:
-    """Whether the fold carries per-stimulus responses (not RDM-only data)."""
-    return data.responses.ndim == 2 and data.responses.shape[1] > 0
-
-
 def check_rdm_prior(kind: str) -> str:
     if kind not in RDM_PRIORS:
         raise ConfigError(f"model.rdm_prior={kind!r}: choose one of {', '.join(RDM_PRIORS)}")

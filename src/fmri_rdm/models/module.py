@@ -62,7 +62,8 @@ class PairRegressionModule(pl.LightningModule):
         prior_dim, prior_metric, prior_kind: > 0 starts the prediction from a fixed RDM
             model (a table row's flattened width and the RDM's metric; `models.pattern_prior`):
             `encoding`, the encoding model's RDM (`models.encoding_prior`), or `reweighted`,
-            RSA / feature-reweighted RSA for RDM-only data; `learners.prior_fit` fits them.
+            RSA / feature-reweighted RSA for RDM-only data; fitted by
+            `learners.encoding_prior_fit` / `learners.rdm_prior_fit`.
             pred = prior_weight · prior + gate · net.
     """
 

@@ -27,6 +27,9 @@ whole table once and gathers pairs from them (`forward`) or scores a block with 
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -34,8 +37,6 @@ from torch import Tensor
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.encoding_prior import EncodingPrior
 from fmri_rdm.models.prior_base import PairPrior
-
-NORMALISATIONS = ("zscore", "unit", "none")
 
 
 def make_prior(kind: str, in_dim: int, metric: str) -> PairPrior:
@@ -66,7 +67,6 @@ class ReweightedPrior(PairPrior):
 
     weights: Tensor
     row_weights: Tensor
-    settings: Tensor
 
     def __init__(self, in_dim: int) -> None:
         super().__init__()
@@ -74,9 +74,18 @@ class ReweightedPrior(PairPrior):
             raise ConfigError(f"an RDM prior needs an input width, got {in_dim}")
         self.register_buffer("weights", torch.zeros(in_dim))  # v
         self.register_buffer("row_weights", torch.zeros(in_dim))  # a_i = Σ_d row_w_d x_id²
-        # bias b, lower clip, upper clip (inf: none), root (0/1), normalisation index,
-        # map slope, map intercept
-        self.register_buffer("settings", torch.tensor([0.0, -np.inf, np.inf, 0, 2, 1, 0]))
+        # plain floats, not tensors: read on every step, they must not sync a GPU; they travel
+        # with the checkpoint as the module's extra state
+        self.shape_settings: dict[str, Any] = {
+            "bias": 0.0, "low": -math.inf, "high": math.inf, "root": False, "how": "none",
+            "slope": 1.0, "intercept": 0.0,
+        }  # fmt: skip
+
+    def get_extra_state(self) -> dict[str, Any]:
+        return dict(self.shape_settings)
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.shape_settings = dict(state)
 
     def set_rsa(self, metric: str) -> None:
         """Classical RSA: the metric between the raw rows (nothing fitted)."""
@@ -117,29 +126,27 @@ class ReweightedPrior(PairPrior):
             raise ConfigError(f"{len(v)} weights for a prior of {len(self.weights)} inputs")
         self.weights.copy_(torch.as_tensor(v, dtype=torch.float32))
         self.row_weights.copy_(torch.as_tensor(row_w, dtype=torch.float32))
-        s = self.settings
-        s[0], s[1], s[2], s[3] = float(bias), clip[0], clip[1], float(root)
-        s[4] = float(NORMALISATIONS.index(how))
+        self.shape_settings |= {
+            "bias": float(bias), "low": clip[0], "high": clip[1], "root": root, "how": how,
+        }  # fmt: skip
 
-    @torch.no_grad()
     def set_map(self, slope: float, intercept: float) -> None:
         """prior = slope · raw + intercept (standardised target units); slope > 0."""
         if not slope > 0:
             raise ConfigError(f"the RDM prior's slope must be positive, got {slope}")
-        self.settings[5], self.settings[6] = float(slope), float(intercept)
+        self.shape_settings |= {"slope": float(slope), "intercept": float(intercept)}
 
     def coordinates(self, rows: Tensor) -> Tensor:
         """Table rows (U, ...) -> (U, D + 1): the normalised rows and a_i."""
-        how = NORMALISATIONS[int(self.settings[4])]
-        x = normalise_rows(rows.reshape(len(rows), -1).float(), how)
+        x = normalise_rows(rows.reshape(len(rows), -1).float(), self.shape_settings["how"])
         return torch.cat([x, (x * x) @ self.row_weights[:, None]], dim=1)
 
     def _finish(self, raw: Tensor, mapped: bool) -> Tensor:
-        s = self.settings
-        raw = (raw + s[0]).clamp(min=float(s[1]), max=float(s[2]))
-        if bool(s[3]):
+        s = self.shape_settings
+        raw = (raw + s["bias"]).clamp(min=s["low"], max=s["high"])
+        if s["root"]:
             raw = raw.clamp(min=0.0).sqrt()
-        return raw * s[5] + s[6] if mapped else raw
+        return raw * s["slope"] + s["intercept"] if mapped else raw
 
     def _raw_pairs(self, coords: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
         a, b = coords.index_select(0, ii), coords.index_select(0, jj)
@@ -152,7 +159,8 @@ class ReweightedPrior(PairPrior):
 
     def forward(self, coords: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
         """Mapped prior of pairs (ii, jj), positions into coords (U, D + 1) -> (B,)."""
-        return self._raw_pairs(coords, ii, jj) * self.settings[5] + self.settings[6]
+        s = self.shape_settings
+        return self._raw_pairs(coords, ii, jj) * s["slope"] + s["intercept"]
 
     def block(self, coords: Tensor) -> Tensor:
         """Mapped prior of all pairs among coords (U, D + 1) -> (U, U), one GEMM."""
