@@ -58,6 +58,7 @@ GROUPS: dict[str, str] = {
     "stats": "bench.statistics_rows:bench_statistics",
     "concurrent": "bench.training_rows:bench_concurrent",
     "svm_ridge": "bench.svm_ridge:bench_svm_ridge",
+    "partition": "bench.candidate_rows:bench_partition",
 }
 FULL_GROUPS: dict[str, str] = {
     "full": "bench.full_scale_rows:bench_full",
