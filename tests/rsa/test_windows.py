@@ -68,3 +68,22 @@ def test_bad_inputs_are_one_line_errors():
         sliding_windows(TIMES, step_ms=-1)
     with pytest.raises(DataError, match="stimuli, units, times"):
         window_rdms(x[0], sliding_windows(TIMES))
+
+
+@pytest.mark.parametrize("score", ["pearson", "spearman"])
+def test_window_scores_equal_scipy_per_window(score):
+    from scipy import stats
+
+    from fmri_rdm.rsa.windows import window_scores
+
+    rng = np.random.default_rng(3)
+    rdms = rng.random((6, 15))
+    rdms[2, :5] = rdms[2, 5:10]  # ties
+    model = np.round(rng.random(15), 1)  # ties in the model too
+    got = window_scores(rdms, model, score)
+    ref = stats.pearsonr if score == "pearson" else stats.spearmanr
+    np.testing.assert_allclose(got, [ref(r, model)[0] for r in rdms], atol=1e-12)
+    rdms[4] = 0.3  # a constant window
+    assert np.isnan(window_scores(rdms, model, score)[4])
+    with pytest.raises(ConfigError, match="score"):
+        window_scores(rdms, model, "kendall")

@@ -11,6 +11,9 @@
       <roi>.rdm.hdf5       an rsatoolbox RDMs file (pattern descriptor `stimulus_id` or `file`)
       stimuli.tsv          optional: the subject's stimuli (`stimulus_id` or `file`) in the
                            order of its arrays; default all of ROOT's stimuli in ROOT's order
+      times.tsv            optional: time-resolved data (data/timed.py): responses (n, units,
+                           times), RDM stacks (times, n, n); ROOT/times.tsv applies to all
+    ROOT/models/           model RDMs (not a subject)
 
 Every mistake is a DataError naming the file and the fix (the entry points print one line).
 """
@@ -33,6 +36,7 @@ from fmri_rdm.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 STIMULI = "stimuli"
+MODELS = "models"  # ROOT/models/<name>.rdm.npy: candidate RDMs, not a subject
 TSV = "stimuli.tsv"
 SUFFIXES = {".rdm.hdf5": "rdm", ".rdm.npy": "rdm", ".npy": "responses"}
 
@@ -110,7 +114,7 @@ class FolderSource:
         return [
             d.name
             for d in sorted(self.root.iterdir())
-            if d.is_dir() and d.name != STIMULI and not d.name.startswith((".", "_"))
+            if d.is_dir() and d.name not in (STIMULI, MODELS) and not d.name.startswith((".", "_"))
         ]
 
     def _subject_dir(self, subject: Subject) -> Path:
@@ -184,10 +188,22 @@ class FolderSource:
             )
         return everything.take(np.asarray([position[w] for w in wanted]))
 
+    def times(self, subject: Subject) -> np.ndarray | None:
+        """(T,) ms of a time-resolved subject (its times.tsv, else ROOT's), None otherwise."""
+        from fmri_rdm.data.timed import read_times, times_file
+
+        found = times_file(self.root, self._subject_dir(subject))
+        return None if found is None else read_times(found)
+
     def load(
         self, subject: Subject, roi: str, *, rows: np.ndarray | None, standardize: bool
     ) -> SubjectData:
         path = self._roi_file(subject, roi)
+        if self.times(subject) is not None:
+            raise DataError(
+                f"{path} is time-resolved (times.tsv): read it with data.timed.load_timed and "
+                "score it per window (docs/time.md)"
+            )
         stimuli = self.stimuli(subject)
         n = len(stimuli)
         chosen = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -208,6 +224,11 @@ class FolderSource:
         folder mistake answered before a logger starts (the files are read once here)."""
         path = self._roi_file(subject, roi)
         stimuli = self.stimuli(subject)
+        if self.times(subject) is not None:
+            from fmri_rdm.data.timed import load_timed
+
+            load_timed(self, subject, roi)
+            return
         if path.name.endswith(".npy") and not path.name.endswith(".rdm.npy"):
             try:
                 shape = np.load(path, mmap_mode="r", allow_pickle=False).shape

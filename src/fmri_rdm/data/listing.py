@@ -1,9 +1,9 @@
 """`python -m fmri_rdm.data ROOT`: what a dataset folder holds, before any run.
 
-Lists per subject its ROIs with their kind (responses: units; RDM: sessions), its number of
-stimuli, and the stimuli all subjects share. ROOT in the folder format (`data=folder`,
-docs/datasets.md), or an Algonauts 2023 folder (subjNN/training_split/...). A folder mistake is
-one line on stderr and exit code 2.
+Lists per subject its ROIs with their kind (responses: units; RDM: sessions; time-resolved
+data: the number of times, their range and step), its number of stimuli, and the stimuli all
+subjects share. ROOT in the folder format (`data=folder`, docs/datasets.md), or an Algonauts
+2023 folder (subjNN/training_split/...). A folder mistake is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ def describe_roi(source: DataSource, subject: Subject, roi: str) -> str:
     if not isinstance(source, FolderSource):
         return "responses"
     path = source._roi_file(subject, roi)
+    times = source.times(subject)
+    if times is not None:
+        from fmri_rdm.data.timed import describe_times
+
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        if path.name.endswith(".rdm.npy"):
+            return f"RDM per time, {describe_times(times)}"
+        return f"responses, {shape[1] if len(shape) == 3 else '?'} units, {describe_times(times)}"
     if path.name.endswith(".rdm.hdf5"):
         from rsatoolbox.rdm import load_rdm
 

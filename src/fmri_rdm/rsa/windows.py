@@ -138,3 +138,33 @@ def window_rdms(x: np.ndarray, windows: Windows, metric: str = "correlation") ->
         means = _means(x, total, windows.starts[s : s + block], windows.width)
         out[s : s + block] = _block_rdms(means, metric)[:, a, b]
     return out
+
+
+SCORES = ("pearson", "spearman")
+
+
+def window_scores(rdms: np.ndarray, model: np.ndarray, score: str = "spearman") -> np.ndarray:
+    """(W,) Pearson or Spearman correlation of each window's RDM rdms (W, P) with a model RDM
+    (P,) over the pairs finite in both (NaN where a side is constant)."""
+    from scipy.stats import rankdata
+
+    if score not in SCORES:
+        raise ConfigError(f"unknown time-course score {score!r}: choose {', '.join(SCORES)}")
+    rdms = np.asarray(rdms, dtype=np.float64)
+    model = np.asarray(model, dtype=np.float64)
+    if rdms.ndim != 2 or rdms.shape[1] != model.size:
+        raise DataError(f"RDMs {rdms.shape} and model RDM {model.shape} differ in pairs")
+    keep = np.isfinite(model) & np.isfinite(rdms).all(axis=0)
+    y, x = rdms[:, keep], model[keep]
+    if score == "spearman":
+        y, x = rankdata(y, axis=1), rankdata(x)
+    scale_y, scale_x = np.abs(y).max(axis=1, initial=0.0), np.abs(x).max(initial=0.0)
+    y = y - y.mean(axis=1, keepdims=True)
+    x = x - x.mean()
+    norm_y, norm_x = np.linalg.norm(y, axis=1), np.linalg.norm(x)
+    flat = norm_y <= 1e-12 * scale_y * np.sqrt(x.size)  # constant up to rounding
+    if norm_x <= 1e-12 * scale_x * np.sqrt(x.size):
+        flat[:] = True
+    out = np.full(rdms.shape[0], np.nan)
+    out[~flat] = (y[~flat] @ x) / (norm_y[~flat] * norm_x)
+    return out
