@@ -26,6 +26,7 @@ same training alone with the project's settings against spinning threads (OMP_WA
 ACTIVE, the fastest a run alone can be): ratio project / active, 1.0 = no cost.
 
 The rows come from bench/numeric_rows.py, training_rows.py, statistics_rows.py,
+time_rows.py (RDMs over time, the cluster test against MNE),
 svm_ridge.py (the SVM and the ridge encoding fit against their exact solvers; its own CLI gives
 the tables of docs/measurements/svm_ridge.md) and full_scale_rows.py, registered by group in
 GROUPS below; bench/table.py holds Row, Sizes and the table.
@@ -59,6 +60,7 @@ GROUPS: dict[str, str] = {
     "concurrent": "bench.training_rows:bench_concurrent",
     "svm_ridge": "bench.svm_ridge:bench_svm_ridge",
     "partition": "bench.candidate_rows:bench_partition",
+    "time": "bench.time_rows:bench_time",
 }
 FULL_GROUPS: dict[str, str] = {
     "full": "bench.full_scale_rows:bench_full",

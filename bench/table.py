@@ -71,6 +71,8 @@ class Sizes:
     stats_slow: int = 100  # resamples / permutations timed for the O(B x pairs) rows
     concurrent_steps: int = 0  # 0: 3 epochs (528 steps); see bench/concurrent_training.py
     pipeline_images: int = 9841  # `--only pipeline`: bench/full_pipeline.py
+    time_rdm: tuple[int, int, int] = (92, 306, 1100)  # stimuli, sensors, samples (1 ms)
+    time_clusters: tuple[int, int, int] = (15, 1100, 1000)  # subjects, times, permutations
     repeats: int = 3
     threads: int | None = None  # torch threads of the full-scale training children
 
@@ -97,6 +99,8 @@ class Sizes:
             stats_slow=5,
             concurrent_steps=3,
             pipeline_images=40,
+            time_rdm=(8, 5, 30),
+            time_clusters=(6, 40, 50),
             repeats=1,
         )
 

@@ -119,6 +119,23 @@ def test_statistics_rows_and_loop_reference() -> None:
     np.testing.assert_allclose(np.stack([got["pearson"][0], got["spearman"][0]], 1), ref, atol=1e-6)
 
 
+def test_time_rows_and_their_baselines_agree() -> None:
+    pytest.importorskip("mne")
+    from bench.time_rows import _mne, _pdist_loop
+    from fmri_rdm.rsa.windows import sliding_windows, window_rdms
+    from fmri_rdm.stats.clusters import cluster_test
+
+    rows = run(Sizes.quick(), only=("time",))
+    assert [r.target for r in rows] == ["< 10 s", "< 10 s"] and all(r.baseline_s for r in rows)
+    x = np.random.default_rng(0).normal(size=(6, 4, 9))
+    got = window_rdms(x, sliding_windows(np.arange(9.0)))
+    np.testing.assert_allclose(got, _pdist_loop(x), atol=1e-12)  # the same RDMs
+    scores = np.random.default_rng(1).normal(0.5, 1.0, (5, 30))
+    _, clusters, _, _ = _mne(scores, 100)  # 2^5 patterns: both exact
+    ours = cluster_test(scores, n_permutations=100)
+    assert len(ours.clusters) == len(clusters)
+
+
 @pytest.mark.slow  # three processes that each import Lightning: ~30 s on the shared 2 cores
 def test_concurrent_row_machinery() -> None:
     """Two training processes started together (3 steps each): fields, not speed."""
