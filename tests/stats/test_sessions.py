@@ -9,7 +9,7 @@ from scipy.spatial.distance import pdist
 from fmri_rdm.data.folder import FolderSource
 from fmri_rdm.data.synthetic_folder import generate_folder
 from fmri_rdm.stats.ceiling import inter_subject_ceiling
-from fmri_rdm.stats.sessions import session_bounds
+from fmri_rdm.stats.sessions import session_bounds, spearman_brown
 
 
 def _sessions(n_sessions: int, n: int, seed: int) -> np.ndarray:
@@ -28,9 +28,14 @@ def test_session_bounds_equal_rsatoolbox(n_sessions, n):
     sessions = _sessions(n_sessions, n, seed=n)
     lower, upper = boot_noise_ceiling(RDMs(sessions), method="corr", rdm_descriptor="index")
     got = session_bounds(sessions)
-    assert got["sessions_lower"] == pytest.approx(lower, abs=1e-10)
-    assert got["sessions_upper"] == pytest.approx(upper, abs=1e-10)
+    assert got["sessions_single_lower"] == pytest.approx(lower, abs=1e-10)
+    assert got["sessions_single_upper"] == pytest.approx(upper, abs=1e-10)
     assert got["n_sessions"] == n_sessions
+    # the bounds for the mean of the sessions: the same ones, Spearman-Brown mapped
+    for side, single in (("lower", lower), ("upper", upper)):
+        r2 = float(single) ** 2
+        mapped = np.sqrt(n_sessions * r2 / (1 + (n_sessions - 1) * r2))
+        assert got[f"sessions_{side}"] == pytest.approx(mapped, abs=1e-10)
 
 
 def test_session_bounds_on_a_subset_of_pairs_equal_rsatoolbox_on_that_subset():
@@ -46,12 +51,59 @@ def test_session_bounds_on_a_subset_of_pairs_equal_rsatoolbox_on_that_subset():
         RDMs(sessions[:, index]), method="corr", rdm_descriptor="index"
     )
     got = session_bounds(sessions, index)
-    assert (got["sessions_lower"], got["sessions_upper"]) == pytest.approx((lower, upper))
+    single = (got["sessions_single_lower"], got["sessions_single_upper"])
+    assert single == pytest.approx((lower, upper))
+
+
+def _additive_sessions(
+    n_sessions: int, reliability: float, n_pairs: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(true RDM (P,), sessions (S, P)): each session = truth + independent noise, with
+    var(truth) / var(session) = reliability."""
+    rng = np.random.default_rng(seed)
+    truth = rng.standard_normal(n_pairs)
+    noise = np.sqrt((1 - reliability) / reliability)
+    return truth, truth + noise * rng.standard_normal((n_sessions, n_pairs))
+
+
+@pytest.mark.parametrize(
+    ("n_sessions", "reliability"), [(2, 0.5), (2, 0.2), (4, 0.3), (4, 0.1), (6, 0.2), (6, 0.05)]
+)
+def test_the_true_rdm_scores_between_the_bounds_for_the_mean_of_the_sessions(
+    n_sessions, reliability
+):
+    """The run scores against the mean over sessions: the true RDM's score against that mean
+    lies between the bounds in every simulated data set (2,016 pairs = 64 images)."""
+    for seed in range(20):
+        truth, sessions = _additive_sessions(n_sessions, reliability, 2016, seed)
+        score = np.corrcoef(truth, sessions.mean(axis=0))[0, 1]
+        got = session_bounds(sessions)
+        assert got["sessions_lower"] < score < got["sessions_upper"], (seed, score, got)
+        assert got["sessions_single_lower"] < got["sessions_lower"]
+
+
+def test_the_single_session_bounds_miss_the_mean_target_from_three_sessions_on():
+    """The reason for the Spearman-Brown step (issue 35): 4 sessions of reliability 0.3 -
+    the true RDM scores about 0.80 against their mean, above the single-session upper bound
+    (about 0.69)."""
+    truth, sessions = _additive_sessions(4, 0.3, 2016, seed=0)
+    score = np.corrcoef(truth, sessions.mean(axis=0))[0, 1]
+    got = session_bounds(sessions)
+    assert got["sessions_single_upper"] < score < got["sessions_upper"]
+    assert score == pytest.approx(np.sqrt(4 * 0.3 / (1 + 3 * 0.3)), abs=0.03)
+
+
+def test_spearman_brown_keeps_one_session_and_sign():
+    assert spearman_brown(0.4, 1) == pytest.approx(0.4)
+    assert spearman_brown(-0.4, 3) == pytest.approx(-spearman_brown(0.4, 3))
+    assert spearman_brown(1.0, 5) == pytest.approx(1.0)
+    assert spearman_brown(None, 3) is None
 
 
 def test_one_session_or_too_few_pairs_give_no_bounds():
     assert session_bounds(_sessions(1, 6, 0))["sessions_lower"] is None
     assert session_bounds(_sessions(3, 6, 0), np.array([0, 1]))["sessions_upper"] is None
+    assert session_bounds(_sessions(1, 6, 0))["sessions_single_upper"] is None
 
 
 def test_inter_subject_ceiling_of_rdm_data_equals_rsatoolbox(tmp_path):

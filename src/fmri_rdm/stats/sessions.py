@@ -1,14 +1,26 @@
-"""Within-subject noise ceiling from sessions (leave-one-session-out, Nili et al. 2014).
+"""Within-subject noise ceiling from sessions, for the target the run scores: the mean of S
+sessions (leave-one-session-out, Nili et al. 2014, then Spearman–Brown).
 
-For RDM data with S >= 2 sessions, on a fold's test pairs:
+For RDM data with S >= 2 sessions, on a fold's test pairs, the single-session bounds are
 
-    lower = mean over s of r(session s, pool(the other sessions))
-    upper = mean over s of r(session s, pool(all sessions))
+    single_lower = mean over s of r(session s, pool(the other sessions))
+    single_upper = mean over s of r(session s, pool(all sessions))
 
 pool averages the sessions after z-scoring each over the pairs, as rsatoolbox's
-`pool_rdm(method="corr")` does, so the bounds equal rsatoolbox's
-`boot_noise_ceiling(rdms, method="corr")` on the same pairs. The run's target is the mean over
-sessions, so a model that predicted the true RDM would score about between the two.
+`pool_rdm(method="corr")` does, so they equal rsatoolbox's `boot_noise_ceiling(rdms,
+method="corr")` on the same pairs. They bound r(true RDM, ONE session) = √ρ₁ (ρ₁: a session's
+reliability). The run scores models against the MEAN of the S sessions, whose reliability is
+the Spearman–Brown ρ_S = S ρ₁ / (1 + (S - 1) ρ₁); a model that predicted the true RDM scores
+√ρ_S. The map
+
+    c -> √(S c² / (1 + (S - 1) c²))           (`spearman_brown`; c² read as a reliability)
+
+is increasing, so it carries the single-session bounds onto bounds for the mean:
+`sessions_lower` / `sessions_upper` = the mapped single-session bounds, and the true RDM's
+score lies between them whenever √ρ₁ lies between the single-session ones (for S = 2 as for
+S >= 3; `tests/stats/test_sessions.py` simulates S = 2, 4, 6). The single-session bounds stay
+in `sessions_single_lower` / `sessions_single_upper`. Equal reliability over sessions is
+assumed (the Spearman–Brown premise).
 """
 
 from __future__ import annotations
@@ -37,16 +49,28 @@ def _row_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where((den > 0) & (n >= 3), (da * db).sum(axis=1) / den, np.nan)
 
 
+def spearman_brown(r: float | None, n_sessions: int) -> float | None:
+    """The correlation with the mean of `n_sessions` sessions that a correlation `r` with one
+    session implies (module docstring): sign(r) √(S r² / (1 + (S - 1) r²)); None stays None."""
+    if r is None:
+        return None
+    r2 = r * r
+    return float(np.sign(r) * np.sqrt(n_sessions * r2 / (1.0 + (n_sessions - 1) * r2)))
+
+
 def session_bounds(sessions: np.ndarray, index: np.ndarray | None = None) -> dict:
-    """{sessions_lower, sessions_upper, n_sessions} on the pairs `index` (positions in the
-    condensed RDMs; all pairs when None). sessions: (S, P) float RDMs. The bounds are None
-    with fewer than 2 sessions or 3 pairs."""
+    """{sessions_lower, sessions_upper, sessions_single_lower, sessions_single_upper,
+    n_sessions} on the pairs `index` (positions in the condensed RDMs; all pairs when None).
+    sessions: (S, P) float RDMs. `sessions_*` bound the score of the true RDM against the mean
+    of the S sessions, `sessions_single_*` against one session (module docstring). The bounds
+    are None with fewer than 2 sessions or 3 pairs."""
     x = np.asarray(sessions, dtype=np.float64)
     if index is not None:
         x = x[:, np.asarray(index)]
     s = x.shape[0]
+    names = ("sessions_lower", "sessions_upper", "sessions_single_lower", "sessions_single_upper")
     if s < 2 or x.shape[1] < 3:
-        return {"sessions_lower": None, "sessions_upper": None, "n_sessions": int(s)}
+        return dict.fromkeys(names) | {"n_sessions": int(s)}
     z = _zscored(x)
     finite = np.isfinite(z)
     total = np.where(finite, z, 0.0).sum(axis=0)
@@ -55,11 +79,13 @@ def session_bounds(sessions: np.ndarray, index: np.ndarray | None = None) -> dic
     with np.errstate(invalid="ignore", divide="ignore"):
         everyone = np.where(count > 0, total / count, np.nan)
         others = (total[None] - own) / (count[None] - finite)  # nanmean without session s
-    lower = _row_corr(x, np.where(np.isfinite(others), others, np.nan))
-    upper = _row_corr(x, np.broadcast_to(everyone, x.shape))
+    lower = _mean(_row_corr(x, np.where(np.isfinite(others), others, np.nan)))
+    upper = _mean(_row_corr(x, np.broadcast_to(everyone, x.shape)))
     return {
-        "sessions_lower": _mean(lower),
-        "sessions_upper": _mean(upper),
+        "sessions_lower": spearman_brown(lower, s),
+        "sessions_upper": spearman_brown(upper, s),
+        "sessions_single_lower": lower,
+        "sessions_single_upper": upper,
         "n_sessions": int(s),
     }
 
