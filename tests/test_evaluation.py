@@ -79,3 +79,52 @@ def test_mean_std_and_aggregation_skip_undefined():
     assert agg["pearson"]["std"] == pytest.approx(np.std([0.5, 0.7]))
     assert agg["mse"] == {"mean": pytest.approx(0.1), "std": 0.0, "n": 1}
     assert ev.mean_std([None])["mean"] is None
+
+
+def _clamped(target: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """What a calibration with a clamped slope stored before issue 35: mean(y) plus 1e-6 of the
+    target's spread, in float32 (a few distinct values)."""
+    slope = 1e-6 * target.std() / raw.std()
+    return (target.mean() + slope * (raw - raw.mean())).astype(np.float32)
+
+
+def test_correlations_are_scored_on_the_raw_predictions():
+    """An RDM spread over 0.03 around 0.86, as the zero-training RDM of a real set: clamped
+    calibration collapses it to a few float32 values, yet Pearson and Spearman are exactly the
+    uncalibrated model's and scipy's; R² and MSE are the calibrated values'."""
+    rng = np.random.default_rng(3)
+    target = rng.uniform(0.2, 1.8, 253)
+    raw = 0.86 + 0.03 * rng.standard_normal(253) + 0.002 * target
+    calibrated = _clamped(target, raw)
+    assert np.unique(calibrated).size < 40  # the collapse the raw scores avoid
+    got = ev.regression_scores(target, calibrated, raw)
+    uncalibrated = ev.regression_scores(target, raw)
+    assert (got["pearson"], got["spearman"]) == (uncalibrated["pearson"], uncalibrated["spearman"])
+    assert got["pearson"] == pytest.approx(stats.pearsonr(raw, target)[0], abs=1e-12)
+    assert got["spearman"] == pytest.approx(stats.spearmanr(raw, target)[0], abs=1e-6)
+    assert got["mse"] == pytest.approx(skm.mean_squared_error(target, calibrated), abs=1e-12)
+    assert got["r2"] == pytest.approx(skm.r2_score(target, calibrated), abs=1e-9)
+    # the mapped float32 values alone give another Pearson: the bug the raw scores remove
+    assert ev.regression_scores(target, calibrated)["pearson"] != pytest.approx(
+        uncalibrated["pearson"], abs=1e-3
+    )
+
+
+def test_near_constant_raw_predictions_keep_their_correlation():
+    """Raw predictions spread over 1e-9 are still a well-defined ranking (float64)."""
+    rng = np.random.default_rng(4)
+    target = rng.random(100)
+    raw = 0.5 + 1e-9 * (target + rng.standard_normal(100))
+    got = ev.regression_scores(target, np.full(100, target.mean()), raw)
+    assert got["pearson"] == pytest.approx(stats.pearsonr(raw, target)[0], abs=1e-6)
+    assert got["spearman"] == pytest.approx(stats.spearmanr(raw, target)[0], abs=1e-6)
+    assert got["r2"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_shuffled_baseline_correlations_use_the_raw_predictions(scores_pair):
+    target, raw = scores_pair
+    calibrated = _clamped(target, raw)
+    got = ev.regression_baselines(target, target, calibrated, raw, seed=1, raw=raw)
+    plain = ev.regression_baselines(target, target, raw, raw, seed=1)
+    assert got["shuffled_pearson"] == plain["shuffled_pearson"]
+    assert got["shuffled_spearman"] == plain["shuffled_spearman"]

@@ -105,3 +105,20 @@ def test_bootstrap_scores_match_numpy_for_every_score() -> None:
     assert list(got) == list(expected)
     for name in boot.SCORES:
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-6)
+
+
+def test_bootstrap_scores_take_correlations_from_the_raw_predictions() -> None:
+    """The torch path passes `raw` on: correlations of the raw predictions, R² / MSE of the
+    calibrated ones, as the numpy path."""
+    rng = np.random.default_rng(7)
+    a, b, target, preds = _fold(rng, 12, ties=False)
+    raw = preds[0]
+    calibrated = 0.1 + 1e-7 * raw
+    counts = boot.resample_counts(rng, 12, 17)
+    got = accelerated.bootstrap_scores(target, calibrated, a, b, counts, boot.SCORES, "cpu", raw)
+    plain = boot.bootstrap_scores(target, raw, a, b, counts)
+    mapped = boot.bootstrap_scores(target, calibrated, a, b, counts)
+    np.testing.assert_allclose(got["spearman"], plain["spearman"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got["pearson"], plain["pearson"])
+    np.testing.assert_array_equal(got["mse"], mapped["mse"])
+    np.testing.assert_array_equal(got["r2"], mapped["r2"])

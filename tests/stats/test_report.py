@@ -73,3 +73,30 @@ def test_table_and_plot_show_them(capsys):
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("95 % interval" in s for s in labels) and any("inter-subject" in s for s in labels)
     assert any("p=0.01" in t.get_text() for t in ax.texts)
+
+
+def test_fold_statistics_of_clamped_calibrated_predictions_are_the_uncalibrated_ones():
+    """Issue 35: calibration with a clamped slope must not change the correlations, their
+    intervals or their p-values (float32 collapse gave NaN Pearson resamples)."""
+    rng = np.random.default_rng(5)
+    n = 23
+    x = rng.normal(size=(n, 4))
+    i, j = np.triu_indices(n, 1)
+    rdm = np.linalg.norm(x[i] - x[j], axis=1)
+    raw = 0.86 + 0.03 * rng.standard_normal(rdm.size) + 0.003 * rdm
+    slope = 1e-6 * rdm.std() / raw.std()
+    calibrated = (rdm.mean() + slope * (raw - raw.mean())).astype(np.float32)
+    images = np.arange(n)
+    kwargs = {"seed": 3, "n_boot": 200, "n_perm": 99}
+    got = fold_statistics(rdm, n, i, j, rdm, calibrated, images, raw=raw, **kwargs)
+    plain = fold_statistics(rdm, n, i, j, rdm, raw, images, **kwargs)
+    for name in ("pearson", "spearman"):
+        np.testing.assert_array_equal(got.samples[name], plain.samples[name])
+        np.testing.assert_array_equal(got.null[name], plain.null[name])
+        assert got.observed[name] == plain.observed[name]
+        assert np.isfinite(got.samples[name]).all()
+    # observed p and r come from the permutation code (float32 gathers, as its null)
+    assert got.observed["pearson"] == pytest.approx(np.corrcoef(raw, rdm)[0, 1], abs=1e-7)
+    mse = np.mean((calibrated.astype(np.float64) - rdm) ** 2)
+    assert got.observed["mse"] == pytest.approx(mse, rel=1e-12)
+    assert not np.array_equal(got.samples["mse"], plain.samples["mse"])

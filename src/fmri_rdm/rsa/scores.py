@@ -25,16 +25,25 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def regression_scores(target: np.ndarray, prediction: np.ndarray) -> dict[str, float | None]:
-    """Pearson, Spearman, R² and MSE of predictions (P,) against targets (P,)."""
+def regression_scores(
+    target: np.ndarray, prediction: np.ndarray, raw: np.ndarray | None = None
+) -> dict[str, float | None]:
+    """Pearson, Spearman, R² and MSE of predictions (P,) against targets (P,), in float64.
+
+    raw: (P,) the learner's own predictions before calibration (None: `prediction` is them).
+    Pearson and Spearman are scored on `raw`, R² and MSE on `prediction`: a correlation does
+    not depend on a calibration's affine map, so it is never computed from the mapped values
+    (a clamped slope of 1e-6 leaves them a few distinct values in float32, issue 35).
+    """
     t = torch.as_tensor(np.asarray(target, dtype=np.float64))
     p = torch.as_tensor(np.asarray(prediction, dtype=np.float64))
+    r = p if raw is None else torch.as_tensor(np.asarray(raw, dtype=np.float64))
     if t.numel() < 2:
         return dict.fromkeys(REGRESSION_METRICS)
-    constant = bool(torch.all(p == p[0])) or bool(torch.all(t == t[0]))
+    constant = bool(torch.all(r == r[0])) or bool(torch.all(t == t[0]))
     return {
-        "pearson": None if constant else _finite(tmf.pearson_corrcoef(p, t).item()),
-        "spearman": None if constant else _finite(tmf.spearman_corrcoef(p, t).item()),
+        "pearson": None if constant else _finite(tmf.pearson_corrcoef(r, t).item()),
+        "spearman": None if constant else _finite(tmf.spearman_corrcoef(r, t).item()),
         "r2": _finite(tmf.r2_score(p, t).item()),
         "mse": _finite(tmf.mean_squared_error(p, t).item()),
     }
@@ -73,8 +82,10 @@ def regression_baselines(
     embedding_distance: np.ndarray,
     *,
     seed: int,
+    raw: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     """Chance and zero-training baselines of one regression fold, all on the same test pairs.
+    raw: the uncalibrated predictions (the shuffled correlations use them, as the model's).
 
     - mean_predictor_*: predict the mean of the training targets for every test pair.
     - shuffled_*: the model's predictions scored against a seeded permutation of the test
@@ -85,7 +96,7 @@ def regression_baselines(
     mean_pred = np.full_like(y_test, float(np.mean(y_train)), dtype=np.float64)
     mean_scores = regression_scores(y_test, mean_pred)
     shuffled = np.random.default_rng(seed).permutation(y_test)
-    shuffled_scores = regression_scores(shuffled, prediction)
+    shuffled_scores = regression_scores(shuffled, prediction, raw)
     zero = regression_scores(y_test, embedding_distance)
     return {
         "mean_predictor_mse": mean_scores["mse"],

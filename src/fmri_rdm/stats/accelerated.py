@@ -125,12 +125,12 @@ def bootstrap_scores(
     counts: np.ndarray,
     scores: tuple[str, ...],
     device: torch.device | str,
+    raw: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """`bootstrap.bootstrap_scores` with the Spearman resamples on `device` (the moment scores
-    are one GEMM on the CPU either way)."""
-    return boot.bootstrap_scores(
-        target, predictions, a, b, counts, scores, partial(weighted_spearman, device=device)
-    )
+    are one GEMM on the CPU either way); raw: the uncalibrated predictions (correlations)."""
+    spearman = partial(weighted_spearman, device=device)
+    return boot.bootstrap_scores(target, predictions, a, b, counts, scores, spearman, raw)
 
 
 def _average_ranks(y: torch.Tensor) -> torch.Tensor:

@@ -187,22 +187,33 @@ def bootstrap_scores(
     counts: np.ndarray,
     scores: tuple[str, ...] = SCORES,
     spearman: Callable[..., np.ndarray] | None = None,
+    raw: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """{score: (K, B)} of K predictions (K, P) (or one (P,)) against target (P,) in B resamples.
 
     a, b: (P,) positions of the pair images among the fold's n test images; counts: (B, n)
     from `resample_counts`. The same counts for every prediction make differences paired.
     spearman: the Spearman resample loop, `weighted_spearman` by default
-    (`stats.accelerated.bootstrap_scores` passes its torch one).
+    (`stats.accelerated.bootstrap_scores` passes its torch one). raw: the uncalibrated
+    predictions, shaped as `predictions` (None: `predictions` are them): Pearson and Spearman
+    are scored on them, R² and MSE on `predictions` (`rsa.scores.regression_scores`).
     """
     unknown = set(scores) - set(SCORES)
     if unknown:
         raise ValueError(f"unknown scores {sorted(unknown)}; choose among {SCORES}")
+    correlated = predictions if raw is None else raw
+    wanted = set(scores)
     out: dict[str, np.ndarray] = {}
-    if {"pearson", "r2", "mse"} & set(scores):
+    if raw is None and wanted & {"pearson", "r2", "mse"}:
         out |= moment_scores(counts, a, b, target, predictions)
-    if "spearman" in scores:
-        out["spearman"] = (spearman or weighted_spearman)(counts, a, b, target, predictions)
+    else:
+        if "pearson" in wanted:
+            out["pearson"] = moment_scores(counts, a, b, target, correlated)["pearson"]
+        if wanted & {"r2", "mse"}:
+            moments = moment_scores(counts, a, b, target, predictions)
+            out |= {k: moments[k] for k in ("r2", "mse")}
+    if "spearman" in wanted:
+        out["spearman"] = (spearman or weighted_spearman)(counts, a, b, target, correlated)
     return {name: out[name] for name in scores}
 
 

@@ -73,12 +73,13 @@ def _bootstrap(
     counts: np.ndarray,
     scores: tuple[str, ...],
     device: str,
+    raw: np.ndarray,
 ) -> dict[str, np.ndarray]:
     if device == "cpu":
-        return boot.bootstrap_scores(t, p, a, b, counts, scores)
+        return boot.bootstrap_scores(t, p, a, b, counts, scores, raw=raw)
     from fmri_rdm.stats import accelerated
 
-    return accelerated.bootstrap_scores(t, p, a, b, counts, scores, device)
+    return accelerated.bootstrap_scores(t, p, a, b, counts, scores, device, raw)
 
 
 def fold_statistics(
@@ -96,6 +97,7 @@ def fold_statistics(
     level: float = 0.95,
     scores: tuple[str, ...] = boot.SCORES,
     device: str = "cpu",
+    raw: np.ndarray | None = None,
 ) -> FoldStatistics:
     """Bootstrap intervals and permutation p-values of one regression fold.
 
@@ -103,30 +105,35 @@ def fold_statistics(
     run); target, prediction: (P,); test_images: the fold's test images (every image the
     bootstrap resamples, also those without a test pair). n_boot / n_perm = 0 skip a part.
     device: `cpu` (numpy) or `cuda` (the resample loops in torch, `stats.accelerated`).
+    raw: (P,) the uncalibrated predictions (None: `prediction` is them): the correlations,
+    their intervals and their permutation tests use them; R² and MSE use `prediction`.
     """
     a, b, n = boot.local_pairs(i, j, test_images)
     images = np.unique(np.asarray(test_images, dtype=np.int64))
     t = np.asarray(target, dtype=np.float64)
     p = np.asarray(prediction, dtype=np.float64)
+    r = p if raw is None else np.asarray(raw, dtype=np.float64)
     rng = np.random.default_rng([int(seed), 12])
     ones = np.ones((1, n), dtype=np.int64)
     observed = {
-        k: float(v[0, 0]) for k, v in boot.bootstrap_scores(t, p, a, b, ones, scores).items()
+        k: float(v[0, 0]) for k, v in boot.bootstrap_scores(t, p, a, b, ones, scores, raw=r).items()
     }
     stats = FoldStatistics(observed, level=level)
     if n_boot > 0:
         counts = boot.resample_counts(rng, n, n_boot)
-        stats.samples = {k: v[0] for k, v in _bootstrap(t, p, a, b, counts, scores, device).items()}
+        stats.samples = {
+            k: v[0] for k, v in _bootstrap(t, p, a, b, counts, scores, device, r).items()
+        }
     if n_perm > 0:
         square = perm.square_rdm_among(rdm, n_images, images)
         wanted = tuple(s for s in perm.STATISTICS if s in scores)
         perms = perm.permutations(rng, n, n_perm)
         if device == "cpu":
-            null = perm.permutation_null(square, a, b, p, perms, wanted)
+            null = perm.permutation_null(square, a, b, r, perms, wanted)
         else:
             from fmri_rdm.stats import accelerated
 
-            null = accelerated.permutation_null(square, a, b, p, perms, wanted, device)
+            null = accelerated.permutation_null(square, a, b, r, perms, wanted, device)
         stats.observed |= {k: float(v[0]) for k, v in null.items()}  # same code as the null
         stats.null = {k: v[1:] for k, v in null.items()}
     return stats
