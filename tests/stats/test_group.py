@@ -67,11 +67,28 @@ def test_sign_flip_against_enumeration() -> None:
     assert gs.sign_flip_p(d) == pytest.approx(expected)
 
 
+def _textbook_holm(p: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down, one test at a time, undefined tests read as p = 1."""
+    filled = np.where(np.isfinite(p), p, 1.0)
+    order = sorted(range(p.size), key=lambda k: (filled[k], not np.isfinite(p[k]), k))
+    out, running = np.empty(p.size), 0.0
+    for rank, k in enumerate(order):
+        running = max(running, min(1.0, (p.size - rank) * filled[k]))
+        out[k] = running
+    return np.where(np.isfinite(p), out, np.nan)
+
+
 def test_holm_hand_made() -> None:
     p = np.array([0.01, 0.04, 0.03, np.nan, 0.5])
-    # sorted 0.01, 0.03, 0.04, 0.5 (m = 4): 0.04, 0.09, max(0.09, 0.08), 0.5
-    expected = np.array([0.04, 0.09, 0.09, np.nan, 0.5])
+    # m = 5 (the NaN test counts): sorted 0.01, 0.03, 0.04, 0.5 -> 0.05, 0.12, 0.12, 1.0
+    expected = np.array([0.05, 0.12, 0.12, np.nan, 1.0])
     np.testing.assert_allclose(gs.holm(p), expected)
+    np.testing.assert_allclose(gs.holm(p), _textbook_holm(p))
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        q = rng.random(7) ** 3
+        q[rng.random(7) < 0.3] = np.nan
+        np.testing.assert_allclose(gs.holm(q), _textbook_holm(q))
     assert np.isnan(gs.holm(np.array([np.nan]))).all()
     np.testing.assert_allclose(gs.holm(np.array([0.6, 0.7])), [1.0, 1.0])
 

@@ -10,7 +10,8 @@
   of studies. It is reported beside the t-interval, never instead of it.
 - `sign_flip_p`: exact two-sided sign-flip (randomisation) test of mean difference = 0 over
   subjects: all 2^n sign patterns. Its smallest possible p is 2 / 2^n (0.125 for n = 4).
-- `holm`: Holm's step-down correction of a family of p-values (controls the family-wise error).
+- `holm`: Holm's step-down correction of a family of p-values (controls the family-wise error;
+  an undefined p-value still counts in the family).
 """
 
 from __future__ import annotations
@@ -119,9 +120,12 @@ def sign_flip_p(
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (same order as given; NaN stays NaN and is not counted).
+    """Holm step-down adjusted p-values (same order as given).
 
-    p_(k) adjusted = max over j <= k of min(1, (m - j + 1) p_(j)) for the sorted p-values.
+    p_(k) adjusted = max over j <= k of min(1, (m - j + 1) p_(j)) for the sorted p-values,
+    where m counts EVERY test of the family, an undefined one (NaN) too: a test that was run
+    but gave no p-value is still a test, read as p = 1 (last in the order), so it cannot make
+    the others' correction smaller. NaN entries stay NaN.
     """
     p = np.asarray(p_values, dtype=np.float64)
     out = np.full(p.shape, np.nan)
@@ -129,7 +133,7 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     if ok.size == 0:
         return out
     order = ok[np.argsort(p[ok], kind="stable")]
-    m = order.size
-    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    m = p.size
+    scaled = np.minimum(1.0, (m - np.arange(order.size)) * p[order])
     out[order] = np.maximum.accumulate(scaled)
     return out

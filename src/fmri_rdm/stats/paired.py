@@ -1,10 +1,27 @@
-"""Paired comparison of two runs on the same test pairs: score differences per fold with a
-stimulus-bootstrap interval computed from the SAME resampled images for both runs.
+"""Paired comparison of two runs on the same test pairs: ONE pooled difference per score, with
+a stimulus-bootstrap interval, one test, and Holm's family-wise correction over the scores.
 
 Runs pair when their predictions.npz hold the same folds with identical test pairs (i, j) and
-targets, over the same images (`image_indices`): same data, distribution, folds and seed. The
-resampled images are the images of the fold's test pairs. A difference is A - B; run A is
-better where the interval excludes 0 on A's side (below 0 for mse, above 0 otherwise).
+targets, over the same images (`image_indices`): same data, distribution, folds and seed.
+
+Per score the difference is A - B of the fold-mean score (what each run reports as its test
+score). Fold k's test images are resampled with replacement (`stats.bootstrap`), the SAME draws
+for A and B (paired over stimuli), independently across folds (disjoint image sets), so the
+mean over folds of resample b's difference is a bootstrap draw of the pooled difference: its
+percentile interval, and its two-sided bootstrap p-value (the interval inverted)
+
+    p = min(1, 2 min(1 + #{d_b <= 0}, 1 + #{d_b >= 0}) / (1 + B))
+
+where B counts the resamples with a defined difference. The p-values of the scores compared
+(and, in `paired_report`, of every run compared with the first) are one family: Holm adjusts
+them, an undefined p-value counted in the family (`stats.group.holm`), and run A is called
+better only where the adjusted p is below 1 - level, on A's side (below 0 for mse, above 0
+otherwise). Per-fold differences are listed without intervals or verdicts: k folds x 4 scores
+of uncorrected 95 % intervals would call spurious winners.
+
+Pearson and Spearman are scored on the runs' raw (uncalibrated) predictions where
+predictions.npz holds them (`fold{k}_raw`, runs since issue 35), R² and MSE on the calibrated
+ones (`rsa.scores.regression_scores`).
 """
 
 from __future__ import annotations
@@ -19,6 +36,7 @@ import numpy as np
 
 from fmri_rdm.errors import DataError
 from fmri_rdm.stats import bootstrap as boot
+from fmri_rdm.stats.group import holm
 
 PREDICTIONS_FILE = "predictions.npz"
 _FOLD_KEY = re.compile(r"fold(\d+)_i$")
@@ -27,19 +45,29 @@ TARGET_RTOL = 1e-5  # targets closer than this are the same RDM (float32 roundin
 
 @dataclass
 class Fold:
+    """One fold's test pairs (P,), targets, predictions and, when saved, raw predictions."""
+
     i: np.ndarray
     j: np.ndarray
     target: np.ndarray
     prediction: np.ndarray
+    raw: np.ndarray | None = None
+
+    @property
+    def correlated(self) -> np.ndarray:
+        """The predictions the correlations are scored on: raw when saved."""
+        return self.prediction if self.raw is None else self.raw
 
 
 @dataclass
 class PairedComparison:
-    """A vs B: one row per (fold, score), or no rows and a note saying why they do not pair."""
+    """A vs B: `rows` one per score (pooled over folds, with interval, p and Holm p),
+    `folds` one per (fold, score) without intervals, or neither and a note saying why."""
 
     a: str
     b: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    folds: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -58,9 +86,9 @@ def load_folds(run_dir: Path) -> tuple[np.ndarray | None, dict[int, Fold]]:
             m = _FOLD_KEY.match(key)
             if m:
                 k = m.group(1)
-                folds[int(k)] = Fold(
-                    *(np.asarray(data[f"fold{k}_{x}"]) for x in ("i", "j", "target", "prediction"))
-                )
+                arrays = (np.asarray(data[f"fold{k}_{x}"]) for x in ("i", "j", "target"))
+                raw = np.asarray(data[f"fold{k}_raw"]) if f"fold{k}_raw" in data.files else None
+                folds[int(k)] = Fold(*arrays, np.asarray(data[f"fold{k}_prediction"]), raw)
         images = np.asarray(data["image_indices"]) if "image_indices" in data.files else None
     return images, folds
 
@@ -87,50 +115,100 @@ def why_not_paired(
     return ""
 
 
-def paired_differences(
-    fold: int,
-    a: Fold,
-    b: Fold,
+def fold_differences(
+    a: Fold, b: Fold, counts: np.ndarray, scores: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """({score: (2,) observed A and B}, {score: (B,) resampled A - B}) of one fold.
+    counts: (B, n) draws of the fold's n test images (the same for A and B)."""
+    images = np.union1d(a.i, a.j)
+    pa, pb, n = boot.local_pairs(a.i, a.j, images)
+    preds = np.stack([a.prediction, b.prediction]).astype(np.float64)
+    raw = np.stack([a.correlated, b.correlated]).astype(np.float64)
+    target = a.target.astype(np.float64)
+    ones = np.ones((1, n), np.int64)
+    observed = boot.bootstrap_scores(target, preds, pa, pb, ones, scores, raw=raw)
+    samples = boot.bootstrap_scores(target, preds, pa, pb, counts, scores, raw=raw)
+    return (
+        {k: v[:, 0] for k, v in observed.items()},
+        {k: v[0] - v[1] for k, v in samples.items()},
+    )
+
+
+def bootstrap_p(differences: np.ndarray) -> float:
+    """Two-sided bootstrap p of difference = 0 (module docstring); NaN resamples dropped,
+    NaN when none is defined."""
+    d = np.asarray(differences, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return float("nan")
+    below, above = int(np.sum(d <= 0)), int(np.sum(d >= 0))
+    return float(min(1.0, 2 * (1 + min(below, above)) / (1 + d.size)))
+
+
+def adjust(rows: list[dict[str, Any]], level: float = 0.95) -> list[dict[str, Any]]:
+    """Holm over the rows' p-values (one family, NaN counted) into `p_holm`, and `better`:
+    A or B where the adjusted p is below 1 - level, on that run's side, else '-'."""
+    adjusted = holm(np.array([r["p_value"] for r in rows], dtype=np.float64))
+    for row, p in zip(rows, adjusted, strict=True):
+        sign = -1.0 if row["score"] in boot.LOWER_IS_BETTER else 1.0
+        favours = "A" if sign * row["difference"] > 0 else "B"
+        row["p_holm"] = float(p)
+        row["better"] = favours if p < 1.0 - level else "-"  # NaN compares False: "-"
+    return rows
+
+
+def pooled_differences(
+    folds_a: dict[int, Fold],
+    folds_b: dict[int, Fold],
     *,
     seed: int = 0,
     n_boot: int = 1000,
     level: float = 0.95,
     scores: tuple[str, ...] = boot.SCORES,
-) -> list[dict[str, Any]]:
-    """One row per score: A's and B's score, difference A - B and its paired interval."""
-    images = np.union1d(a.i, a.j)
-    pa, pb, n = boot.local_pairs(a.i, a.j, images)
-    preds = np.stack([a.prediction, b.prediction]).astype(np.float64)
-    target = a.target.astype(np.float64)
-    observed = boot.bootstrap_scores(target, preds, pa, pb, np.ones((1, n), np.int64), scores)
-    counts = boot.resample_counts(np.random.default_rng([seed, 13, fold]), n, n_boot)
-    samples = boot.bootstrap_scores(target, preds, pa, pb, counts, scores)
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(pooled rows, one per score; per-fold rows, one per (fold, score)) of A - B.
+    Pooled rows carry a, b, difference (fold means), ci_low, ci_high, p_value; `adjust` adds
+    p_holm and better."""
+    observed: dict[str, list[np.ndarray]] = {s: [] for s in scores}
+    samples: dict[str, list[np.ndarray]] = {s: [] for s in scores}
+    per_fold = []
+    for k in sorted(folds_a):
+        n = np.union1d(folds_a[k].i, folds_a[k].j).size
+        counts = boot.resample_counts(np.random.default_rng([seed, 13, k]), n, n_boot)
+        obs, diff = fold_differences(folds_a[k], folds_b[k], counts, scores)
+        for name in scores:
+            observed[name].append(obs[name])
+            samples[name].append(diff[name])
+            a_k, b_k = (float(x) for x in obs[name])
+            per_fold.append({"fold": k, "score": name, "a": a_k, "b": b_k, "difference": a_k - b_k})
     rows = []
     for name in scores:
-        lo, hi = boot.percentile_interval(samples[name][0] - samples[name][1], level)
-        sign = -1.0 if name in boot.LOWER_IS_BETTER else 1.0
-        s_lo, s_hi = sorted((sign * lo, sign * hi))
-        better = "A" if s_lo > 0 else "B" if s_hi < 0 else "-"  # NaN compares False: "-"
+        a_k, b_k = np.stack(observed[name]).T  # (K,) each
+        pooled = _finite_mean(np.stack(samples[name]))  # (B,)
+        lo, hi = boot.percentile_interval(pooled, level)
+        a_mean, b_mean = (float(_finite_mean(x[:, None])[0]) for x in (a_k, b_k))
+        difference = float(_finite_mean((a_k - b_k)[:, None])[0])
         rows.append(
-            {
-                "fold": fold,
-                "score": name,
-                "a": float(observed[name][0, 0]),
-                "b": float(observed[name][1, 0]),
-                "difference": float(observed[name][0, 0] - observed[name][1, 0]),
-                "ci_low": lo,
-                "ci_high": hi,
-                "better": better,
-            }
+            {"score": name, "a": a_mean, "b": b_mean, "difference": difference}
+            | {"ci_low": lo, "ci_high": hi, "p_value": bootstrap_p(pooled)}
         )
-    return rows
+    return adjust(rows, level), per_fold
+
+
+def _finite_mean(x: np.ndarray) -> np.ndarray:
+    """(B,) mean over the rows of x (K, B) of its finite entries; NaN where none is."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    total = np.where(ok, x, 0.0).sum(axis=0)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def compare_pair(
     dir_a: Path, dir_b: Path, *, label_a: str = "A", label_b: str = "B", **kwargs: Any
 ) -> PairedComparison:
-    """Paired differences of two run directories, or a note saying why they do not pair.
-    kwargs go to `paired_differences` (seed, n_boot, level, scores)."""
+    """The pooled paired differences of two run directories (Holm over their scores), or a
+    note saying why they do not pair. kwargs go to `pooled_differences` (seed, n_boot,
+    level, scores)."""
     result = PairedComparison(label_a, label_b)
     try:
         run_a, run_b = load_folds(dir_a), load_folds(dir_b)
@@ -141,14 +219,14 @@ def compare_pair(
     if reason:
         result.note = f"no paired columns: the runs do not share test pairs: {reason}"
         return result
-    for k in sorted(run_a[1]):
-        result.rows += paired_differences(k, run_a[1][k], run_b[1][k], **kwargs)
+    result.rows, result.folds = pooled_differences(run_a[1], run_b[1], **kwargs)
     return result
 
 
 def paired_report(runs: Sequence[Any], *, n_boot: int = 1000, seed: int = 0) -> list[Any]:
     """Renderables for `python -m fmri_rdm.compare`: each successful run against the first
-    one (A = the first run), a table of paired differences or a note.
+    one (A = the first run), a table of pooled differences or a note. Holm's family is every
+    score of every comparison shown.
 
     runs: objects with `dir`, `label` and `ok` (compare.Run).
     """
@@ -156,27 +234,40 @@ def paired_report(runs: Sequence[Any], *, n_boot: int = 1000, seed: int = 0) -> 
     from rich.text import Text
 
     ok = [r for r in runs if r.ok]
-    out: list[Any] = []
-    for other in ok[1:]:
-        res = compare_pair(
+    results = [
+        compare_pair(
             ok[0].dir, other.dir, label_a=ok[0].label, label_b=other.label, n_boot=n_boot, seed=seed
         )
-        title = f"paired: A = {res.a} vs B = {res.b} (A - B, {n_boot} stimulus resamples, 95 %)"
+        for other in ok[1:]
+    ]
+    adjust([row for res in results for row in res.rows])  # one family over all comparisons
+    family = sum(len(res.rows) for res in results)
+    out: list[Any] = []
+    for res in results:
+        title = (
+            f"paired: A = {res.a} vs B = {res.b} (A - B of the fold-mean score, {n_boot} "
+            f"stimulus resamples per fold, 95 %; p: bootstrap, Holm over {family} tests)"
+        )
         if not res.paired:
             out.append(Text(f"{title}: {res.note}", style="yellow"))
             continue
         table = Table(title=title)
-        for col in ("fold", "score", "A", "B", "A - B", "95 % CI", "better"):
+        for col in ("score", "A", "B", "A - B", "95 % CI", "p", "p Holm", "better"):
             table.add_column(col, justify="left" if col in ("score", "better") else "right")
         for row in res.rows:
             table.add_row(
-                str(row["fold"]),
                 row["score"],
                 f"{row['a']:.4f}",
                 f"{row['b']:.4f}",
                 f"{row['difference']:+.4f}",
                 f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]",
+                _p(row["p_value"]),
+                _p(row["p_holm"]),
                 row["better"],
             )
         out.append(table)
     return out
+
+
+def _p(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.3g}"
