@@ -86,9 +86,11 @@ def load_folds(run_dir: Path) -> tuple[np.ndarray | None, dict[int, Fold]]:
             m = _FOLD_KEY.match(key)
             if m:
                 k = m.group(1)
-                arrays = (np.asarray(data[f"fold{k}_{x}"]) for x in ("i", "j", "target"))
+                i, j, target, prediction = (
+                    np.asarray(data[f"fold{k}_{x}"]) for x in ("i", "j", "target", "prediction")
+                )
                 raw = np.asarray(data[f"fold{k}_raw"]) if f"fold{k}_raw" in data.files else None
-                folds[int(k)] = Fold(*arrays, np.asarray(data[f"fold{k}_prediction"]), raw)
+                folds[int(k)] = Fold(i, j, target, prediction, raw)
         images = np.asarray(data["image_indices"]) if "image_indices" in data.files else None
     return images, folds
 
