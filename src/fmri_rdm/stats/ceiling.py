@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import rankdata
@@ -89,6 +89,7 @@ class InterSubjectCeiling:
     own_r: np.ndarray
     others_z: np.ndarray
     others_r: np.ndarray
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def bounds(self, i: np.ndarray | None = None, j: np.ndarray | None = None) -> dict:
         """{inter_subject_lower, inter_subject_upper, inter_subject_spearman_lower,
@@ -117,7 +118,10 @@ class InterSubjectCeiling:
         }
 
     def info(self) -> dict:
-        return {"subjects": self.subjects, "n_images_shared": int(self.images.size)}
+        info: dict = {"subjects": self.subjects, "n_images_shared": int(self.images.size)}
+        if self.left_out:  # subjects without the ROI: {subject: the ROIs it has}
+            info["left_out"] = dict(self.left_out)
+        return info
 
 
 def inter_subject_ceiling(
@@ -138,11 +142,17 @@ def inter_subject_ceiling(
     when there is no other subject or fewer than 3 stimuli are shared by all of them.
     """
     own_ids = np.asarray(ids).astype(str)
-    others = [s for s in (subjects if subjects is not None else source.subjects()) if s != subject]
+    candidates = [
+        s for s in (subjects if subjects is not None else source.subjects()) if s != subject
+    ]
+    others, left_out = with_roi(source, candidates, roi)
+    if left_out:
+        log.warning("inter-subject ceiling of ROI %r: %s", roi, left_out_note(left_out))
     if not others:
+        lacking = f" ({left_out_note(left_out)})" if left_out else ""
         raise DataError(
-            f"no other subject under {source.root}: the inter-subject noise ceiling needs the "
-            "other subjects' data (evaluation.noise_ceiling=inter_subject)"
+            f"no other subject with ROI {roi!r} under {source.root}{lacking}: the inter-subject "
+            "noise ceiling needs the other subjects' data (evaluation.noise_ceiling=inter_subject)"
         )
     their_ids = {s: source.stimuli(s).ids for s in others}
     common = own_ids
@@ -163,7 +173,34 @@ def inter_subject_ceiling(
         for s, t in their_ids.items()
     ]
     log.info("inter-subject ceiling: %d shared images, subjects %s", images.size, others)
-    return ceiling_from_rdms(images, rdm, len(own_ids), others, rdms)
+    ceiling = ceiling_from_rdms(images, rdm, len(own_ids), others, rdms)
+    ceiling.left_out = left_out
+    return ceiling
+
+
+def with_roi(
+    source: DataSource, subjects: Sequence[Subject], roi: str
+) -> tuple[list[Subject], dict[str, str]]:
+    """(the subjects that have `roi`, {subject key: what it has instead} for the others): a
+    subject without the ROI is left out of the ceiling rather than failing every run."""
+    have: list[Subject] = []
+    lacking: dict[str, str] = {}
+    for s in subjects:
+        try:
+            source.kind(s, roi)  # a folder source raises DataError for a ROI the subject lacks
+            have.append(s)
+        except DataError:
+            try:
+                lacking[subject_key(s)] = ", ".join(source.rois(s)) or "no ROI"
+            except DataError:
+                lacking[subject_key(s)] = "no ROI"
+    return have, lacking
+
+
+def left_out_note(left_out: dict[str, str]) -> str:
+    """`left out sub-BE, sub-CD (no such ROI; they have hIT)`: the ceiling's note."""
+    has = sorted(set(left_out.values()))
+    return f"left out {', '.join(left_out)} (no such ROI; they have {'; '.join(has)})"
 
 
 def subject_rdm(
@@ -225,8 +262,10 @@ __all__ = [
     "InterSubjectCeiling",
     "ceiling_from_rdms",
     "inter_subject_ceiling",
+    "left_out_note",
     "nsd_ids",
     "subject_rdm",
     "subjects_with_fmri",
     "wants_inter_subject",
+    "with_roi",
 ]
