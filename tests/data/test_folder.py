@@ -122,7 +122,20 @@ def _asym(root):
 
 
 def _diag(root):
-    np.save(root / "S1" / "IT.rdm.npy", _rdm(8) + np.eye(8))
+    np.save(root / "S1" / "IT.rdm.npy", _rdm(8) + 0.3 * np.eye(8))
+
+
+def _similarity(root):
+    np.save(root / "S1" / "IT.rdm.npy", 1 - _rdm(8))
+
+
+def _matlab(root):
+    np.save(root / "S1" / "IT.rdm.npy", np.stack([_rdm(8)] * 2, axis=-1))
+
+
+def _transposed(root):
+    (root / "S1" / "IT.rdm.npy").unlink()
+    np.save(root / "S1" / "IT.npy", np.ones((3, 8)))
 
 
 def _size(root):
@@ -165,6 +178,9 @@ def _no_roi_files(root):
 BAD = {
     "asymmetric": (_asym, [], ["IT.rdm.npy", "not symmetric", "(D + D.T) / 2"]),
     "diagonal": (_diag, [], ["IT.rdm.npy", "diagonal is not 0", "dissimilarities"]),
+    "similarity": (_similarity, [], ["IT.rdm.npy", "diagonal is 1", "1 - S"]),
+    "matlab": (_matlab, [], ["(8, 8, 2)", "MATLAB", "np.moveaxis(x, -1, 0)"]),
+    "transposed": (_transposed, [], ["(3, 8)", "transposed", "x.T"]),
     "size": (_size, [], ["IT.rdm.npy", "(7, 7)", "8 stimuli", "stimuli.tsv"]),
     "negative": (_negative, [], ["IT.rdm.npy", "negative", ">= 0"]),
     "many_nan": (_many_nan, [], ["IT.rdm.npy", "NaN in every session", "stimuli.tsv"]),

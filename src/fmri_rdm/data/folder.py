@@ -42,11 +42,24 @@ SUFFIXES = {".rdm.hdf5": "rdm", ".rdm.npy": "rdm", ".npy": "responses"}
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    """The rows of a tab-separated table as saved by a spreadsheet too: a UTF-8 byte-order
+    mark, CRLF line ends and blank lines (trailing ones included) are accepted."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        rows = [
+            {str(k).strip(): (v or "").strip() for k, v in r.items() if k}
+            for r in reader
+            if any((v or "").strip() for v in r.values() if isinstance(v, str))
+        ]
+        header = [str(k).strip() for k in reader.fieldnames or []]
     if not rows:
         raise DataError(f"{path}: no rows (a header line, then one line per stimulus)")
-    return [{str(k).strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
+    if len(header) == 1 and ("," in header[0] or ";" in header[0]):
+        raise DataError(
+            f"{path}: one column {header[0]!r}: separate the columns with tabs, not commas "
+            "(save as tab-separated text)"
+        )
+    return rows
 
 
 def _unique(ids: list[str], path: Path) -> None:
@@ -57,6 +70,20 @@ def _unique(ids: list[str], path: Path) -> None:
             f"{path}: duplicated stimulus ids {sorted(set(twice))[:5]}: give each stimulus "
             "its own stimulus_id"
         )
+
+
+def _unique_names(ids: list[str], files: list[str], path: Path) -> None:
+    """Ids taken from file names must not repeat across folders (two sessions that both name
+    their images image0001...: different images under one name)."""
+    first: dict[str, str] = {}
+    for sid, name in zip(ids, files, strict=True):
+        if sid in first and first[sid] != name:
+            raise DataError(
+                f"{path}: the file name {sid!r} is reused ({first[sid]}, {name}): different "
+                "images under one name (e.g. two sessions); add a `stimulus_id` column with "
+                "unique ids (e.g. <folder>_<name>)"
+            )
+        first.setdefault(sid, name)
 
 
 @cache
@@ -84,6 +111,8 @@ def _root_stimuli(root: Path) -> Stimuli:
             "stimuli/ or remove their lines"
         )
     ids = [r.get("stimulus_id") or Path(r["file"]).stem for r in rows]
+    if "stimulus_id" not in rows[0]:
+        _unique_names(ids, [r["file"] for r in rows], table)
     _unique(ids, table)
     meta = [k for k in rows[0] if k not in ("file", "stimulus_id")]
     return Stimuli(paths, np.asarray(ids), {k: [r.get(k, "") for r in rows] for k in meta})
@@ -256,6 +285,11 @@ def _responses(
     from fmri_rdm.data.nonfinite import finite_parts
 
     n = len(stimuli)
+    if x.ndim == 2 and x.shape[1] == n and x.shape[0] != n:
+        raise DataError(
+            f"{path}: responses of shape {x.shape} look transposed (units x stimuli): the "
+            f"subject has {n} stimuli; save x.T, shape ({n}, {x.shape[0]}), row k = stimulus k"
+        )
     if x.ndim != 2 or x.shape[0] != n:
         raise DataError(
             f"{path}: responses of shape {x.shape}, but the subject has {n} stimuli: save "

@@ -26,6 +26,11 @@ def _square_to_condensed(square: np.ndarray, path: Path) -> np.ndarray:
     """(S, n, n) -> (S, n(n-1)/2), checking symmetry and a zero diagonal."""
     n = square.shape[-1]
     diag = np.diagonal(square, axis1=1, axis2=2)
+    if np.all(np.abs(diag - 1) <= _TOL):
+        raise DataError(
+            f"{path}: the RDM's diagonal is 1, as in a similarity or correlation matrix: save "
+            "dissimilarities with a 0 diagonal (1 - S for a similarity S)"
+        )
     if np.any(np.abs(np.nan_to_num(diag)) > _TOL):
         raise DataError(
             f"{path}: the RDM diagonal is not 0 (max |d(k,k)| = {np.nanmax(np.abs(diag)):.3g}): "
@@ -57,10 +62,31 @@ def condensed_sessions(values: np.ndarray, n: int, path: Path) -> np.ndarray:
         return x[None]
     if x.ndim == 2 and x.shape[1] == length and x.shape != (n, n):
         return x
-    fits = _n_from_condensed(x.shape[-1]) if x.ndim in (1, 2) else x.shape[-1]
+    if x.ndim == 3 and x.shape[:2] == (n, n):
+        raise DataError(
+            f"{path}: shape {x.shape} is a MATLAB-ordered stack (stimuli, stimuli, sessions): "
+            f"save np.moveaxis(x, -1, 0), shape ({x.shape[2]}, {n}, {n})"
+        )
+    if x.ndim == 2 and x.shape[0] == length:
+        raise DataError(
+            f"{path}: shape {x.shape} looks transposed (pairs, sessions): save x.T, shape "
+            f"({x.shape[1]}, {length})"
+        )
+    if (
+        x.ndim >= 2
+        and x.shape[-1] != x.shape[-2]
+        and (x.ndim == 3 or _n_from_condensed(x.shape[-1]) is None)
+    ):
+        raise DataError(
+            f"{path}: shape {x.shape} is not square: an RDM is ({n}, {n}) for the subject's "
+            f"{n} stimuli, or ({length},) condensed"
+        )
+    square = x.ndim >= 2 and x.shape[-1] == x.shape[-2]
+    fits = x.shape[-1] if square else _n_from_condensed(x.shape[-1])
+    guess = f" (an RDM of {fits} stimuli?)" if fits else ""
     raise DataError(
-        f"{path}: shape {x.shape} does not fit the subject's {n} stimuli (an RDM of {fits} "
-        f"stimuli?): give ({n}, {n}), ({length},) condensed, or a session stack (s, {n}, {n}) / "
+        f"{path}: shape {x.shape} does not fit the subject's {n} stimuli{guess}: give "
+        f"({n}, {n}), ({length},) condensed, or a session stack (s, {n}, {n}) / "
         f"(s, {length}); or list the subject's stimuli in its stimuli.tsv"
     )
 
