@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(PY) train.py experiment=demo
+	@echo "next: source $(VENV)/bin/activate (once per shell), then e.g. fmri-rdm train --help"
 
 test: install
 	$(VENV)/bin/ruff check .
