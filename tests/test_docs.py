@@ -93,6 +93,6 @@ def test_documented_command_is_valid(page, command):
 def test_the_venv_is_activated_before_the_first_command(page):
     """After `make demo` the package lives in .venv only: the first command that needs it
     comes after `source .venv/bin/activate` (the Makefile's demo says so too)."""
-    shown = [c for p, c in commands() if p == page and not c.startswith("make ")]
+    shown = [c for p, c in commands() if p == page and not c.startswith(("make ", "git "))]
     assert shlex.split(shown[0], comments=True) == ["source", ".venv/bin/activate"], shown[:2]
     assert "next: source $(VENV)/bin/activate" in (ROOT / "Makefile").read_text()
