@@ -9,6 +9,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf, open_dict
 
+import fmri_rdm as fr
 from fmri_rdm.config import SCHEMAS, register_schemas
 from fmri_rdm.data.rois import all_roi_names
 from tests.config_snapshot import CONF, GROUPS, SNAPSHOT, composed, options, snapshot_mismatches
@@ -190,3 +191,14 @@ def test_the_encoding_baseline_is_the_encoding_models_config():
     assert OmegaConf.to_container(compose("config").evaluation.encoding_model) == (
         OmegaConf.to_container(model)
     )
+
+
+@pytest.mark.parametrize(
+    ("override", "key"), [("roi=hIT", "data.roi=<roi>"), ("subject=sub-BE", "data.subject=")]
+)
+def test_algonauts_groups_on_folder_data_point_to_the_data_keys(override, key):
+    with pytest.raises(fr.ConfigError) as err:
+        fr.config("data=folder", override)
+    message = str(err.value)
+    assert message.startswith(f"{override}: ") and key in message
+    assert "`fmri-rdm data ROOT` lists them" in message

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from fmri_rdm.data.root import data_root
 from fmri_rdm.data.synthetic_folder import algonauts_to_folder, generate_folder
@@ -59,6 +60,10 @@ def test_algonauts_subject_as_a_folder_scores_the_same(tmp_path, cache_dir):
     root = algonauts_to_folder(data_root(cfg), 1, "V1", tmp_path / "folder")
     folder = run(folder_config(tmp_path / "run", cache_dir, root, "subj01", "V1", ["model=rsa"]))
     assert folder.subject == "subj01" and folder.roi == "V1"
+    # the Algonauts `subject` / `roi` groups play no part in a folder run: not recorded
+    saved = yaml.safe_load((tmp_path / "run" / "run_config.yaml").read_text())
+    assert "subject" not in saved and "roi" not in saved
+    assert (saved["data"]["subject"], saved["data"]["roi"]) == ("subj01", "V1")
     assert folder.n_images == algonauts.n_images and folder.n_voxels == algonauts.n_voxels
     for score in ("pearson", "spearman"):
         got = [f.score(score) for f in folder.folds]

@@ -166,6 +166,22 @@ def run_roi(cfg: Any) -> str:
     return str(cfg.roi.name) if named is None else named
 
 
+def recorded_config(cfg: Any) -> str:
+    """The run's config as `run_config.yaml` holds it (resolved YAML). Where the data config
+    names the subject and ROI itself (`data.subject`, `data.roi`: folder data), the Algonauts
+    `subject` and `roi` groups are left out: they play no part in such a run."""
+    from omegaconf import OmegaConf
+
+    tree = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(tree, dict)
+    data = tree.get("data") or {}
+    if isinstance(data, dict):
+        for key in ("subject", "roi"):
+            if key in data:
+                tree.pop(key, None)
+    return OmegaConf.to_yaml(tree)
+
+
 def subject_key(subject: Subject) -> str:
     """A subject's name in metrics.json sections and tables: `subj02`, or the folder name."""
     if isinstance(subject, str) and not subject.isdigit():

@@ -87,7 +87,16 @@ def _missing_option(err: MissingConfigException) -> str:
     message = _HYDRA_SEARCH_PATH.sub("", one_line(err))
     close = closest(option, [str(o) for o in err.options or []])
     head = f"{group}={option}: did you mean {close!r}? " if close else f"{group}={option}: "
-    return head + message
+    return head + message + _FOLDER_KEYS.get(group, "")
+
+
+# `roi=hIT` / `subject=sub-BE` are the Algonauts groups; folder data names its own
+_FOLDER_KEYS = {
+    "roi": " (these are the Algonauts ROIs; on folder data give data.roi=<roi>: "
+    "`fmri-rdm data ROOT` lists them)",
+    "subject": " (these are the Algonauts subjects; on folder data give "
+    "data.subject=<subject folder>: `fmri-rdm data ROOT` lists them)",
+}
 
 
 def _unknown_key(cause: ConfigAttributeError | ConfigKeyError) -> str:

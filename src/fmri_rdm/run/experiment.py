@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from fmri_rdm.data.source import source_of
+from fmri_rdm.data.source import recorded_config, source_of
 from fmri_rdm.learners import learner_class
 from fmri_rdm.learners.callbacks import RunInterrupted
 from fmri_rdm.reporting.loggers import RunLoggers
@@ -134,13 +134,13 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
     # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
     if writer:
         with writing(out / "run_config.yaml"):
-            (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+            (out / "run_config.yaml").write_text(recorded_config(cfg))
     try:
         cls = learner_class(cfg.model)
         source = source_of(cfg)
         data_record = adapt_to_data(cfg, cls, source)  # RDM data: what needs responses is off
         if writer and data_record.get("skipped"):
-            (out / "run_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+            (out / "run_config.yaml").write_text(recorded_config(cfg))
         cls.from_config(cfg)  # config mistakes fail before the data is read
         selected = selected_folds(settings.evaluation)
         resume = resume_fold(settings, cls, selected)
