@@ -66,7 +66,11 @@ def _metrics(model: str = "mlp") -> dict[str, Any]:
     baselines = (
         {"majority_accuracy": {"mean": 0.55}, "zero_training_roc_auc": {"mean": None}}
         if model == "svm"
-        else {"shuffled_pearson": {"mean": 0.01}, "zero_training_spearman": {"mean": 0.2}}
+        else {
+            "shuffled_pearson": {"mean": 0.01},
+            "zero_training_pearson": {"mean": 0.25},
+            "zero_training_spearman": {"mean": 0.2},
+        }
     )
     return {
         "model": model,
@@ -149,11 +153,28 @@ def test_extreme_pairs_figure(paths: list[Path]) -> None:
     assert len(fig.axes) == 6
     lo = int(np.argmin(rdm))
     i, j = condensed_to_pairs(np.array([lo]), N)
-    assert fig.axes[0].get_title().startswith(f"images {i[0]} & {j[0]}: d = {rdm[lo]:.3f}")
+    assert fig.axes[0].get_title() == f"image {i[0]} & image {j[0]}: d = {rdm[lo]:.3f}"
     assert "lowest" in fig.axes[0].get_ylabel() and "highest" in fig.axes[4].get_ylabel()
     assert _image(fig.axes[0]).shape[:2] == (128, 2 * 128 + 6)
     with pytest.raises(DataError, match="paths"):
         extreme_pairs(rdm, N, paths[:-1], "correlation")
+    # named by stimulus id (e.g. image0042), not by RDM row, and a supplied RDM says so
+    ids = [f"stim-{k}" for k in range(N)]
+    fig = extreme_pairs(rdm, N, paths, "correlation", k=2, ids=ids, supplied=True)
+    assert fig.axes[0].get_title() == f"stim-{i[0]} & stim-{j[0]}: d = {rdm[lo]:.3f}"
+    assert fig.get_suptitle().startswith("Extreme image pairs of the supplied RDM")
+
+
+def test_a_supplied_rdm_is_not_labelled_with_the_run_metric() -> None:
+    """RDM data: the values' metric is the data's own, unknown to the run."""
+    rdm = _rdm()
+    assert rdm_histogram(rdm, "correlation").axes[0].get_xlabel() == "dissimilarity (1 − Pearson r)"
+    fig = rdm_histogram(rdm, "correlation", supplied=True)
+    assert fig.axes[0].get_xlabel() == "dissimilarity (as supplied)"
+    fig = rdm_heatmap(rdm, N, "correlation", supplied=True)
+    assert "dissimilarity (as supplied)" in [a.get_ylabel() for a in fig.axes]
+    fig = predicted_vs_true(None, (rdm, rdm), "correlation", supplied=True)
+    assert "(as supplied)" in fig.axes[0].get_xlabel()
 
 
 def test_training_curves_one_line_per_fold_and_split() -> None:
@@ -201,7 +222,10 @@ def test_fold_summary_bars_and_baselines(model: str) -> None:
         )
         assert any("chance" in s for s in labels) and "ROC-AUC" in ax.get_ylabel()
     else:
-        assert any("shuffled" in s for s in labels) and any("Spearman" in s for s in labels)
+        assert any("shuffled" in s for s in labels)
+        # the Pearson plot's zero-training line is the Pearson one, never the Spearman one
+        assert "zero-training embedding distance (Pearson r): 0.250" in labels
+        assert not any("Spearman" in s for s in labels)
         assert "Pearson" in ax.get_ylabel()
     assert any("noise ceiling" in s for s in labels)
     assert "mean 0.400 ± 0.100" in ax.get_title()

@@ -80,7 +80,7 @@ def test_alpha_grid_warning_names_the_real_key_once_per_run(fold, caplog):
             EncodingLearner(**baseline).fit(fold)  # type: ignore[arg-type]
     warnings = [r.getMessage() for r in caplog.records if "alpha" in r.getMessage()]
     assert warnings == [
-        "encoding baseline: 100% of voxels chose the smallest alpha (1e+06): widen the grid "
+        "encoding baseline: 100% of units chose the smallest alpha (1e+06): widen the grid "
         "with evaluation.encoding_model.log10_alpha_min (shown once per run)"
     ]
     caplog.clear()

@@ -223,7 +223,7 @@ class EncodingLearner:
                 warn_once(
                     log,
                     ("encoding alpha grid", self.config_key, name),
-                    "%s: %.0f%% of voxels chose the %s alpha (%g): widen the grid with "
+                    "%s: %.0f%% of units chose the %s alpha (%g): widen the grid with "
                     "%s.%s (shown once per run)",
                     what,
                     100 * share,

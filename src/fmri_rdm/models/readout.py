@@ -111,7 +111,7 @@ class ResponseReadout(nn.Module):
         super().__init__()
         if embed_dim < 1 or n_voxels < 1:
             raise ConfigError(
-                f"a response read-out needs a tower width and voxels, got {embed_dim}, {n_voxels}"
+                f"a response read-out needs a tower width and units, got {embed_dim}, {n_voxels}"
             )
         self.n_voxels = n_voxels
         self.n_components = min(max_components, n_voxels)
@@ -136,12 +136,12 @@ class ResponseReadout(nn.Module):
         resp = np.asarray(responses, dtype=np.float64)
         if resp.shape != (len(images), self.n_voxels):
             raise ConfigError(
-                f"response read-out of {self.n_voxels} voxels got responses of shape "
+                f"response read-out of {self.n_voxels} units got responses of shape "
                 f"{resp.shape} for {len(images)} images"
             )
         if not np.isfinite(resp).all():
             raise DataError(
-                "the fit images' voxel responses hold NaN/inf: model.response_weight needs "
+                "the fit images' responses hold NaN/inf: model.response_weight needs "
                 "finite responses (set model.response_weight=0 or clean the data)"
             )
         z_np, mean = targets_and_mean(resp, targets)

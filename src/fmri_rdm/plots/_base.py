@@ -31,9 +31,15 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def metric_label(metric: str) -> str:
-    """Axis label for dissimilarities of `metric` (raises ConfigError on an unknown metric)."""
-    return METRIC_LABELS[check_metric(metric)]
+# A supplied RDM (RDM data): its metric is the data's own, not the run's `metric`
+SUPPLIED_LABEL = "dissimilarity (as supplied)"
+
+
+def metric_label(metric: str, supplied: bool = False) -> str:
+    """Axis label for dissimilarities of `metric` (raises ConfigError on an unknown metric);
+    `supplied`: an RDM given as data, of a metric the run does not know."""
+    check_metric(metric)
+    return SUPPLIED_LABEL if supplied else METRIC_LABELS[metric]
 
 
 def binarization_threshold(rdm: np.ndarray, metric: str) -> float:

@@ -65,11 +65,15 @@ def extreme_pairs(
     metric: str,
     *,
     k: int = 3,
+    ids: Sequence[str] | None = None,
+    supplied: bool = False,
 ) -> Figure:
     """Images of the k lowest-, k threshold-nearest and k highest-dissimilarity pairs.
 
     One row per kind, one panel per pair (its two images side by side), titled with the
-    image indices and d. paths: the n_images image files in RDM order.
+    images' stimulus ids (`ids`, (n_images,); default their RDM row) and d. paths: the
+    n_images image files in RDM order. supplied: an RDM given as data (titled so, not by the
+    run's metric).
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -92,17 +96,22 @@ def extreme_pairs(
     fig = new_figure(3.2 * cols + 0.8, 1.95 * len(kinds) + 0.7)
     axes = np.asarray(fig.subplots(len(kinds), cols, squeeze=False))
     values = rdm[flat]
+
+    def name(k: int) -> str:
+        return f"image {k}" if ids is None else str(ids[k])
+
     for p, ax in enumerate(axes.ravel()):  # one panel per shown pair (3k panels at most)
         row = p // cols
         ax.imshow(pairs[p], interpolation="nearest")
-        ax.set_title(f"images {i[p]} & {j[p]}: d = {values[p]:.3f}", fontsize=10)
+        ax.set_title(f"{name(i[p])} & {name(j[p])}: d = {values[p]:.3f}", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         for spine in ax.spines.values():  # a frame groups the two images of one pair
             spine.set(color="0.55", linewidth=2.5)
         if p % cols == 0:
             ax.set_ylabel(row_names[kinds[row]], fontsize=11)
-    fig.suptitle(f"Extreme image pairs of the {metric} RDM ({n_images:,} images)", fontsize=13)
+    which = "supplied" if supplied else metric
+    fig.suptitle(f"Extreme image pairs of the {which} RDM ({n_images:,} images)", fontsize=13)
     return fig
 
 

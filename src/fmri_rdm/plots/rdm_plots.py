@@ -87,6 +87,7 @@ def rdm_heatmap(
     title: str | None = None,
     sort_labels: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
+    supplied: bool = False,
 ) -> Figure:
     """The continuous RDM of an image subset beside its binary (similar/dissimilar) version.
 
@@ -97,6 +98,7 @@ def rdm_heatmap(
     pair into one colour). names: one per image (e.g. file names), the tick labels when at
     most NAMED_TICKS_MAX images are shown. sort_labels: (N,) one label per image (a metadata
     column, `plots.sort_by`): images grouped by it, with the groups named on the axes.
+    supplied: an RDM given as data (its values' metric unknown: labelled as supplied).
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -118,7 +120,7 @@ def rdm_heatmap(
         shown_values, cmap="viridis", interpolation="nearest", vmin=lo, vmax=hi if hi > lo else None
     )
     tick_names = None if names is None else [str(names[i]) for i in items]
-    fig.colorbar(im, ax=ax_val, shrink=0.85, label=metric_label(metric))
+    fig.colorbar(im, ax=ax_val, shrink=0.85, label=metric_label(metric, supplied))
     if k == n_images:
         shown = f"all {k:,} images"
     else:
@@ -145,8 +147,11 @@ def rdm_heatmap(
     return fig
 
 
-def rdm_histogram(rdm: np.ndarray, metric: str, *, bins: int = 100) -> Figure:
-    """Histogram of the condensed RDM's values with the binarisation threshold marked."""
+def rdm_histogram(
+    rdm: np.ndarray, metric: str, *, bins: int = 100, supplied: bool = False
+) -> Figure:
+    """Histogram of the condensed RDM's values with the binarisation threshold marked
+    (supplied: an RDM given as data, labelled as such)."""
     check_metric(metric)
     rdm = np.asarray(rdm)
     n = n_items(rdm)
@@ -167,7 +172,7 @@ def rdm_histogram(rdm: np.ndarray, metric: str, *, bins: int = 100) -> Figure:
         linewidth=2,
         label=f"threshold d = {threshold:.3g} ({kind}): {dissimilar:.1%} of pairs above it",
     )
-    ax.set_xlabel(metric_label(metric))
+    ax.set_xlabel(metric_label(metric, supplied))
     ax.set_ylabel("number of image pairs")
     ax.set_title(f"RDM values: {rdm.size:,} pairs of {n:,} images ({metric})")
     fig.legend(loc="outside lower center", ncols=2, frameon=False)

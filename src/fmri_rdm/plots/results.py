@@ -22,7 +22,6 @@ _BASELINES = {
     "pearson": (
         "shuffled_pearson",
         "zero_training_pearson",
-        "zero_training_spearman",
         "encoding_pearson",
     ),
     "roc_auc": ("majority_accuracy", "zero_training_roc_auc"),
@@ -33,7 +32,7 @@ _BASELINE_LABELS = {
     "zero_training_spearman": "zero-training embedding distance (Spearman ρ)",
     "majority_accuracy": "majority class (accuracy)",
     "zero_training_roc_auc": "zero-training embedding distance (ROC-AUC)",
-    "encoding_pearson": "voxelwise ridge encoding model (Pearson r)",
+    "encoding_pearson": "ridge encoding model, per unit (Pearson r)",
 }
 _SCORE_NAMES = {"pearson": "Pearson r", "roc_auc": "ROC-AUC"}
 _LINE_STYLES = ("--", "-.", ":", (0, (5, 2, 1, 2)))
@@ -113,15 +112,17 @@ def predicted_vs_true(
     test: tuple[np.ndarray, np.ndarray] | None,
     metric: str,
     fold: str | None = None,
+    supplied: bool = False,
 ) -> Figure:
     """Predicted vs true dissimilarity per split, identity line, Pearson r in each title; the
     panels share one axis range, so train and test read on the same scale.
 
     train, test: (target, prediction) pairs of (P,) arrays, or None to leave a split out.
     Above 20k points a split is drawn as a log-count hexbin density with a colour bar.
-    fold: which fold the pairs come from (`fold 1 of 5`), in the title.
+    fold: which fold the pairs come from (`fold 1 of 5`), in the title. supplied: the
+    targets are an RDM given as data (its metric unknown: labelled as supplied).
     """
-    label = metric_label(metric)
+    label = metric_label(metric, supplied)
     panels = [(name, pair) for name, pair in (("train", train), ("test", test)) if pair is not None]
     if not panels:
         raise ValueError("predicted_vs_true needs the train or the test (target, prediction)")

@@ -61,6 +61,8 @@ def save_run_plots(
     sort_labels: Sequence[str] | None = None,
     rdm_title: str | None = None,
     scatter_fold: str | None = None,
+    ids: Sequence[str] | None = None,
+    supplied: bool = False,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
@@ -70,7 +72,9 @@ def save_run_plots(
     the plot and the others are still written. Optional inputs left None skip their plot.
     sort_labels: (N,) a metadata column the RDM heatmap groups the images by (`plots.sort_by`).
     rdm_title: the heatmap's title (what RDM it is: subject, ROI); scatter_fold: which fold
-    the predicted-vs-true pairs come from (`fold 1 of 5`).
+    the predicted-vs-true pairs come from (`fold 1 of 5`). ids: (N,) the stimulus ids the
+    extreme pairs are named by (default: RDM rows). supplied: the RDM was given as data (RDM
+    data): labelled as supplied, not with the run's metric.
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -83,16 +87,18 @@ def save_run_plots(
 
     jobs: dict[str, Callable[[], Figure]] = {
         "rdm_heatmap": lambda: rdm_heatmap(
-            rdm, n_images, metric, title=rdm_title, sort_labels=sort_labels
+            rdm, n_images, metric, title=rdm_title, sort_labels=sort_labels, supplied=supplied
         ),
-        "rdm_histogram": lambda: rdm_histogram(rdm, metric),
-        "extreme_pairs": lambda: extreme_pairs(rdm, n_images, paths, metric),
+        "rdm_histogram": lambda: rdm_histogram(rdm, metric, supplied=supplied),
+        "extreme_pairs": lambda: extreme_pairs(
+            rdm, n_images, paths, metric, ids=ids, supplied=supplied
+        ),
     }
     if histories and any(histories):
         jobs["training_curves"] = lambda: training_curves(histories)
     if train_scatter is not None or test_scatter is not None:
         jobs["predicted_vs_true"] = lambda: predicted_vs_true(
-            train_scatter, test_scatter, metric, scatter_fold
+            train_scatter, test_scatter, metric, scatter_fold, supplied
         )
     if metrics.get("folds"):
         jobs["fold_summary"] = lambda: fold_summary(metrics, score)

@@ -207,7 +207,7 @@ def compute_rdm(
     check_metric(metric)
     responses = np.asarray(responses)
     if responses.ndim != 2:
-        raise DataError(f"responses must be 2-D (images x voxels), got shape {responses.shape}")
+        raise DataError(f"responses must be 2-D (images x units), got shape {responses.shape}")
     n, v = responses.shape
     if n < 2 or v < 1:
         raise DataError(f"responses need at least 2 rows and 1 column, got shape {(n, v)}")

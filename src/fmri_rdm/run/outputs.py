@@ -84,7 +84,12 @@ def write_outputs(
         colors=inputs.colors,
         score=task.headline,
         sort_labels=sort_labels(inputs, sort_by),
-        rdm_title=(f"Measured RDM · subject {inputs.subject} · ROI {inputs.roi} ({inputs.metric})"),
+        rdm_title=(
+            f"Measured RDM · subject {inputs.subject} · ROI {inputs.roi} "
+            f"({'as supplied' if inputs.kind == 'rdm' else inputs.metric})"
+        ),
+        ids=[str(i) for i in inputs.stimulus_ids] if len(inputs.stimulus_ids) else None,
+        supplied=inputs.kind == "rdm",
         scatter_fold=f"fold {fold + 1} of {n_folds} (test images unseen in training)",
         **task.scatter(first),
     )
