@@ -198,3 +198,24 @@ def test_a_slope_far_from_one_is_explained_once_per_run(caplog) -> None:
         for fold in range(3):
             warn_far_slope(mse, fold, 12.88, -12.06)
     assert [r.getMessage()[:32] for r in caplog.records] == ["fold 0: calibration slope 12.9 ("]
+
+
+def test_a_clamped_slope_is_said_once_per_run(tmp_path: Path, caplog, monkeypatch) -> None:
+    """Five folds printed the same `calibration keeps the smallest positive slope` line: it is
+    said once per run (the folds stay in metrics.json's calibration_clamped)."""
+    from dataclasses import replace
+
+    from fmri_rdm.learners import calibration
+    from fmri_rdm.runtime.once import new_run
+
+    monkeypatch.setattr(calibration, "fit_affine", lambda raw, target: (1e-3, 0.5, True))
+    fold = make_fold(n=20, d=4, v=3, n_train=15, tmp=tmp_path)
+    new_run()
+    with caplog.at_level("WARNING", logger="fmri_rdm.learners.calibration"):
+        reports = [
+            CalibratedLearner.from_config(_cfg()).fit(replace(fold, fold=k)) for k in range(3)
+        ]
+    said = [r.getMessage() for r in caplog.records if "smallest positive slope" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("fold 0: predictions are not positively")
+    assert "said once per run" in said[0]
+    assert all(r.facts["calibration_clamped"] for r in reports)

@@ -209,10 +209,13 @@ class CalibratedLearner:
             chosen = pairs.take(keep)
             raw, target = self.inner.predict(data.table, chosen.i, chosen.j), chosen.y
         self.slope, self.intercept, clamped = fit_affine(raw, target)
-        if clamped:
-            log.warning(
+        if clamped:  # the same advice in every fold: said once per run
+            warn_once(
+                log,
+                ("calibration clamped", self.pairs),
                 "fold %d: predictions are not positively related to the targets on the %s "
-                "pairs; calibration keeps the smallest positive slope (%.3g)",
+                "pairs; calibration keeps the smallest positive slope (%.3g) (said once per "
+                "run; metrics.json folds[].calibration_clamped says which folds)",
                 data.fold,
                 self.pairs,
                 self.slope,
