@@ -47,9 +47,11 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
     """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling.
 
     metrics: the run's `RunMetrics`, or a metrics.json dict."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    from fmri_rdm.reporting.notes import notes
     from fmri_rdm.reporting.transfer import transfer_rows
     from fmri_rdm.stats.report import summary_line
 
@@ -64,20 +66,25 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
         f"{run.model} · subject {run.subject} · ROI {run.roi} · "
         f"{run.metric} · {run.n_images} images · {len(run.folds)} fold(s)"
     )
-    table = Table(title=title)
+    # fits an 80-column terminal: baselines and ceilings under a heading, names indented
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("score", no_wrap=True)
-    table.add_column("test", justify="right")
-    table.add_column("95 % CI, p (folds pooled)", justify="right")
+    table.add_column("test (mean ± std)", justify="right", no_wrap=True)
+    table.add_column("95 % CI, p (folds pooled)", justify="right", no_wrap=True)
     for name in run.test:
         entry = run.entry("test", name)
         table.add_row(name, fmt(entry), summary_line(entry))
-    for name in run.baselines:
-        table.add_row(f"[dim]baseline {name}[/dim]", fmt(run.entry("baselines", name)))
-    for name in run.noise_ceiling:
-        table.add_row(f"[dim]noise ceiling {name}[/dim]", fmt(run.entry("noise_ceiling", name)))
+    for heading, section in (("baselines", run.baselines), ("noise ceiling", run.noise_ceiling)):
+        if section:
+            table.add_row(f"[dim]{heading}[/dim]", end_section=False)
+        for name in section:
+            table.add_row(f"[dim]  {name}[/dim]", fmt(section[name]))
     for row in transfer_rows(run.transfer):  # evaluation.transfer_subjects
         table.add_row(*row)
-    Console(stderr=False).print(table)
+    console = Console(stderr=False)
+    console.print(table)
+    for line in notes(run):  # what the table alone leaves unsaid (reporting.notes)
+        console.print(f"note: {line}", highlight=False, markup=False)
     if run.random_init:
         Console().print("[bold yellow]embeddings came from randomly initialised weights[/]")
 
