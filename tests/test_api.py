@@ -115,6 +115,31 @@ def test_run_returns_metrics_with_frames_and_plots(api_runs):
     assert "run_dir" not in written
 
 
+def test_a_run_from_the_api_writes_train_log(api_runs):
+    """As train.py's runs do: the library's records from INFO up, in Hydra's format."""
+    work, _, _ = api_runs
+    log = (work / "rsa" / "train.log").read_text()
+    assert "][INFO] - " in log and "[fmri_rdm.plots.run_plots][INFO] - wrote" in log
+
+
+def test_run_log_leaves_what_the_caller_shows_unchanged(tmp_path, capsys):
+    from fmri_rdm.runtime.console import run_log
+
+    library = logging.getLogger("fmri_rdm.somewhere")
+    handler = logging.StreamHandler(sys.stdout)
+    logging.getLogger().addHandler(handler)
+    try:
+        with run_log(tmp_path / "train.log"):
+            library.info("only in the file")
+            library.warning("in both")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert capsys.readouterr().out == "in both\n"
+    written = (tmp_path / "train.log").read_text()
+    assert "[fmri_rdm.somewhere][INFO] - only in the file" in written and "in both" in written
+    assert logging.getLogger("fmri_rdm").level == logging.NOTSET
+
+
 def test_overrides_recorded_for_compare(api_runs):
     work, _, _ = api_runs
     recorded = yaml.safe_load((work / "mlp" / ".hydra" / "overrides.yaml").read_text())

@@ -85,6 +85,7 @@ def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
     from fmri_rdm.entry.train import _record_failure
     from fmri_rdm.run.completed import skip_or_prepare
     from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.runtime.console import run_log
     from fmri_rdm.runtime.parallel import configure_job
 
     out = Path(str(cfg.paths.output_dir))
@@ -103,7 +104,7 @@ def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
 
     try:
         _record_overrides(cfg, out)
-        with quiet_lightning(quiet):
+        with quiet_lightning(quiet), run_log(out / "train.log"):  # as train.py's run has
             metrics = run_experiment(cfg)
     except RunInterrupted as stop:
         _record_failure(out, cfg, f"interrupted: {stop}", resume_from=stop.checkpoint)

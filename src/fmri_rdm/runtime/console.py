@@ -14,9 +14,12 @@ inside Lightning) is dropped in both modes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 HEADLINE = {"headline": True}  # `log.info(..., extra=HEADLINE)`: shown in the quiet console
@@ -117,3 +120,44 @@ def progress_bar(trainer_config: Any) -> tuple[list[Any], dict[str, Any]]:
             return {}
 
     return [EpochBar(leave=False)], {}
+
+
+LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"  # Hydra's job log format
+
+
+class _ShownAbove(logging.Filter):
+    """On the caller's own handlers: the library's records below the level they had before
+    `run_log` lifted it (what they showed before is what they show now)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name == "fmri_rdm" or record.name.startswith("fmri_rdm.")
+        return not own or record.levelno >= self.level
+
+
+@contextlib.contextmanager
+def run_log(path: Path) -> Iterator[None]:
+    """`<run>/train.log` for a run started outside Hydra (the API), as train.py's: every
+    `fmri_rdm` record from INFO up, in Hydra's format. What the caller's own logging shows
+    does not change (its handlers keep filtering at the library's former level)."""
+    library = logging.getLogger("fmri_rdm")
+    level, shown = library.level, library.getEffectiveLevel()
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    guard = _ShownAbove(shown)
+    others = [h for h in logging.getLogger().handlers]
+    for h in others:
+        h.addFilter(guard)
+    library.addHandler(handler)
+    library.setLevel(min(shown, logging.INFO))
+    try:
+        yield
+    finally:
+        library.setLevel(level)
+        library.removeHandler(handler)
+        handler.close()
+        for h in others:
+            h.removeFilter(guard)
