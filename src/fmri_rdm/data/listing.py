@@ -74,7 +74,12 @@ def _describe(source: DataSource, subject: Subject, roi: str, bad: bool) -> str:
     return f"{kind} file of shape {shape}: PROBLEM"
 
 
-def listing(root: Path, *, read: bool = False) -> tuple[list[str], FolderReport]:
+def listing(root: Path) -> list[str]:
+    """The lines `main` prints (the checks' notes and problems last)."""
+    return checked_listing(root)[0]
+
+
+def checked_listing(root: Path, *, read: bool = False) -> tuple[list[str], FolderReport]:
     """The lines `main` prints and the checks' report (its problems and notes are the last
     lines); read: also read every responses file (`--check`)."""
     source = open_source(root)
@@ -117,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        lines, report = listing(args.root, read=args.check)
+        lines, report = checked_listing(args.root, read=args.check)
     except (FmriRdmError, OSError, ValueError) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
