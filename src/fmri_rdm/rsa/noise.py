@@ -1,0 +1,199 @@
+"""Noise covariance of the units estimated from trial residuals, and its precision.
+
+The residuals are each trial minus its condition's mean: over all partitions (`pooled`) or
+within each partition (`per_partition`, one estimate per partition). Every estimate has the
+form C = diag(d) + b * X^T X, X the (n, V) centred residuals:
+
+    identity        d = 1, b = 0
+    diag            d = per-unit variance (sum of squares / dof), b = 0
+    shrinkage_diag  the sample covariance with its off-diagonal shrunk towards 0 by the
+                    Schafer-Strimmer (2005) factor lambda: d = lambda * var, b = (1-lambda)/dof
+    shrinkage_eye   Ledoit-Wolf (2004) shrinkage towards a multiple of the identity
+
+These are the estimators of rsatoolbox's `cov_from_unbalanced` (dof = trials - conditions),
+computed without forming V x V matrices when there are fewer residuals than units: the
+shrinkage factors need only traces of the Gram matrix, and the precision is applied through
+the Woodbury identity (an n x n solve). With more residuals than units, the V x V precision is
+formed once (Cholesky).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rsa.trials import TrialDesign, cell_sums
+
+NOISE: tuple[str, ...] = ("identity", "diag", "shrinkage_diag", "shrinkage_eye")
+
+
+def check_noise(noise: str) -> str:
+    """Return `noise` if it is a known estimate, else ConfigError listing them."""
+    if noise not in NOISE:
+        raise ConfigError(f"unknown noise estimate {noise!r}; valid: {', '.join(NOISE)}")
+    return noise
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The inverse of C = diag(d) + b X^T X over V units (module docstring).
+
+    d: (V,) positive; x: (n, V) residuals or None (diagonal C); b: >= 0; dense: (V, V) the
+    precision when formed explicitly; core: Cholesky factor of (I/b + X D^-1 X^T) (Woodbury).
+    """
+
+    d: np.ndarray
+    x: np.ndarray | None = None
+    b: float = 0.0
+    dense: np.ndarray | None = None
+    core: tuple[np.ndarray, bool] | None = None
+
+    def apply(self, a: np.ndarray) -> np.ndarray:
+        """a @ P for a (m, V) float64 matrix; returns (m, V)."""
+        if self.dense is not None:
+            return np.asarray(a @ self.dense)
+        out = a / self.d
+        if self.x is None or self.core is None:
+            return np.asarray(out)
+        xd = self.x / self.d  # (n, V)
+        inner = sla.cho_solve(self.core, xd @ a.T)  # (n, m)
+        out -= inner.T @ xd
+        return np.asarray(out)
+
+    def covariance(self) -> np.ndarray:
+        """The (V, V) covariance C this precision inverts."""
+        cov = self.b * (self.x.T @ self.x) if self.x is not None else np.zeros((0, 0))
+        if self.dense is not None and self.x is None:
+            return np.asarray(np.linalg.inv(self.dense))
+        if not cov.size:
+            return np.diag(self.d)
+        cov[np.diag_indices(self.d.shape[0])] += self.d
+        return cov
+
+    def matrix(self) -> np.ndarray:
+        """The (V, V) precision matrix (for tests and small V)."""
+        if self.dense is not None:
+            return self.dense
+        return self.apply(np.eye(self.d.shape[0]))
+
+
+def residuals(x: np.ndarray, design: TrialDesign, *, per_partition: bool) -> list[np.ndarray]:
+    """Trials minus their condition's mean: one (T, V) array (pooled) or one per partition.
+
+    x: (T, V) float64 in the order of `design`. Rows are the design's trials; a per-partition
+    array holds that partition's trials minus the condition's mean within the partition.
+    """
+    sums = cell_sums(x, design)  # (K, C, V)
+    counts = design.counts.T  # (K, C)
+    if not per_partition:
+        means = sums.sum(axis=0) / np.maximum(counts.sum(axis=0), 1)[:, None]
+        return [x - means[design.condition]]
+    cell_means = sums / np.maximum(counts, 1)[..., None]
+    out = []
+    for k in range(design.n_partitions):  # a few partitions
+        rows = design.partition == k
+        out.append(x[rows] - cell_means[k, design.condition[rows]])
+    return out
+
+
+def _gram_traces(z: np.ndarray) -> tuple[float, np.ndarray]:
+    """||Z^T Z||_F^2 (through the smaller Gram matrix) and, if formed, Z^T Z (else empty)."""
+    n, v = z.shape
+    if n < v:
+        g = z @ z.T
+        return float(np.einsum("ij,ij->", g, g)), np.zeros((0, 0))
+    g = z.T @ z
+    return float(np.einsum("ij,ij->", g, g)), g
+
+
+def estimate_precision(res: np.ndarray, dof: float, noise: str) -> Precision:
+    """Precision of the `noise` estimate from (n, V) residuals with `dof` degrees of freedom."""
+    check_noise(noise)
+    n, v = res.shape
+    if noise == "identity":
+        return Precision(np.ones(v))
+    if dof <= 0:
+        raise DataError(
+            f"no degrees of freedom for the noise estimate ({n} residuals): each condition "
+            "needs at least two trials (or use metric.noise=identity)"
+        )
+    x = res - res.mean(axis=0)
+    sumsq = np.einsum("ij,ij->j", x, x)
+    if not (sumsq > 0).all():
+        raise DataError(
+            f"{int((sumsq <= 0).sum())} units have no residual variance: drop them "
+            "(or use metric.noise=identity)"
+        )
+    var = sumsq / dof
+    if noise == "diag":
+        return Precision(var)
+    if noise == "shrinkage_diag":
+        z = x / np.sqrt(var)
+        frob, gram = _gram_traces(z)
+        row = np.einsum("ij,ij->i", z, z)
+        off_s = (frob - float(np.sum((sumsq / var) ** 2))) / (n - 1) ** 2
+        off_s2 = (float(np.sum(row**2)) - float(np.sum(z**4))) / (n - 1)
+        lam = n / dof**2 * (off_s2 - off_s) / off_s if off_s > 0 else 1.0
+        lam = min(max(lam, 0.0), 1.0)
+        d, b = lam * var, (1.0 - lam) / dof
+        gram = gram * (var[:, None] * var[None, :]) ** 0.5 if gram.size else gram
+    else:  # shrinkage_eye
+        frob, gram = _gram_traces(x)
+        s_frob = frob / n**2
+        m = float(sumsq.sum()) / n / v
+        d2 = s_frob - m * m * v
+        b2 = min(d2, (float(np.sum(np.einsum("ij,ij->i", x, x) ** 2)) / n - s_frob) / n)
+        d, b = np.full(v, b2 / d2 * m * n / dof), (d2 - b2) / d2 / dof
+    return _factor(x, d, b, gram)
+
+
+def _factor(x: np.ndarray, d: np.ndarray, b: float, gram: np.ndarray) -> Precision:
+    """Precision of diag(d) + b X^T X: Woodbury when n < V, else the dense inverse."""
+    n, v = x.shape
+    singular = DataError(
+        "the noise covariance is singular (no shrinkage with fewer residuals than units): "
+        "use metric.noise=shrinkage_eye or diag"
+    )
+    if b == 0.0:
+        if not (d > 0).all():
+            raise singular
+        return Precision(d)
+    if not (d > 0).all():
+        if n < v:
+            raise singular
+        d = np.maximum(d, 0.0)
+    if n < v:
+        xd = x / d
+        core = np.eye(n) / b + xd @ x.T
+        return Precision(d, x, b, core=sla.cho_factor(core, lower=True))
+    cov = b * (gram if gram.size else x.T @ x)
+    cov[np.diag_indices(v)] += d
+    try:
+        factor = sla.cho_factor(cov, lower=True, overwrite_a=True)
+    except np.linalg.LinAlgError as err:
+        raise singular from err
+    return Precision(d, x, b, dense=sla.cho_solve(factor, np.eye(v), overwrite_b=True))
+
+
+def precisions(
+    x: np.ndarray, design: TrialDesign, noise: str, *, per_partition: bool = False
+) -> list[Precision]:
+    """The `noise` precision(s) of trials `x` (T, V): one pooled, or one per partition.
+
+    dof = residual rows - conditions (per partition: its trials - its conditions), as
+    rsatoolbox's `prec_from_unbalanced`.
+    """
+    check_noise(noise)
+    if noise == "identity":
+        return [Precision(np.ones(x.shape[1]))] * (design.n_partitions if per_partition else 1)
+    parts = residuals(x, design, per_partition=per_partition)
+    if per_partition:
+        n_cond = (design.counts > 0).sum(axis=0)
+        return [
+            estimate_precision(r, r.shape[0] - int(c), noise)
+            for r, c in zip(parts, n_cond, strict=True)
+        ]
+    return [estimate_precision(parts[0], parts[0].shape[0] - design.n_conditions, noise)]
