@@ -8,6 +8,8 @@ The Python API (imported on first use, so `import fmri_rdm` loads neither torch 
     compare(runs, across=None, ...)       tables and figures over runs
     predict_rdm(run_dir, images)          the RDM a trained run predicts for new images
     export(run_dir, out=None)             a run's RDMs as rsatoolbox files
+    measured_rdm(root, subject, roi, metric=..., noise=...)
+                                          a folder subject's measured RDM (pandas, by stimulus)
     ConfigError, DataError                the errors they raise
 
 Four of these names are also subpackages or modules of the library (`fmri_rdm.run`, the run
@@ -34,6 +36,7 @@ _API = {
     "Comparison": "fmri_rdm.api.analysis",
     "predict_rdm": "fmri_rdm.api.analysis",
     "export": "fmri_rdm.api.analysis",
+    "measured_rdm": "fmri_rdm.api.measured",
     "RunMetrics": "fmri_rdm.reporting.results",
     "ConfigError": "fmri_rdm.errors",
     "DataError": "fmri_rdm.errors",

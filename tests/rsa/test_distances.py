@@ -175,3 +175,11 @@ def test_errors() -> None:
     with pytest.raises(DataError, match="degrees of freedom"):
         trial_rdm(x, cond, part, method="crossnobis", noise="diag", per_partition=True)
     assert set(METHODS) >= {"crossnobis", "poisson_cv"}
+
+
+@pytest.mark.parametrize("v", [8, 60])
+def test_float32_arithmetic_is_close_to_float64(v: int) -> None:
+    x, cond, part = _trials(reps=2, v=v)
+    want, _ = trial_rdm(x, cond, part, method="crossnobis", noise="shrinkage_diag")
+    got, _ = trial_rdm(x, cond, part, method="crossnobis", noise="shrinkage_diag", dtype=np.float32)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())

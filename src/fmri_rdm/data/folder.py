@@ -9,6 +9,10 @@
       <roi>.rdm.npy        dissimilarities (n, n), (n(n-1)/2,) condensed in scipy order, or a
                            session stack (s, n, n) / (s, n(n-1)/2)
       <roi>.rdm.hdf5       an rsatoolbox RDMs file (pattern descriptor `stimulus_id` or `file`)
+      <roi>.trials.npy     trial-level responses (n_trials, units) with <roi>.trials.tsv
+                           (`stimulus_id` and `run`, `session` or `repeat` per trial):
+                           averaged per stimulus for the models, the trials kept for the
+                           cross-validated distances (data/trials.py)
       stimuli.tsv          optional: the subject's stimuli (`stimulus_id` or `file`) in the
                            order of its arrays; default all of ROOT's stimuli in ROOT's order
       times.tsv            optional: time-resolved data (data/timed.py): responses (n, units,
@@ -29,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from fmri_rdm.data import rdm_files
+from fmri_rdm.data import trials as trials_file
+from fmri_rdm.data.algonauts import zscore_columns
 from fmri_rdm.data.images import image_files
 from fmri_rdm.data.source import DataKind, Stimuli, Subject, SubjectData
 from fmri_rdm.errors import ConfigError, DataError
@@ -38,7 +44,7 @@ log = logging.getLogger(__name__)
 STIMULI = "stimuli"
 MODELS = "models"  # ROOT/models/<name>.rdm.npy: candidate RDMs, not a subject
 TSV = "stimuli.tsv"
-SUFFIXES = {".rdm.hdf5": "rdm", ".rdm.npy": "rdm", ".npy": "responses"}
+SUFFIXES = {".rdm.hdf5": "rdm", ".rdm.npy": "rdm", ".trials.npy": "trials", ".npy": "responses"}
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
@@ -239,6 +245,10 @@ class FolderSource:
         if path.name.endswith(".rdm.hdf5"):
             files = [str(p.relative_to(self.root / STIMULI)) for p in stimuli.paths]
             sessions = rdm_files.read_rsatoolbox(path, stimuli.ids, files)
+        elif path.name.endswith(trials_file.NPY):
+            kept, means, trials = trials_file.load_trials(path, stimuli.ids, chosen)
+            responses = zscore_columns(means) if standardize else means
+            return SubjectData(kept, responses=responses, file=path, trials=trials)
         elif path.name.endswith(".rdm.npy"):
             sessions = rdm_files.condensed_sessions(_load_npy(path), n, path)
         else:
@@ -258,7 +268,7 @@ class FolderSource:
 
             load_timed(self, subject, roi)
             return
-        if path.name.endswith(".npy") and not path.name.endswith(".rdm.npy"):
+        if path.name.endswith(".npy") and not path.name.endswith((".rdm.npy", trials_file.NPY)):
             try:
                 shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
             except (OSError, ValueError):
@@ -281,7 +291,6 @@ def _responses(
 ) -> SubjectData:
     """Responses of the chosen rows: NaN rows left out as for Algonauts, units without variance
     dropped with a warning, z-scored per unit when `standardize`."""
-    from fmri_rdm.data.algonauts import zscore_columns
     from fmri_rdm.data.nonfinite import finite_parts
 
     n = len(stimuli)

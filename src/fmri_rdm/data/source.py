@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from fmri_rdm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fmri_rdm.data.trials import Trials
 
 Subject = int | str  # Algonauts subjects are numbers (subj01 = 1); folder subjects are names
 DataKind = Literal["responses", "rdm"]
@@ -64,7 +67,9 @@ class SubjectData:
     kept: (M,) int64 positions, among the requested rows, of the stimuli kept (a loader may
     leave out stimuli it cannot use, with a warning); responses: (M, U) float32 or None;
     sessions: (S, M(M-1)/2) float64 RDMs, one per session, or None; noise_free: (M, U) float32
-    noise-free responses (synthetic data only); file: the file the data came from (messages).
+    noise-free responses (synthetic data only); file: the file the data came from (messages);
+    trials: the trial-level responses behind `responses` (data.trials.Trials; folder
+    `.trials.npy` data only), for the cross-validated distances.
     """
 
     kept: np.ndarray
@@ -72,6 +77,7 @@ class SubjectData:
     sessions: np.ndarray | None = None
     noise_free: np.ndarray | None = None
     file: Path | None = None
+    trials: Trials | None = None
 
     @property
     def kind(self) -> DataKind:

@@ -6,7 +6,7 @@ Responses come from a fixed random projection of the images' downsampled pixels 
 noise, so pixel- and embedding-based models have something to learn; an RDM session is the
 correlation distance of one noisy draw of those responses.
 
-CLI: `python -m fmri_rdm.data.synthetic_folder OUT [--kind responses|rdm] [--subjects 3]
+CLI: `python -m fmri_rdm.data.synthetic_folder OUT [--kind responses|rdm|trials] [--subjects 3]
 [--images 40] [--shared 30] [--sessions 3] [--units 60] [--seed 0]`.
 """
 
@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import pdist
+
+from fmri_rdm.data.synthetic_trials import write_trials
 
 CATEGORIES = ("animate", "inanimate")
 
@@ -61,8 +63,10 @@ def generate_folder(
 ) -> Path:
     """Write a folder-format dataset and return its root. Subjects `sub-01`... each see the
     `n_shared` first stimuli and an equal share of the rest (all when n_shared is None), in a
-    shuffled order listed in their stimuli.tsv; `kind` = responses (`<roi>.npy`) or rdm
-    (`<roi>.rdm.npy`, a (sessions, n, n) stack)."""
+    shuffled order listed in their stimuli.tsv; `kind` = responses (`<roi>.npy`), rdm
+    (`<roi>.rdm.npy`, a (sessions, n, n) stack) or trials (`<roi>.trials.npy` + `.tsv`, one
+    trial per stimulus and session, correlated noise, a few missing / unrecorded trials:
+    data/synthetic_trials.py)."""
     root = Path(out)
     rng = np.random.default_rng(seed)
     images = _images(rng, n_images, image_size)
@@ -79,6 +83,9 @@ def generate_folder(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "stimuli.tsv").write_text("stimulus_id\n" + "".join(f"{ids[r]}\n" for r in rows))
         x = signal[rows]
+        if kind == "trials":
+            write_trials(folder, roi, [ids[r] for r in rows], x, n_sessions, rng, sd=noise)
+            continue
         if kind == "responses":
             np.save(
                 folder / f"{roi}.npy", (x + noise * rng.standard_normal(x.shape)).astype(np.float32)
@@ -122,7 +129,7 @@ def algonauts_to_folder(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fmri_rdm.data.synthetic_folder")
     p.add_argument("out", type=Path)
-    p.add_argument("--kind", choices=("responses", "rdm"), default="responses")
+    p.add_argument("--kind", choices=("responses", "rdm", "trials"), default="responses")
     p.add_argument("--subjects", type=int, default=3)
     p.add_argument("--images", type=int, default=40)
     p.add_argument("--shared", type=int, default=None)

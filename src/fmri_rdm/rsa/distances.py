@@ -26,6 +26,7 @@ Every sum over trial pairs is a product of per-partition sums (no loop over pair
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as sla
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.noise import Precision, check_noise, precisions
@@ -60,6 +61,7 @@ def trial_rdm(
     per_partition: bool = False,
     prior_lambda: float = 1.0,
     prior_weight: float = 0.1,
+    dtype: type[np.floating] = np.float64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The RDM of the conditions from their trials (module docstring).
 
@@ -71,7 +73,7 @@ def trial_rdm(
     """
     check_method(method)
     check_noise(noise)
-    x, cond, part = finite_trials(trials, conditions, partitions)
+    x, cond, part = finite_trials(trials, conditions, partitions, dtype)
     design = trial_design(cond, part)
     if design.n_conditions < 2:
         raise DataError(f"an RDM needs at least 2 conditions, got {design.n_conditions}")
@@ -119,25 +121,31 @@ def _cross_products(left: np.ndarray, right: np.ndarray, prec: Precision | None)
     transposes of the k < l ones); without one, P is the identity.
     """
     n_k = left.shape[0]
-    tail = right[::-1].cumsum(axis=0)[::-1]  # tail[k] = sum over l >= k
     out = np.zeros((left.shape[1], right.shape[1]))
-    for k in range(n_k - 1):  # a few partitions
-        lk = left[k] if prec is None else prec.apply(left[k])
-        out += lk @ tail[k + 1].T
+    tail = right[n_k - 1].copy()  # sum of right_l over l > k
+    for k in range(n_k - 2, -1, -1):  # a few partitions
+        out += (left[k] if prec is None else prec.apply(left[k])) @ tail.T
+        tail += right[k]
     if prec is not None:
-        return out + out.T
-    head = right.cumsum(axis=0)  # head[k] = sum over l <= k
+        out += out.T  # numpy buffers the overlapping transpose
+        return out
+    head = right[0].copy()  # sum of right_l over l < k
     for k in range(1, n_k):
-        out += left[k] @ head[k - 1].T
+        out += left[k] @ head.T
+        head += right[k]
     return out
 
 
 def _from_similarities(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Condensed S_ii + S_jj - 2 S_ij of mean similarities S = sums / weights (NaN if 0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(weights > 0, sums / np.where(weights > 0, weights, 1.0), np.nan)
-    diag = np.diag(s)
-    return upper(diag[:, None] + diag[None, :] - 2.0 * s)
+    """Condensed S_ii + S_jj - 2 S_ij of mean similarities S = sums / weights (NaN where a
+    weight is 0). Works in place on `sums` and `weights` (both (C, C), large at full scale)."""
+    weights[weights <= 0] = np.nan
+    sums /= weights
+    diag = np.diag(sums).copy()
+    sums *= -2.0
+    sums += diag[:, None]
+    sums += diag[None, :]
+    return upper(sums)
 
 
 def _crossnobis(x: np.ndarray, design: TrialDesign, prec: Precision) -> np.ndarray:
@@ -156,7 +164,7 @@ def _crossnobis_folds(x: np.ndarray, design: TrialDesign, precs: list[Precision]
     n = np.zeros_like(total)
     for k in range(design.n_partitions):  # partition pairs: a few
         for j in range(k + 1, design.n_partitions):
-            prec = Precision(np.ones(x.shape[1]), dense=np.linalg.inv((covs[k] + covs[j]) / 2))
+            prec = Precision(np.ones(x.shape[1]), dense=sla.cholesky((covs[k] + covs[j]) / 2))
             both = (counts[k] > 0) & (counts[j] > 0)
             ok = upper(both[:, None] & both[None, :]) > 0
             d = _mahalanobis(means[k] * both[:, None], means[j] * both[:, None], prec)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
+from scipy.linalg.blas import get_blas_funcs
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.trials import TrialDesign, cell_sums
@@ -41,43 +42,40 @@ def check_noise(noise: str) -> str:
 class Precision:
     """The inverse of C = diag(d) + b X^T X over V units (module docstring).
 
-    d: (V,) positive; x: (n, V) residuals or None (diagonal C); b: >= 0; dense: (V, V) the
-    precision when formed explicitly; core: Cholesky factor of (I/b + X D^-1 X^T) (Woodbury).
+    d: (V,) positive; x: (n, V) residuals or None (diagonal C); b: >= 0; dense: Cholesky factor
+    (upper) of C when V <= n; core: Cholesky factor (upper) of I/b + X D^-1 X^T when n < V
+    (Woodbury). Factors are computed in float64 and kept in the residuals' dtype.
     """
 
     d: np.ndarray
     x: np.ndarray | None = None
     b: float = 0.0
     dense: np.ndarray | None = None
-    core: tuple[np.ndarray, bool] | None = None
+    core: np.ndarray | None = None
 
     def apply(self, a: np.ndarray) -> np.ndarray:
-        """a @ P for a (m, V) float64 matrix; returns (m, V)."""
+        """a @ P for a (m, V) matrix (float32 or float64); returns (m, V) of a's dtype."""
         if self.dense is not None:
-            return np.asarray(a @ self.dense)
-        out = a / self.d
+            return np.asarray(sla.cho_solve((self.dense, False), a.T).T)
+        out = a / self.d.astype(a.dtype, copy=False)
         if self.x is None or self.core is None:
             return np.asarray(out)
-        xd = self.x / self.d  # (n, V)
-        inner = sla.cho_solve(self.core, xd @ a.T)  # (n, m)
+        xd = self.x / self.d.astype(self.x.dtype, copy=False)  # (n, V)
+        inner = sla.cho_solve((self.core, False), xd @ a.T)  # (n, m)
         out -= inner.T @ xd
         return np.asarray(out)
 
     def covariance(self) -> np.ndarray:
-        """The (V, V) covariance C this precision inverts."""
-        cov = self.b * (self.x.T @ self.x) if self.x is not None else np.zeros((0, 0))
-        if self.dense is not None and self.x is None:
-            return np.asarray(np.linalg.inv(self.dense))
-        if not cov.size:
-            return np.diag(self.d)
-        cov[np.diag_indices(self.d.shape[0])] += self.d
+        """The (V, V) float64 covariance C this precision inverts (tests, per-partition)."""
+        cov = np.diag(self.d.astype(np.float64))
+        if self.x is not None:
+            x = self.x.astype(np.float64)
+            cov += self.b * (x.T @ x)
         return cov
 
     def matrix(self) -> np.ndarray:
-        """The (V, V) precision matrix (for tests and small V)."""
-        if self.dense is not None:
-            return self.dense
-        return self.apply(np.eye(self.d.shape[0]))
+        """The (V, V) precision matrix (tests and small V)."""
+        return self.apply(np.eye(self.d.shape[0], dtype=self.d.dtype))
 
 
 def residuals(x: np.ndarray, design: TrialDesign, *, per_partition: bool) -> list[np.ndarray]:
@@ -99,18 +97,19 @@ def residuals(x: np.ndarray, design: TrialDesign, *, per_partition: bool) -> lis
     return out
 
 
-def _gram_traces(z: np.ndarray) -> tuple[float, np.ndarray]:
-    """||Z^T Z||_F^2 (through the smaller Gram matrix) and, if formed, Z^T Z (else empty)."""
+def _gram(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """The smaller Gram matrix of (n, V) z (Z Z^T if n < V, else Z^T Z), upper triangle only
+    (BLAS syrk, the lower part zero), and ||Z^T Z||_F^2 in float64."""
     n, v = z.shape
-    if n < v:
-        g = z @ z.T
-        return float(np.einsum("ij,ij->", g, g)), np.zeros((0, 0))
-    g = z.T @ z
-    return float(np.einsum("ij,ij->", g, g)), g
+    syrk = get_blas_funcs("syrk", (z,))
+    g = syrk(1.0, z.T, trans=int(n < v))  # z.T is Fortran-ordered: no copy
+    diag = np.diagonal(g).astype(np.float64)
+    return g, 2.0 * float(np.einsum("ij,ij->", g, g, dtype=np.float64)) - float(diag @ diag)
 
 
 def estimate_precision(res: np.ndarray, dof: float, noise: str) -> Precision:
-    """Precision of the `noise` estimate from (n, V) residuals with `dof` degrees of freedom."""
+    """Precision of the `noise` estimate from (n, V) residuals (float32 or float64) with `dof`
+    degrees of freedom. `res` is centred in place (and kept by the precision)."""
     check_noise(noise)
     n, v = res.shape
     if noise == "identity":
@@ -120,8 +119,9 @@ def estimate_precision(res: np.ndarray, dof: float, noise: str) -> Precision:
             f"no degrees of freedom for the noise estimate ({n} residuals): each condition "
             "needs at least two trials (or use metric.noise=identity)"
         )
-    x = res - res.mean(axis=0)
-    sumsq = np.einsum("ij,ij->j", x, x)
+    x = res  # centred in place: residuals are the caller's own copy
+    x -= res.mean(axis=0, dtype=np.float64).astype(x.dtype)
+    sumsq = np.einsum("ij,ij->j", x, x, dtype=np.float64)
     if not (sumsq > 0).all():
         raise DataError(
             f"{int((sumsq <= 0).sum())} units have no residual variance: drop them "
@@ -131,27 +131,39 @@ def estimate_precision(res: np.ndarray, dof: float, noise: str) -> Precision:
     if noise == "diag":
         return Precision(var)
     if noise == "shrinkage_diag":
-        z = x / np.sqrt(var)
-        frob, gram = _gram_traces(z)
-        row = np.einsum("ij,ij->i", z, z)
+        std = np.sqrt(var)
+        z = x / std.astype(x.dtype)
+        gram, frob = _gram(z)
+        z *= z  # squares from here on (one (n, V) temporary in all)
+        rows = z.sum(axis=1, dtype=np.float64)
+        fourth = float(np.einsum("ij,ij->", z, z, dtype=np.float64))
+        del z
         off_s = (frob - float(np.sum((sumsq / var) ** 2))) / (n - 1) ** 2
-        off_s2 = (float(np.sum(row**2)) - float(np.sum(z**4))) / (n - 1)
+        off_s2 = (float(rows @ rows) - fourth) / (n - 1)
         lam = n / dof**2 * (off_s2 - off_s) / off_s if off_s > 0 else 1.0
         lam = min(max(lam, 0.0), 1.0)
         d, b = lam * var, (1.0 - lam) / dof
-        gram = gram * (var[:, None] * var[None, :]) ** 0.5 if gram.size else gram
+        if n < v:  # X D^-1 X^T = Z Z^T / lambda
+            gram = gram / lam if lam > 0 else gram * np.inf
+        else:  # X^T X = S Z^T Z S, S = diag(std)
+            gram *= std[:, None].astype(gram.dtype)
+            gram *= std[None, :].astype(gram.dtype)
     else:  # shrinkage_eye
-        frob, gram = _gram_traces(x)
+        gram, frob = _gram(x)
         s_frob = frob / n**2
         m = float(sumsq.sum()) / n / v
         d2 = s_frob - m * m * v
-        b2 = min(d2, (float(np.sum(np.einsum("ij,ij->i", x, x) ** 2)) / n - s_frob) / n)
+        sq = np.einsum("ij,ij->i", x, x, dtype=np.float64)
+        b2 = min(d2, (float(sq @ sq) / n - s_frob) / n)
         d, b = np.full(v, b2 / d2 * m * n / dof), (d2 - b2) / d2 / dof
+        if n < v:
+            gram = gram / d[0] if d[0] > 0 else gram * np.inf
     return _factor(x, d, b, gram)
 
 
 def _factor(x: np.ndarray, d: np.ndarray, b: float, gram: np.ndarray) -> Precision:
-    """Precision of diag(d) + b X^T X: Woodbury when n < V, else the dense inverse."""
+    """Precision of diag(d) + b X^T X (upper-triangular `gram`: X D^-1 X^T when n < V, used
+    through the Woodbury identity; X^T X otherwise, factored densely)."""
     n, v = x.shape
     singular = DataError(
         "the noise covariance is singular (no shrinkage with fewer residuals than units): "
@@ -161,21 +173,22 @@ def _factor(x: np.ndarray, d: np.ndarray, b: float, gram: np.ndarray) -> Precisi
         if not (d > 0).all():
             raise singular
         return Precision(d)
-    if not (d > 0).all():
-        if n < v:
-            raise singular
-        d = np.maximum(d, 0.0)
+    if n < v and not (d > 0).all():
+        raise singular
+    mat = np.asarray(gram, dtype=np.float64)
     if n < v:
-        xd = x / d
-        core = np.eye(n) / b + xd @ x.T
-        return Precision(d, x, b, core=sla.cho_factor(core, lower=True))
-    cov = b * (gram if gram.size else x.T @ x)
-    cov[np.diag_indices(v)] += d
+        mat[np.diag_indices(n)] += 1.0 / b
+    else:
+        mat *= b
+        mat[np.diag_indices(v)] += d
     try:
-        factor = sla.cho_factor(cov, lower=True, overwrite_a=True)
+        factor = sla.cholesky(mat, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError as err:
         raise singular from err
-    return Precision(d, x, b, dense=sla.cho_solve(factor, np.eye(v), overwrite_b=True))
+    factor = factor.astype(x.dtype, copy=False)
+    if n < v:
+        return Precision(d, x, b, core=factor)
+    return Precision(d, x, b, dense=factor)
 
 
 def precisions(

@@ -37,21 +37,24 @@ class TrialDesign:
     def n_partitions(self) -> int:
         return int(self.counts.shape[1])
 
-    def indicator(self) -> sp.csr_matrix:
+    def indicator(self, dtype: type[np.floating] = np.float64) -> sp.csr_matrix:
         """(C*K, T) sparse 0/1 matrix: row c*K + k marks the trials of cell (c, k)."""
         t = self.condition.shape[0]
         rows = self.condition * self.n_partitions + self.partition
         shape = (self.n_conditions * self.n_partitions, t)
-        return sp.csr_matrix((np.ones(t), (rows, np.arange(t))), shape=shape)
+        return sp.csr_matrix((np.ones(t, dtype), (rows, np.arange(t))), shape=shape)
 
 
 def finite_trials(
-    trials: np.ndarray, conditions: np.ndarray, partitions: np.ndarray | None
+    trials: np.ndarray,
+    conditions: np.ndarray,
+    partitions: np.ndarray | None,
+    dtype: type[np.floating] = np.float64,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Drop missing trials (rows NaN in every unit); check shapes and the other values.
 
     trials: (T, V) numbers; conditions: (T,) labels; partitions: (T,) labels or None (every
-    trial its own partition). Returns float64 (T', V) trials and the (T',) labels kept.
+    trial its own partition). Returns (T', V) trials of `dtype` and the (T',) labels kept.
     """
     x = np.asarray(trials)
     if x.ndim != 2 or x.shape[1] < 1:
@@ -75,7 +78,7 @@ def finite_trials(
             "affected): drop those units or mark the whole trial missing (all NaN)"
         )
     keep = ~missing
-    x = np.asarray(x[keep], dtype=np.float64)
+    x = np.asarray(x[keep] if not keep.all() else x, dtype=dtype)
     if not np.isfinite(x).all():
         raise DataError("trials contain infinite values: check the data")
     if x.shape[0] == 0:
@@ -98,9 +101,9 @@ def trial_design(conditions: np.ndarray, partitions: np.ndarray) -> TrialDesign:
 def cell_sums(x: np.ndarray, design: TrialDesign) -> np.ndarray:
     """(K, C, V) sums of the trials of each (partition, condition) cell (zero where empty).
 
-    x: (T, V) float64 trials in the order of `design`.
+    x: (T, V) float32 or float64 trials in the order of `design`.
     """
-    sums = np.asarray(design.indicator() @ x)  # (C*K, V)
+    sums = np.asarray(design.indicator(x.dtype.type) @ x)  # (C*K, V)
     c, k = design.n_conditions, design.n_partitions
     return np.ascontiguousarray(sums.reshape(c, k, -1).transpose(1, 0, 2))
 
