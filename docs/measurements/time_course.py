@@ -8,7 +8,8 @@ the family-wise error of the cluster test on null data.
    subject the correlation-distance RDM of every sample, its Spearman correlation with the
    model RDMs A and B; across subjects the cluster test (1,000 sign patterns, one-tailed,
    cluster-forming p < 0.05) and the onset with its bootstrap interval (200 resamples).
-   Reports each repeat's onset of B and of A against the truth, in steps.
+   Reports each repeat's onset of B and of A against the truth, in steps, and the Spearman
+   correlation of the two model RDMs (a B correlated with A rises while A is on).
 2. Family-wise error: (a) `--null-repeats` sets of 15 subjects x 200 times of temporally
    smooth Gaussian noise (a Gaussian filter of 3 samples' width), (b) 200 switch-over folders
    with no signal (signal=0): the share of sets where any cluster reaches p < 0.05.
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.distance import squareform
+from scipy.stats import spearmanr
 
 from fmri_rdm.data.folder import FolderSource
 from fmri_rdm.data.synthetic_time import generate_time_folder
@@ -57,7 +59,8 @@ def onsets(repeats: int, work: Path) -> list[dict]:
         root = generate_time_folder(work / f"switch{seed}", n_subjects=10, seed=seed)
         truth = json.loads((root / "_truth.json").read_text())
         scores, times = folder_scores(root)
-        row: dict = {"seed": seed}
+        a, b = (squareform(np.load(root / "models" / f"{m}.rdm.npy"), checks=False) for m in "AB")
+        row: dict = {"seed": seed, "spearman_A_B": float(spearmanr(a, b)[0])}
         for m, true_ms in (("A", truth["onset_A_ms"]), ("B", truth["switch_ms"])):
             got = time_course_stats(scores[m], times, n_boot=1000, n_boot_onset=200, seed=seed)
             onset = got["onset"]
