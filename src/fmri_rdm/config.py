@@ -81,6 +81,15 @@ class DistributionSchema:
 
 
 @dataclass
+class TimeSchema:
+    window_ms: float | None = MISSING
+    step_ms: float | None = MISSING
+    generalize: bool = MISSING
+    fit_at_ms: float | None = MISSING
+    n_bootstrap: int = MISSING
+
+
+@dataclass
 class EvaluationSchema:
     k_folds: int = MISSING
     test_size: float = MISSING
@@ -96,6 +105,7 @@ class EvaluationSchema:
     transfer_subjects: Any = MISSING  # null / [] (off), [2, 3] or "all" (run.transfer)
     calibration: str = MISSING
     statistics_device: str = MISSING
+    time: TimeSchema = MISSING  # time-resolved data (pipeline/time_course.py)
 
 
 @dataclass
