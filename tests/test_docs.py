@@ -76,6 +76,10 @@ def check(command: str, marked: bool) -> None:
     elif tool == "make":
         makefile = (ROOT / "Makefile").read_text()
         assert all(re.search(rf"^{t}:", makefile, re.M) for t in args), command
+    elif tool == "python" and args[:2] == ["-m", "fmri_rdm.data.synthetic_time"]:
+        from fmri_rdm.data.synthetic_time import parser
+
+        parser().parse_args(args[2:])
     elif tool == "python" and args[:2] == ["-m", "bench.full_pipeline"]:
         assert (ROOT / "bench" / "full_pipeline.py").is_file()
     else:

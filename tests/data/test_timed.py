@@ -122,3 +122,11 @@ def test_files_that_do_not_fit_the_times(tmp_path):
     (root / "times.tsv").unlink()
     with pytest.raises(DataError, match=r"no times\.tsv"):
         load_timed(source, "sub-01", "MEG")
+
+
+def test_the_cli_writes_a_folder_the_listing_reads(tmp_path, capsys):
+    from fmri_rdm.data.synthetic_time import main
+
+    assert main([str(tmp_path / "sw"), "--subjects", "2", "--images", "6", "--kind", "rdm"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "sw")
+    assert listing(tmp_path / "sw")[0].endswith("2 subject(s)")

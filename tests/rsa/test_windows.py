@@ -42,6 +42,17 @@ def test_rdms_equal_pdist_of_each_window_mean(metric, window, step):
     )
 
 
+def test_standardized_windows_equal_pdist_of_zscored_units():
+    from scipy.stats import zscore
+
+    x = np.random.default_rng(4).normal(size=(6, 4, 25)) * np.arange(1, 5)[None, :, None]
+    w = sliding_windows(TIMES, 6.0, 4.0)
+    got = window_rdms(x, w, "correlation", standardize=True)
+    means = [x[:, :, s : s + w.width].mean(axis=2) for s in w.starts]
+    want = np.stack([pdist(zscore(m, axis=0), "correlation") for m in means])
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
 def test_blocks_of_windows_give_the_same_rdms(monkeypatch):
     from fmri_rdm.rsa import windows
 

@@ -86,7 +86,7 @@ def generate_time_folder(
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m fmri_rdm.data.synthetic_time")
     p.add_argument("out", type=Path)
     p.add_argument("--kind", choices=("responses", "rdm"), default="responses")
@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--switch-ms", type=float, default=200.0)
     p.add_argument("--signal", type=float, default=0.6)
     p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
     root = generate_time_folder(
         a.out, kind=a.kind, n_subjects=a.subjects, n_images=a.images, n_units=a.units,
         onset_ms=a.onset_ms, switch_ms=a.switch_ms, signal=a.signal, seed=a.seed,

@@ -111,3 +111,31 @@ def rdm_frames_figure(
         ax.set_yticks([])
     fig.colorbar(images[0], ax=list(axes), label="dissimilarity", shrink=0.8)
     return save_figure(fig, path)
+
+
+def run_time_plots(folder: Path, course: Mapping[str, Any], score: str) -> dict[str, Path]:
+    """A run's figures of its metrics.json `time_course`: the test `score` per window with its
+    bootstrap band (time_course.png) and, with generalize, the matrix (generalization.png)."""
+    values = course["scores"][score]
+    nan = np.nan
+    curve = {
+        "mean": [nan if v is None else v for v in values["mean"]],
+        "low": [nan if v is None else v for v in values["ci_low"]],
+        "high": [nan if v is None else v for v in values["ci_high"]],
+    }
+    out = {
+        "time_course": time_course_figure(
+            course["times_ms"],
+            {f"test {score} (fold mean)": curve},
+            folder / "time_course.png",
+            score=score,
+            title="test score per window (band: stimulus bootstrap)",
+        )
+    }
+    if "generalization" in course:
+        rows = course["generalization"][score]
+        matrix = np.asarray([[nan if v is None else v for v in row] for row in rows])
+        out["generalization"] = generalization_figure(
+            matrix, course["times_ms"], folder / "generalization.png", score=score
+        )
+    return out

@@ -121,8 +121,19 @@ def _block_rdms(m: np.ndarray, metric: str) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0.0))
 
 
-def window_rdms(x: np.ndarray, windows: Windows, metric: str = "correlation") -> np.ndarray:
-    """(W, n(n-1)/2) float64 condensed (pdist order) RDMs of each window of x (n, U, T)."""
+def _zscore_units(m: np.ndarray) -> np.ndarray:
+    """m (w, n, U) with each unit z-scored over the stimuli of its window (ddof 0; a constant
+    unit becomes 0), as the run z-scores responses (data.standardize)."""
+    m = m - m.mean(axis=1, keepdims=True)
+    std = np.sqrt((m * m).mean(axis=1, keepdims=True))
+    return m / np.where(std == 0, 1.0, std)
+
+
+def window_rdms(
+    x: np.ndarray, windows: Windows, metric: str = "correlation", *, standardize: bool = False
+) -> np.ndarray:
+    """(W, n(n-1)/2) float64 condensed (pdist order) RDMs of each window of x (n, U, T);
+    standardize: each unit z-scored over the stimuli within each window first."""
     check_metric(metric)
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[0] < 2 or x.shape[1] < 1:
@@ -136,6 +147,8 @@ def window_rdms(x: np.ndarray, windows: Windows, metric: str = "correlation") ->
     block = max(1, _BLOCK_ELEMENTS // (n * max(units, n)))
     for s in range(0, len(windows), block):  # blocks of windows, each a batched product
         means = _means(x, total, windows.starts[s : s + block], windows.width)
+        if standardize:
+            means = _zscore_units(means)
         out[s : s + block] = _block_rdms(means, metric)[:, a, b]
     return out
 
