@@ -1,29 +1,34 @@
-"""One full-scale fold's statistics, numpy on the CPU against torch on a device, in one process.
+"""One full-scale fold's statistics: the linear resample blocks (`stats/rank_resamples.py`,
+`stats/permutation.py`, numpy or torch) against the per-resample numpy reference
+(`bench/statistics_reference.py`, what the project ran before issue 40), in one process.
 
-    python -m bench.statistics_device                      # full scale: 9841 images, a fold
-                                                           # of 1968 test images (1.9 M pairs)
-    python -m bench.statistics_device --images 600 --test 120 --device cpu   # small, CPU torch
+    python -m bench.statistics_device --device cpu     # numpy blocks on the CPU
+    python -m bench.statistics_device --device cuda    # torch blocks on the GPU
+    python -m bench.statistics_device --images 600 --test 120 --device torch-cpu   # small
 
-A fold's statistics are 1,000 bootstrap resamples (Pearson, R², MSE by one GEMM; Spearman by a
-loop over resamples) and 1,000 permutations (Pearson and Spearman nulls, a loop over
-permutations). numpy runs `--cpu-resamples` of each (the loops cost the same per resample, so
-its full-fold time is extrapolated linearly; the GEMM part is measured at the full count); the
-torch path runs the full fold. The first resamples of both are compared (max |difference|).
-Prints one JSON line.
+A fold's statistics are 1,000 bootstrap resamples (Pearson, R², MSE by one GEMM, the same code
+in both paths; Spearman by resample blocks) and 1,000 permutations (Pearson and Spearman nulls).
+The reference runs its sorts once and `--ref-resamples` resamples and permutations (its loops
+cost the same per resample, so its full fold is setup + that cost x 1,000); the new path runs
+the full fold. Their first resamples are compared (max |difference|). Prints one JSON line with
+the load average, since the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
+from scipy.stats import rankdata
 
+from bench import statistics_reference as ref
 from fmri_rdm.rsa.rdm import compute_rdm, rdm_values
-from fmri_rdm.stats import accelerated
 from fmri_rdm.stats import bootstrap as boot
 from fmri_rdm.stats import permutation as perm
+from fmri_rdm.stats import rank_resamples
 
 
 def _fold(n_images: int, n_test: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -36,10 +41,25 @@ def _fold(n_images: int, n_test: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     return rdm, test, a, b, target, target + rng.standard_normal(target.size)
 
 
-def _timed(fn, *args):  # type: ignore[no-untyped-def]
+def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
+
+
+def _reference(square, a, b, target, prediction, counts, perms):  # type: ignore[no-untyped-def]
+    """(rho (k,), nulls {stat: (k,)}, setup s, per-resample s, per-permutation s)."""
+    start = time.perf_counter()
+    setup = ref.SpearmanSetup(a, b, target, prediction)
+    ranks, rank_x = ref.rank_table(square), rankdata(prediction)
+    setup_s = time.perf_counter() - start
+    c32 = counts.astype(np.int32)
+    rho, rho_s = _timed(lambda: np.array([ref.spearman_resample(setup, c)[0] for c in c32]))
+    null_p, p_s = _timed(ref.pearson_null, square, a, b, prediction, perms)
+    null_s, s_s = _timed(ref.pearson_null, ranks, a, b, rank_x, perms)
+    k = len(counts)
+    nulls = {"pearson": null_p, "spearman": null_s}
+    return rho, nulls, setup_s, rho_s / k, (p_s + s_s) / k
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,58 +67,50 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=int, default=9841)
     parser.add_argument("--test", type=int, default=1968, help="test images of the fold")
     parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--cpu-resamples", type=int, default=8)
-    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--ref-resamples", type=int, default=16)
+    parser.add_argument("--device", default="cpu", help="cpu (numpy), torch-cpu, cuda")
     args = parser.parse_args(argv)
-    import torch
-
     rdm, test, a, b, target, prediction = _fold(args.images, args.test)
     rng = np.random.default_rng(1)
     counts = boot.resample_counts(rng, args.test, args.resamples)
     perms = perm.permutations(rng, args.test, args.resamples)
     square = perm.square_rdm_among(rdm, args.images, test)
-    k = args.cpu_resamples
+    load = os.getloadavg()[0]
     _, moments_s = _timed(boot.moment_scores, counts, a, b, target, prediction)
-    cpu_rho, cpu_rho_s = _timed(boot.weighted_spearman, counts[:k], a, b, target, prediction)
-    cpu_null, cpu_null_s = _timed(perm.permutation_null, square, a, b, prediction, perms[:k])
-    if args.device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    dev_rho, dev_rho_s = _timed(
-        accelerated.weighted_spearman, counts, a, b, target, prediction, args.device
+    k = args.ref_resamples
+    ref_rho, ref_null, setup_s, per_resample, per_perm = _reference(
+        square, a, b, target, prediction, counts[:k], perms[:k]
     )
-    dev_null, dev_null_s = _timed(
-        accelerated.permutation_null, square, a, b, prediction, perms, perm.STATISTICS, args.device
+    rho, rho_s = _timed(
+        rank_resamples.weighted_spearman, counts, a, b, target, prediction, args.device
     )
-    scale = args.resamples / k
-    cpu_full = moments_s + (cpu_rho_s + cpu_null_s) * scale
-    device_full = moments_s + dev_rho_s + dev_null_s
+    null, null_s = _timed(
+        perm.permutation_null, square, a, b, prediction, perms, perm.STATISTICS, args.device
+    )
+    ref_full = moments_s + setup_s + (per_resample + per_perm) * args.resamples
+    new_full = moments_s + rho_s + null_s
     diff = max(
-        float(np.nanmax(np.abs(dev_rho[:, :k] - cpu_rho))),
-        *(float(np.nanmax(np.abs(dev_null[s][:k] - cpu_null[s]))) for s in perm.STATISTICS),
+        float(np.nanmax(np.abs(rho[0, :k] - ref_rho))),
+        *(float(np.nanmax(np.abs(null[s][:k] - ref_null[s]))) for s in perm.STATISTICS),
     )
-    peak = torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else None
-    print(
-        json.dumps(
-            {
-                "test_images": args.test,
-                "pairs": int(a.size),
-                "resamples": args.resamples,
-                "device": args.device,
-                "moments_gemm_s": round(moments_s, 3),
-                "numpy_spearman_s_per_resample": round(cpu_rho_s / k, 4),
-                "numpy_null_s_per_permutation": round(cpu_null_s / k, 4),
-                "numpy_fold_s_extrapolated": round(cpu_full, 1),
-                "torch_spearman_s": round(dev_rho_s, 3),
-                "torch_null_s": round(dev_null_s, 3),
-                "torch_fold_s": round(device_full, 2),
-                "speedup": round(cpu_full / device_full, 1),
-                "max_abs_difference": diff,
-                "peak_gpu_mb": None if peak is None else round(peak),
-            }
-        ),
-        flush=True,
-    )
+    row = {
+        "test_images": args.test,
+        "pairs": int(a.size),
+        "resamples": args.resamples,
+        "device": args.device,
+        "load_average_1min": round(load, 2),
+        "moments_gemm_s": round(moments_s, 3),
+        "reference_setup_s": round(setup_s, 2),
+        "reference_spearman_s_per_resample": round(per_resample, 4),
+        "reference_null_s_per_permutation": round(per_perm, 4),
+        "reference_fold_s_extrapolated": round(ref_full, 1),
+        "new_spearman_s": round(rho_s, 2),
+        "new_null_s": round(null_s, 2),
+        "new_fold_s": round(new_full, 2),
+        "speedup": round(ref_full / new_full, 1),
+        "max_abs_difference": diff,
+    }
+    print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,17 +11,28 @@ image is which) every relabelling is equally likely, so
 
 The observed statistic goes through the same code as the null (the identity relabelling), so
 rounding cannot separate them.
+
+Cost per permutation is linear in the pairs, written once for numpy and torch
+(`stats/backend.py`): a Pearson r is one permuted gather of the square target (and, for a
+subset of pairs, of its square and the subset's mask) against the fixed prediction; with all
+pairs, relabelling only reorders the target values, so their ranks are taken once and gathered
+the same way for Spearman; with a subset, the relabelled subset is a 0/1 weight on all pairs in
+the target's (fixed) sorted order, and its mid-ranks are the cumulative sums of
+`stats/rank_resamples.py`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
 
 from fmri_rdm.rsa import rdm as rdm_lib
+from fmri_rdm.stats import rank_resamples as rr
+from fmri_rdm.stats.backend import Backend, backend_for
 
 STATISTICS = ("pearson", "spearman")
-_BLOCK_ELEMENTS = 1 << 24  # (permutations x pairs) elements per re-ranked block
 
 
 def square_rdm_among(rdm: np.ndarray, n_images: int, images: np.ndarray) -> np.ndarray:
@@ -37,46 +48,25 @@ def square_rdm_among(rdm: np.ndarray, n_images: int, images: np.ndarray) -> np.n
     return square
 
 
-def _pearson_null(
-    square: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray, perms: np.ndarray
-) -> np.ndarray:
-    """(R,) Pearson r of fixed values x (P,) with square[perm[a], perm[b]] for each perm row.
+def _upper(n: int, a: np.ndarray, b: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(n, n) float32 with values (P,) at (min, max) of each pair (a, b), zero elsewhere."""
+    out = np.zeros((n, n), dtype=np.float32)
+    out[np.minimum(a, b), np.maximum(a, b)] = values
+    return out
 
-    One (P,) gather per permutation from a float32 copy of `square` (half the memory traffic;
-    centred first so the variance does not cancel); pairs come grouped by their first image, so
-    the gather reads about one row at a time. Then three dot products.
-    """
-    n = square.shape[0]
-    iu = np.triu_indices(n, 1)
-    flat = (square - square[iu].mean()).astype(np.float32).ravel()
+
+def _unit(x: np.ndarray) -> np.ndarray:
     centred = x - x.mean()
-    xc = (centred / max(float(np.linalg.norm(centred)), 1e-300)).astype(np.float32)
-    count = len(a)
-    out = np.empty(len(perms))
-    for r, p in enumerate(perms):
-        y = np.take(flat, np.take(p * n, a) + np.take(p, b))
-        s1, s2, sxy = float(y.sum(dtype=np.float64)), float(y @ y), float(y @ xc)
-        var = s2 - s1 * s1 / count
-        out[r] = sxy / np.sqrt(var) if var > 1e-9 * max(s2, 1e-300) else np.nan
-    return out
+    return centred / max(float(np.linalg.norm(centred)), 1e-300)
 
 
-def _spearman_null_general(
-    square: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray, perms: np.ndarray
-) -> np.ndarray:
-    """(R,) Spearman rho when the pairs are a subset: the permuted targets are re-ranked."""
-    rx = rankdata(x)
-    rx = (rx - rx.mean()) / np.linalg.norm(rx - rx.mean())
-    out = np.empty(len(perms))
-    step = max(1, _BLOCK_ELEMENTS // max(len(a), 1))
-    for s in range(0, len(perms), step):
-        block = perms[s : s + step]
-        y = square[block[:, a], block[:, b]]  # (r, P)
-        ry = rankdata(y, axis=1)
-        ry -= ry.mean(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[s : s + step] = (ry @ rx) / np.linalg.norm(ry, axis=1)
-    return out
+def _correlation(sxy: np.ndarray, s1: Any, s2: Any, count: int) -> np.ndarray:
+    """r of the unit prediction with the relabelled targets from their sums; NaN where the
+    relabelled target is constant."""
+    var = s2 - s1 * s1 / count
+    ok = var > 1e-9 * np.maximum(s2, 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, sxy / np.sqrt(np.where(ok, var, 1.0)), np.nan)
 
 
 def permutation_null(
@@ -86,29 +76,93 @@ def permutation_null(
     prediction: np.ndarray,
     perms: np.ndarray,
     statistics: tuple[str, ...] = STATISTICS,
+    device: str = "cpu",
 ) -> dict[str, np.ndarray]:
     """{statistic: (R,)} of the prediction (P,) against the relabelled target in each
     permutation row of `perms` (R, n) (a row of arange(n) gives the observed statistic).
 
-    square: (n, n) target RDM among the test images (`square_rdm_among`); a, b: (P,) pair positions.
+    square: (n, n) target RDM among the test images (`square_rdm_among`); a, b: (P,) pair
+    positions; device: `cpu` (numpy) or a torch device (`stats/backend.py`).
     """
+    xb = backend_for(device)
     a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
     x = np.asarray(prediction, dtype=np.float64)
     n = square.shape[0]
-    out: dict[str, np.ndarray] = {}
+    iu = np.triu_indices(n, 1)
+    all_pairs = len(a) == iu[0].size
+    centred = square - square[iu].mean()
+    tables, weights, names = [], [], []
     if "pearson" in statistics:
-        out["pearson"] = _pearson_null(square, a, b, x, perms)
-    if "spearman" in statistics:
-        if len(a) == n * (n - 1) // 2:
-            # all pairs: relabelling only reorders the target values, so their ranks can be
-            # taken once and permuted like the values
-            iu = np.triu_indices(n, 1)
-            ranks = np.zeros_like(square)
-            ranks[iu] = rankdata(square[iu])
-            ranks += ranks.T
-            out["spearman"] = _pearson_null(ranks, a, b, rankdata(x), perms)
+        tables.append(centred)
+        weights.append(_upper(n, a, b, _unit(x)))
+        if not all_pairs:  # the relabelled subset's sum and sum of squares
+            mask = _upper(n, a, b, np.ones(len(a)))
+            tables += [centred, centred * centred]
+            weights += [mask, mask]
+    if "spearman" in statistics and all_pairs:
+        ranks = np.zeros_like(square)
+        ranks[iu] = rankdata(square[iu])
+        ranks += ranks.T
+        tables.append(ranks - ranks[iu].mean())
+        weights.append(_upper(n, a, b, _unit(rankdata(x))))
+        names.append("spearman")
+    out: dict[str, np.ndarray] = {}
+    if tables:
+        sums = xb.permuted_sums(np.stack(tables).astype(np.float32), np.stack(weights), perms)
+    if "pearson" in statistics:
+        if all_pairs:  # relabelling reorders the same values: their spread is fixed
+            y = centred[iu]
+            s1, s2 = float(y.sum()), float(y @ y)
         else:
-            out["spearman"] = _spearman_null_general(square, a, b, x, perms)
+            s1, s2 = sums[:, 1], sums[:, 2]
+        out["pearson"] = _correlation(sums[:, 0], s1, s2, len(a))
+    if "spearman" in statistics:
+        if all_pairs:
+            y = tables[-1][iu]
+            out["spearman"] = _correlation(sums[:, -1], float(y.sum()), float(y @ y), len(a))
+        else:
+            out["spearman"] = _subset_spearman(xb, square, a, b, x, np.asarray(perms))
+    return {name: out[name] for name in statistics}
+
+
+def _subset_spearman(
+    xb: Backend, square: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray, perms: Any
+) -> np.ndarray:
+    """(R,) Spearman rho when the pairs are a subset: relabelling pi moves the subset to the
+    pairs (pi(a), pi(b)); over all pairs in the target's sorted order, the subset is a 0/1
+    weight whose cumulative sums give the relabelled targets' mid-ranks."""
+    n = square.shape[0]
+    u, v = np.triu_indices(n, 1)
+    values = square[u, v]
+    order = np.argsort(values, kind="stable")
+    chunks = [rr.to_chunk(xb, raw, slice(0)) for raw in rr.layout(order, values[order], u, v, n, xb)]
+    side = n + 1  # image n pads a chunk: its row and column are zero
+    member, ranks_x = np.zeros((side, side)), np.zeros((side, side))
+    rx = rankdata(x) - (len(x) + 1) / 2
+    member[a, b] = member[b, a] = 1.0
+    ranks_x[a, b] = ranks_x[b, a] = rx
+    flat_m, flat_r = xb.asarray(member.ravel()), xb.asarray(ranks_x.ravel())
+    total = float(len(a))
+    cube, spp, mean_rx = total**3, float(rx @ rx), float(rx.sum())
+    out = np.empty(len(perms))
+    block = min(len(perms), xb.block or max(1, xb.elements // u.size))
+    ws = rr.Workspace(xb, max(ch.a.shape[0] for ch in chunks), block)
+    for s in range(0, len(perms), block):
+        inverse = np.full((side, block), n)  # a last, short block repeats the padding image
+        part = perms[s : s + block]
+        inverse[:n, : len(part)] = np.argsort(part, axis=1).T
+        inv = xb.index(inverse)
+        carry, stt, stp = (xb.zeros((inverse.shape[1],)) for _ in range(3))
+        for ch in chunks:
+            idx = xb.take(inv, ch.a) * side + xb.take(inv, ch.b)
+            w = xb.gather(flat_m, idx)
+            ranks_t, carry = rr.ranks(xb, w, ch, carry, ws)
+            w *= ranks_t
+            stp += xb.row_dots(w, xb.gather(flat_r, idx))
+            stt += xb.row_dots(w, ranks_t)
+        sxy = xb.to_numpy(stp) - total * mean_rx
+        rho = rr.rho_from_sums(sxy, xb.to_numpy(stt) - cube, spp, cube)
+        out[s : s + len(part)] = rho[: len(part)]
     return out
 
 

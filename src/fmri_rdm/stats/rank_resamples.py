@@ -1,0 +1,239 @@
+"""Spearman rho of every stimulus-bootstrap resample, linear in the pairs, written once for numpy
+and torch (`stats/backend.py`).
+
+A resample with image counts c weights pair p = (a, b) by w_p = c_a * c_b (`stats/bootstrap.py`),
+and its Spearman rho is the weighted Pearson r of the mid-ranks the duplicated pairs would get.
+The order of the pairs never changes between resamples, only their weights, so each vector is
+sorted once and a resample's mid-ranks are cumulative sums of its weights in that order:
+
+    v_p = 2 * (weight strictly before p's tie group) + (weight of p's tie group)
+        = 2 * cs_p - w_p                       (p not tied; cs: inclusive cumulative sum)
+
+is twice the mid-rank plus a constant, and with W = sum_p w_p (as `sum w v = W^2` exactly)
+
+    sum w (v_t - W)(v_x - W) = sum w v_t v_x - W^3,  likewise for (t, t) and (x, x),
+
+so neither pass needs W beforehand. Per block of resamples: one pass in the target's order
+writes u = w * v_t per pair; one pass per prediction in its own order gathers u back (rows of
+one pair's resamples: whole cache lines) and sums u * v_x. Everything is integer-valued until
+the final sums, exact in float64.
+
+Pairs are processed in chunks that end at a tie group's end (ties stay inside a chunk; a group
+larger than a chunk makes a larger chunk). Inside a chunk the pairs are laid out as (segment,
+chunk / segment, resamples): the cumulative sum is `segment` row additions plus one short
+cumulative sum over the segment totals (numpy's own accumulate walks a strided column at a time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fmri_rdm.stats.backend import Backend, backend_for
+
+
+@dataclass
+class Chunk:
+    """One chunk of an order: per slot (segment-major layout, segment x width) the pair images
+    a, b (n = padding, count 0), where slot s of the stored u rows (`store`) or which stored row
+    to read (`read`), and the tie fix (tied slots, first and last slot of each one's group)."""
+
+    width: int
+    a: Any
+    b: Any
+    rows: Any
+    tied: Any = None
+    first: Any = None
+    last: Any = None
+
+
+def _chunk_bounds(new: np.ndarray, chunk: int) -> list[tuple[int, int]]:
+    """[(start, end)) of consecutive sorted positions, each ending where a tie group ends."""
+    starts = np.append(np.flatnonzero(new), new.size)
+    bounds, s = [], 0
+    while s < new.size:
+        e = int(starts[min(np.searchsorted(starts, s + chunk), starts.size - 1)])
+        bounds.append((s, e))
+        s = e
+    return bounds
+
+
+def layout(
+    order: np.ndarray, values: np.ndarray, a: np.ndarray, b: np.ndarray, n: int, xb: Backend
+) -> list[tuple[Any, ...]]:
+    """Chunks of one sort order (`order`: pair index per sorted position, `values` the sorted
+    values) as numpy arrays (width, a, b, pair, tied, first, last): slot i * width + k holds
+    sorted position start + k * segment + i, pair -1 and image n where it pads the chunk."""
+    segment = xb.segment
+    new = np.concatenate([[True], values[1:] != values[:-1]])
+    group = np.cumsum(new) - 1
+    group_start = np.flatnonzero(new)
+    group_end = np.append(group_start[1:], values.size) - 1
+    out = []
+    for s, e in _chunk_bounds(new, xb.chunk_pairs):
+        width = -(-(e - s) // segment)
+        pos = (s + np.arange(width)[None, :] * segment + np.arange(segment)[:, None]).ravel()
+        valid = pos < e
+        pair = np.where(valid, order[np.minimum(pos, e - 1)], -1)
+        fix: tuple[np.ndarray, ...] = (None, None, None)  # type: ignore[assignment]
+        g = group[s:e]
+        local = np.flatnonzero(group_end[g] > group_start[g])  # tied, as positions - s
+        if local.size:
+
+            def slot(p: np.ndarray, width: int = width) -> np.ndarray:
+                return (p % segment) * width + p // segment
+
+            fix = (slot(local), slot(group_start[g[local]] - s), slot(group_end[g[local]] - s))
+        ca, cb = np.where(valid, a[pair], n), np.where(valid, b[pair], n)
+        out.append((width, ca, cb, pair, *fix))
+    return out
+
+
+def to_chunk(xb: Backend, raw: tuple[Any, ...], rows: np.ndarray | slice) -> Chunk:
+    width, ca, cb, _, tied, first, last = raw
+    fix = (xb.index(tied), xb.index(first), xb.index(last)) if tied is not None else ()
+    rows = rows if isinstance(rows, slice) else xb.index(rows)
+    return Chunk(width, xb.index(ca), xb.index(cb), rows, *fix)
+
+
+def _orders(
+    xb: Backend, a: np.ndarray, b: np.ndarray, n: int, target: np.ndarray, preds: np.ndarray
+) -> tuple[list[Chunk], list[list[Chunk]], int]:
+    """The target's chunks (storing u in rows 0.. of their slots) and each prediction's chunks
+    (reading each pair's row back; padding reads the zero row), and the number of rows."""
+    order = np.argsort(target, kind="stable")
+    raw_t = layout(order, target[order], a, b, n, xb)
+    row_of_pair = np.empty(a.size, dtype=np.intp)
+    target_chunks, rows = [], 0
+    for raw in raw_t:
+        pair = raw[3]
+        row_of_pair[pair[pair >= 0]] = rows + np.flatnonzero(pair >= 0)
+        target_chunks.append(to_chunk(xb, raw, slice(rows, rows + pair.size)))
+        rows += pair.size
+    pred_chunks = []
+    for p in preds:
+        order = np.argsort(p, kind="stable")
+        pred_chunks.append(
+            [
+                to_chunk(xb, raw, np.where(raw[3] >= 0, row_of_pair[raw[3]], rows))
+                for raw in layout(order, p[order], a, b, n, xb)
+            ]
+        )
+    return target_chunks, pred_chunks, rows
+
+
+class Workspace:
+    """(slots, r) buffers that every chunk of a call reuses (a fresh large array per chunk
+    costs page faults), and the stored rows of the target's v (integers: float32 holds them
+    exactly below 4,096 images, half the traffic of the one random gather)."""
+
+    def __init__(self, xb: Backend, slots: int, r: int, stored_rows: int = 0, n: int = 0):
+        self.w, self.tmp, self.cs = (xb.empty((slots, r)) for _ in range(3))
+        exact = 4096 if n <= 4096 else 0
+        self.gathered = xb.empty((slots, r), exact_below=exact)
+        self.stored = xb.empty((stored_rows + 1, r), exact_below=exact)
+        self.stored[stored_rows] = 0  # the row that padding slots read
+
+
+def pair_weights(xb: Backend, c: Any, chunk: Chunk, ws: Workspace) -> Any:
+    """(slots, r) bootstrap weights c[a] * c[b] of a chunk's pairs; c: (n + 1, r) counts."""
+    m = chunk.a.shape[0]
+    w = xb.take(c, chunk.a, out=ws.w[:m])
+    w *= xb.take(c, chunk.b, out=ws.tmp[:m])
+    return w
+
+
+def ranks(xb: Backend, w: Any, chunk: Chunk, carry: Any, ws: Workspace) -> tuple[Any, Any]:
+    """(v, carry + chunk weight): v = 2 * cs - w (twice the mid-rank plus a constant, ties
+    fixed) of a chunk's weights w (slots, r), given carry (r,), the weight of earlier chunks;
+    v lives in ws.cs."""
+    m, r = w.shape
+    cs = ws.cs[:m]
+    xb.copy_into(cs, w)
+    xb.cumsum(cs.reshape(-1, chunk.width, r))  # within each segment, in place
+    seg = cs.reshape(-1, chunk.width, r)
+    totals = seg[-1]  # (width, r): weight of each segment
+    offsets = xb.cumsum_short(totals)
+    after = carry + offsets[-1]
+    offsets -= totals
+    offsets += carry
+    seg += offsets  # to every segment row: inclusive cumulative sums in sorted order
+    if chunk.tied is not None:
+        fixed = xb.take(cs, chunk.first) - xb.take(w, chunk.first) + xb.take(cs, chunk.last)
+    cs *= 2
+    cs -= w
+    if chunk.tied is not None:
+        cs[chunk.tied] = fixed
+    return cs, after
+
+
+def weighted_spearman(
+    counts: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    target: np.ndarray,
+    predictions: np.ndarray,
+    device: str = "cpu",
+) -> np.ndarray:
+    """(K, B) Spearman rho of each prediction row (K, P) against target (P,) in each resample
+    (counts (B, n), pair image positions a, b (P,)); NaN where a resample's target or
+    prediction has no spread (or no pair). device: `cpu` (numpy) or a torch device."""
+    xb = backend_for(device)
+    counts = np.asarray(counts)
+    preds = np.atleast_2d(np.asarray(predictions, dtype=np.float64))
+    target = np.asarray(target, dtype=np.float64)
+    a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
+    n_boot, n = counts.shape
+    out = np.full((preds.shape[0], n_boot), np.nan)
+    if a.size == 0:
+        return out
+    t_chunks, p_chunks, rows = _orders(xb, a, b, n, target, preds)
+    block = min(n_boot, xb.block or max(1, xb.elements // a.size))
+    slots = max(ch.a.shape[0] for chunks in [t_chunks, *p_chunks] for ch in chunks)
+    ws = Workspace(xb, slots, block, rows, n)
+    for s in range(0, n_boot, block):
+        c = np.zeros((n + 1, block))  # a last, short block: resamples without images
+        part = counts[s : s + block]
+        c[:n, : len(part)] = part.T
+        rho = _block(xb, xb.asarray(c), t_chunks, p_chunks, ws)
+        out[:, s : s + len(part)] = rho[:, : len(part)]
+    return out
+
+
+def _block(xb: Backend, c: Any, t_chunks: list, p_chunks: list, ws: Workspace) -> np.ndarray:
+    """(K, r) rho of one block of resamples (c: (n + 1, r) counts, last row 0)."""
+    r = c.shape[1]
+    carry, stt = xb.zeros((r,)), xb.zeros((r,))
+    for ch in t_chunks:
+        w = pair_weights(xb, c, ch, ws)
+        v, carry = ranks(xb, w, ch, carry, ws)
+        ws.stored[ch.rows] = v
+        w *= v  # u = w * v_t
+        stt += xb.row_dots(w, v)
+    cube = xb.to_numpy(carry) ** 3
+    out = []
+    for chunks in p_chunks:
+        carry, spp, stp = xb.zeros((r,)), xb.zeros((r,)), xb.zeros((r,))
+        for ch in chunks:
+            w = pair_weights(xb, c, ch, ws)
+            v, carry = ranks(xb, w, ch, carry, ws)
+            w *= v
+            spp += xb.row_dots(w, v)
+            w *= xb.take(ws.stored, ch.rows, out=ws.gathered[: w.shape[0]])  # w v_x v_t
+            stp += xb.row_dots(w, None)
+        sums = (xb.to_numpy(x) - cube for x in (stp, stt, spp))
+        out.append(rho_from_sums(*sums, cube))
+    return np.stack(out)
+
+
+def rho_from_sums(stp: Any, stt: Any, spp: Any, cube: Any) -> np.ndarray:
+    """Pearson r of centred mid-ranks from their weighted sums (cross, target, prediction);
+    NaN where either side has no spread (below the rounding of the W^3 that the sums were
+    taken against) or no weight."""
+    tiny = 1e-12 * np.asarray(cube)
+    ok = (cube > 0) & (stt > tiny) & (spp > tiny)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = stp / np.sqrt(stt * spp)
+    return np.where(ok, np.clip(rho, -1.0, 1.0), np.nan)
