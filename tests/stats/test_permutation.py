@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from bench import statistics_reference as reference
 from fmri_rdm.rsa.rdm import condensed_index
+from fmri_rdm.stats.backend import NumpyBackend
 from fmri_rdm.stats.bootstrap import local_pairs
 from fmri_rdm.stats.permutation import p_value, permutation_null, permutations, square_rdm_among
 from fmri_rdm.stats.report import fold_statistics
@@ -67,3 +69,47 @@ def test_perfect_predictor_gets_the_smallest_p():
 def test_p_value_formula():
     assert p_value(0.5, np.array([0.1, 0.6, np.nan, 0.5])) == pytest.approx(3 / 5)
     assert np.isnan(p_value(float("nan"), np.zeros(3)))
+
+
+@pytest.mark.parametrize("device", ["cpu", "torch-cpu"])
+@pytest.mark.parametrize(("subset", "ties"), [(False, False), (False, True), (True, True)])
+def test_null_matches_the_per_permutation_reference(device, subset, ties, monkeypatch):
+    """One implementation for numpy and torch: the same nulls as the per-permutation numpy
+    reference (bench/statistics_reference.py), subsets re-ranked, ties as mid-ranks."""
+    monkeypatch.setattr(NumpyBackend, "chunk_pairs", 7)  # subsets: many chunks, padding
+    monkeypatch.setattr(NumpyBackend, "segment", 4)
+    monkeypatch.setattr(NumpyBackend, "block", 4)
+    rng = np.random.default_rng(4)
+    n = 12
+    x = rng.standard_normal((n, 3))
+    square = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    if ties:
+        square = np.round(square, 1)
+    a, b = np.triu_indices(n, 1)
+    if subset:  # extremes / balanced: the relabelled subset is re-ranked
+        keep = rng.random(a.size) < 0.5
+        a, b = a[keep], b[keep]
+    prediction = square[a, b] + rng.standard_normal(a.size)
+    if ties:
+        prediction = np.round(prediction)
+    perms = permutations(rng, n, 30)
+    expected = reference.permutation_null(square, a, b, prediction, perms)
+    got = permutation_null(square, a, b, prediction, perms, device=device)
+    for name in ("pearson", "spearman"):
+        np.testing.assert_allclose(got[name], expected[name], atol=1e-6)
+    assert got["pearson"][0] == pytest.approx(stats.pearsonr(square[a, b], prediction)[0], abs=1e-6)
+    assert got["spearman"][0] == pytest.approx(
+        stats.spearmanr(square[a, b], prediction)[0], abs=1e-12 if subset else 1e-6
+    )
+
+
+@pytest.mark.parametrize("device", ["cpu", "torch-cpu"])
+@pytest.mark.parametrize("subset", [False, True])
+def test_constant_relabelled_target_gives_nan(device, subset):
+    square = np.ones((4, 4)) - np.eye(4)
+    a, b = np.triu_indices(4, 1)
+    if subset:
+        a, b = a[:4], b[:4]
+    perms = permutations(np.random.default_rng(0), 4, 3)
+    got = permutation_null(square, a, b, np.arange(float(a.size)), perms, device=device)
+    assert np.isnan(got["pearson"]).all() and np.isnan(got["spearman"]).all()

@@ -33,7 +33,7 @@ from fmri_rdm.runtime.artifacts import writing
 from fmri_rdm.runtime.distributed import is_global_zero
 from fmri_rdm.runtime.once import new_run
 from fmri_rdm.runtime.progress import RunProgress
-from fmri_rdm.stats.accelerated import statistics_device
+from fmri_rdm.stats.backend import statistics_device
 
 log = logging.getLogger(__name__)
 

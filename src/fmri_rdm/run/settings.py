@@ -25,7 +25,7 @@ class EvaluationSettings:
     ci_level: float
     noise_ceiling: str
     calibration: str  # auto | train | cv | val | none (learners.calibration)
-    statistics_device: str  # auto | cpu | cuda (stats.accelerated.statistics_device)
+    statistics_device: str  # auto | cpu | cuda (stats.backend.statistics_device)
     encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
 
     @classmethod

@@ -38,7 +38,7 @@ class ScoringContext:
     inputs: Inputs
     inter_subject: Any = None
     transfer: Any = None  # run.transfer.Transfer: other subjects' RDMs of shared test images
-    statistics_device: str = "cpu"  # stats.accelerated.statistics_device
+    statistics_device: str = "cpu"  # stats.backend.statistics_device
 
 
 class Task:

@@ -84,10 +84,10 @@ def permutation_null(
     square: (n, n) target RDM among the test images (`square_rdm_among`); a, b: (P,) pair
     positions; device: `cpu` (numpy) or a torch device (`stats/backend.py`).
     """
-    xb = backend_for(device)
+    n = square.shape[0]
+    xb = backend_for(device, exact=n * n < 1 << 24)  # 0/1 weights: integer ranks
     a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
     x = np.asarray(prediction, dtype=np.float64)
-    n = square.shape[0]
     iu = np.triu_indices(n, 1)
     all_pairs = len(a) == iu[0].size
     centred = square - square[iu].mean()
@@ -135,7 +135,9 @@ def _subset_spearman(
     u, v = np.triu_indices(n, 1)
     values = square[u, v]
     order = np.argsort(values, kind="stable")
-    chunks = [rr.to_chunk(xb, raw, slice(0)) for raw in rr.layout(order, values[order], u, v, n, xb)]
+    chunks = [
+        rr.to_chunk(xb, raw, slice(0)) for raw in rr.layout(order, values[order], u, v, n, xb)
+    ]
     side = n + 1  # image n pads a chunk: its row and column are zero
     member, ranks_x = np.zeros((side, side)), np.zeros((side, side))
     rx = rankdata(x) - (len(x) + 1) / 2
@@ -145,21 +147,25 @@ def _subset_spearman(
     total = float(len(a))
     cube, spp, mean_rx = total**3, float(rx @ rx), float(rx.sum())
     out = np.empty(len(perms))
-    block = min(len(perms), xb.block or max(1, xb.elements // u.size))
+    block = min(len(perms), xb.block_size(u.size))
     ws = rr.Workspace(xb, max(ch.a.shape[0] for ch in chunks), block)
     for s in range(0, len(perms), block):
         inverse = np.full((side, block), n)  # a last, short block repeats the padding image
         part = perms[s : s + block]
         inverse[:n, : len(part)] = np.argsort(part, axis=1).T
         inv = xb.index(inverse)
-        carry, stt, stp = (xb.zeros((inverse.shape[1],)) for _ in range(3))
+        carry = xb.zeros((block,))
+        stt, stp = xb.zeros((block,), float64=True), xb.zeros((block,), float64=True)
         for ch in chunks:
             idx = xb.take(inv, ch.a) * side + xb.take(inv, ch.b)
             w = xb.gather(flat_m, idx)
             ranks_t, carry = rr.ranks(xb, w, ch, carry, ws)
             w *= ranks_t
-            stp += xb.row_dots(w, xb.gather(flat_r, idx))
-            stt += xb.row_dots(w, ranks_t)
+            g = xb.gather(flat_r, idx)
+            g *= w
+            stp += xb.column_sums(g.reshape(xb.segment, -1, block))
+            w *= ranks_t
+            stt += xb.column_sums(w.reshape(xb.segment, -1, block))
         sxy = xb.to_numpy(stp) - total * mean_rx
         rho = rr.rho_from_sums(sxy, xb.to_numpy(stt) - cube, spp, cube)
         out[s : s + len(part)] = rho[: len(part)]

@@ -13,15 +13,21 @@ is twice the mid-rank plus a constant, and with W = sum_p w_p (as `sum w v = W^2
 
     sum w (v_t - W)(v_x - W) = sum w v_t v_x - W^3,  likewise for (t, t) and (x, x),
 
-so neither pass needs W beforehand. Per block of resamples: one pass in the target's order
-writes u = w * v_t per pair; one pass per prediction in its own order gathers u back (rows of
-one pair's resamples: whole cache lines) and sums u * v_x. Everything is integer-valued until
-the final sums, exact in float64.
+so neither pass needs W beforehand; where an order has no ties, sum w (v - W)^2 = (W^3 -
+sum w^3) / 3 (only the copies of one pair tie), and sum w^3 = sum c_a^3 c_b^3 is one matrix
+product for all resamples (`stats/pair_sums.py`). Per block of resamples: one pass in the
+target's order stores v_t per pair; one pass per prediction in its own order gathers v_t back
+(rows of one pair's resamples: whole cache lines) and sums w v_x v_t. Weights, cumulative sums
+and v are integers below n^2, exact in float32 below 4,096 images (float64 above); the sums
+are float64.
 
-Pairs are processed in chunks that end at a tie group's end (ties stay inside a chunk; a group
-larger than a chunk makes a larger chunk). Inside a chunk the pairs are laid out as (segment,
-chunk / segment, resamples): the cumulative sum is `segment` row additions plus one short
-cumulative sum over the segment totals (numpy's own accumulate walks a strided column at a time).
+Pairs are processed in chunks that end where a tie group ends (ties stay inside a chunk; a
+group larger than a chunk makes a larger chunk). Inside a chunk the pairs are laid out as
+(segment, chunk / segment, resamples), so the cumulative sum is one small matrix product per
+chunk (2 * lower triangle - identity, giving v directly) plus a short cumulative sum over the
+segment totals; the chunk's buffers stay in a core's cache. The CPU runs blocks on its share of
+the cores (threads; numpy releases the GIL). Cost per resample: linear in the pairs, as the
+per-resample loop it replaced (`bench/statistics_reference.py`), with fewer and cheaper passes.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from fmri_rdm.stats.backend import Backend, backend_for
+from fmri_rdm.stats.pair_sums import weighted_sums
 
 
 @dataclass
@@ -54,7 +61,7 @@ def _chunk_bounds(new: np.ndarray, chunk: int) -> list[tuple[int, int]]:
     starts = np.append(np.flatnonzero(new), new.size)
     bounds, s = [], 0
     while s < new.size:
-        e = int(starts[min(np.searchsorted(starts, s + chunk), starts.size - 1)])
+        e = int(starts[min(int(np.searchsorted(starts, s + chunk)), starts.size - 1)])
         bounds.append((s, e))
         s = e
     return bounds
@@ -126,15 +133,15 @@ def _orders(
 
 class Workspace:
     """(slots, r) buffers that every chunk of a call reuses (a fresh large array per chunk
-    costs page faults), and the stored rows of the target's v (integers: float32 holds them
-    exactly below 4,096 images, half the traffic of the one random gather)."""
+    costs page faults and cache), the stored v of the target's pairs and the segment's
+    cumulative-sum matrix."""
 
-    def __init__(self, xb: Backend, slots: int, r: int, stored_rows: int = 0, n: int = 0):
-        self.w, self.tmp, self.cs = (xb.empty((slots, r)) for _ in range(3))
-        exact = 4096 if n <= 4096 else 0
-        self.gathered = xb.empty((slots, r), exact_below=exact)
-        self.stored = xb.empty((stored_rows + 1, r), exact_below=exact)
+    def __init__(self, xb: Backend, slots: int, r: int, stored_rows: int = 0) -> None:
+        self.w, self.tmp, self.v, self.gathered = (xb.empty((slots, r)) for _ in range(4))
+        self.stored = xb.empty((stored_rows + 1, r))
         self.stored[stored_rows] = 0  # the row that padding slots read
+        m = xb.segment  # v of a segment = (2 * lower triangle of ones - identity) @ its w
+        self.tri = xb.asarray(2 * np.tril(np.ones((m, m))) - np.eye(m))
 
 
 def pair_weights(xb: Backend, c: Any, chunk: Chunk, ws: Workspace) -> Any:
@@ -146,27 +153,27 @@ def pair_weights(xb: Backend, c: Any, chunk: Chunk, ws: Workspace) -> Any:
 
 
 def ranks(xb: Backend, w: Any, chunk: Chunk, carry: Any, ws: Workspace) -> tuple[Any, Any]:
-    """(v, carry + chunk weight): v = 2 * cs - w (twice the mid-rank plus a constant, ties
-    fixed) of a chunk's weights w (slots, r), given carry (r,), the weight of earlier chunks;
-    v lives in ws.cs."""
-    m, r = w.shape
-    cs = ws.cs[:m]
-    xb.copy_into(cs, w)
-    xb.cumsum(cs.reshape(-1, chunk.width, r))  # within each segment, in place
-    seg = cs.reshape(-1, chunk.width, r)
-    totals = seg[-1]  # (width, r): weight of each segment
+    """(v, carry + chunk weight): v = 2 * cs - w (cs: inclusive cumulative sum in sorted order;
+    for a tied pair, the before-group and through-group sums instead) of a chunk's weights w
+    (slots, r), given carry (r,), the weight of earlier chunks; v lives in ws.v."""
+    slots, r = w.shape
+    v = ws.v[:slots]
+    seg = v.reshape(xb.segment, chunk.width, r)
+    xb.matmul(ws.tri, w.reshape(xb.segment, -1), out=v.reshape(xb.segment, -1))
+    totals = seg[-1] + w.reshape(xb.segment, chunk.width, r)[-1]  # twice each segment's sum
+    totals *= 0.5
     offsets = xb.cumsum_short(totals)
     after = carry + offsets[-1]
     offsets -= totals
     offsets += carry
-    seg += offsets  # to every segment row: inclusive cumulative sums in sorted order
-    if chunk.tied is not None:
-        fixed = xb.take(cs, chunk.first) - xb.take(w, chunk.first) + xb.take(cs, chunk.last)
-    cs *= 2
-    cs -= w
-    if chunk.tied is not None:
-        cs[chunk.tied] = fixed
-    return cs, after
+    offsets *= 2
+    seg += offsets  # every segment row: 2 * (weight before the segment)
+    if chunk.tied is not None:  # cs = (v + w) / 2
+        first, last = chunk.first, chunk.last
+        fixed = xb.take(v, first) - xb.take(w, first) + xb.take(v, last) + xb.take(w, last)
+        fixed *= 0.5
+        v[chunk.tied] = fixed
+    return v, after
 
 
 def weighted_spearman(
@@ -180,51 +187,72 @@ def weighted_spearman(
     """(K, B) Spearman rho of each prediction row (K, P) against target (P,) in each resample
     (counts (B, n), pair image positions a, b (P,)); NaN where a resample's target or
     prediction has no spread (or no pair). device: `cpu` (numpy) or a torch device."""
-    xb = backend_for(device)
     counts = np.asarray(counts)
+    n_boot, n = counts.shape
+    # weights, cumulative sums and v are integers below 2 W <= n^2: float32 is exact below 2^24
+    xb = backend_for(device, exact=n * n < 1 << 24)
     preds = np.atleast_2d(np.asarray(predictions, dtype=np.float64))
     target = np.asarray(target, dtype=np.float64)
     a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
-    n_boot, n = counts.shape
-    out = np.full((preds.shape[0], n_boot), np.nan)
-    if a.size == 0:
-        return out
+    if a.size == 0 or n_boot == 0:
+        return np.full((preds.shape[0], n_boot), np.nan)
     t_chunks, p_chunks, rows = _orders(xb, a, b, n, target, preds)
-    block = min(n_boot, xb.block or max(1, xb.elements // a.size))
+    # without ties, sum w (v - W)^2 = (W^3 - sum w^3) / 3 (the ties of duplicated pairs only):
+    # one product with the cubed counts for all resamples instead of a pass per resample
+    cubes = weighted_sums(counts.astype(np.float64) ** 3, a, b, np.ones(a.size))[:, 0]
+    untied = [all(ch.tied is None for ch in chunks) for chunks in [t_chunks, *p_chunks]]
+    block = min(n_boot, xb.block_size(a.size))
     slots = max(ch.a.shape[0] for chunks in [t_chunks, *p_chunks] for ch in chunks)
-    ws = Workspace(xb, slots, block, rows, n)
-    for s in range(0, n_boot, block):
+    orders = [cubes if u else None for u in untied]
+
+    def one_block(ws: Workspace, s: int) -> np.ndarray:
         c = np.zeros((n + 1, block))  # a last, short block: resamples without images
         part = counts[s : s + block]
         c[:n, : len(part)] = part.T
-        rho = _block(xb, xb.asarray(c), t_chunks, p_chunks, ws)
-        out[:, s : s + len(part)] = rho[:, : len(part)]
-    return out
+        closed = [None if x is None else np.resize(x[s : s + block], block) for x in orders]
+        return _block(xb, xb.asarray(c), t_chunks, p_chunks, ws, closed)[:, : len(part)]
+
+    blocks = xb.map_blocks(
+        one_block, range(0, n_boot, block), lambda: Workspace(xb, slots, block, rows)
+    )
+    return np.concatenate(blocks, axis=1)
 
 
-def _block(xb: Backend, c: Any, t_chunks: list, p_chunks: list, ws: Workspace) -> np.ndarray:
-    """(K, r) rho of one block of resamples (c: (n + 1, r) counts, last row 0)."""
+def _block(
+    xb: Backend, c: Any, t_chunks: list, p_chunks: list, ws: Workspace, cubes: list
+) -> np.ndarray:
+    """(K, r) rho of one block of resamples (c: (n + 1, r) counts, last row 0). cubes: per
+    order (target, then each prediction), (r,) sum of w^3 where it has no ties (its spread in
+    closed form), None where it has (a sum per chunk)."""
     r = c.shape[1]
-    carry, stt = xb.zeros((r,)), xb.zeros((r,))
+    carry, stt = xb.zeros((r,)), xb.zeros((r,), float64=True)
     for ch in t_chunks:
         w = pair_weights(xb, c, ch, ws)
         v, carry = ranks(xb, w, ch, carry, ws)
         ws.stored[ch.rows] = v
-        w *= v  # u = w * v_t
-        stt += xb.row_dots(w, v)
-    cube = xb.to_numpy(carry) ** 3
+        if cubes[0] is None:
+            u = xb.mul(w, v, out=ws.tmp[: w.shape[0]])
+            u *= v
+            stt += xb.column_sums(u.reshape(xb.segment, -1, r))
+    total = xb.to_numpy(carry).astype(np.float64)
+    cube = total**3
+    stt_c = xb.to_numpy(stt) - cube if cubes[0] is None else (cube - cubes[0]) / 3
     out = []
-    for chunks in p_chunks:
-        carry, spp, stp = xb.zeros((r,)), xb.zeros((r,)), xb.zeros((r,))
+    for chunks, closed in zip(p_chunks, cubes[1:], strict=True):
+        carry = xb.zeros((r,))
+        spp, stp = xb.zeros((r,), float64=True), xb.zeros((r,), float64=True)
         for ch in chunks:
             w = pair_weights(xb, c, ch, ws)
             v, carry = ranks(xb, w, ch, carry, ws)
-            w *= v
-            spp += xb.row_dots(w, v)
-            w *= xb.take(ws.stored, ch.rows, out=ws.gathered[: w.shape[0]])  # w v_x v_t
-            stp += xb.row_dots(w, None)
-        sums = (xb.to_numpy(x) - cube for x in (stp, stt, spp))
-        out.append(rho_from_sums(*sums, cube))
+            u = xb.mul(w, v, out=ws.tmp[: w.shape[0]])  # w v_x
+            g = xb.take(ws.stored, ch.rows, out=ws.gathered[: w.shape[0]])
+            g *= u  # w v_x v_t
+            stp += xb.column_sums(g.reshape(xb.segment, -1, r))
+            if closed is None:
+                u *= v
+                spp += xb.column_sums(u.reshape(xb.segment, -1, r))
+        spp_c = xb.to_numpy(spp) - cube if closed is None else (cube - closed) / 3
+        out.append(rho_from_sums(xb.to_numpy(stp) - cube, stt_c, spp_c, cube))
     return np.stack(out)
 
 

@@ -65,23 +65,6 @@ def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _bootstrap(
-    t: np.ndarray,
-    p: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    counts: np.ndarray,
-    scores: tuple[str, ...],
-    device: str,
-    raw: np.ndarray,
-) -> dict[str, np.ndarray]:
-    if device == "cpu":
-        return boot.bootstrap_scores(t, p, a, b, counts, scores, raw=raw)
-    from fmri_rdm.stats import accelerated
-
-    return accelerated.bootstrap_scores(t, p, a, b, counts, scores, device, raw)
-
-
 def fold_statistics(
     rdm: np.ndarray,
     n_images: int,
@@ -104,7 +87,7 @@ def fold_statistics(
     rdm: condensed brain RDM over all `n_images`; i, j: (P,) test pairs (image indices of the
     run); target, prediction: (P,); test_images: the fold's test images (every image the
     bootstrap resamples, also those without a test pair). n_boot / n_perm = 0 skip a part.
-    device: `cpu` (numpy) or `cuda` (the resample loops in torch, `stats.accelerated`).
+    device: `cpu` (numpy) or `cuda` (torch): where the resample blocks run (`stats/backend.py`).
     raw: (P,) the uncalibrated predictions (None: `prediction` is them): the correlations,
     their intervals and their permutation tests use them; R² and MSE use `prediction`.
     """
@@ -122,18 +105,13 @@ def fold_statistics(
     if n_boot > 0:
         counts = boot.resample_counts(rng, n, n_boot)
         stats.samples = {
-            k: v[0] for k, v in _bootstrap(t, p, a, b, counts, scores, device, r).items()
+            k: v[0] for k, v in boot.bootstrap_scores(t, p, a, b, counts, scores, device, r).items()
         }
     if n_perm > 0:
         square = perm.square_rdm_among(rdm, n_images, images)
         wanted = tuple(s for s in perm.STATISTICS if s in scores)
         perms = perm.permutations(rng, n, n_perm)
-        if device == "cpu":
-            null = perm.permutation_null(square, a, b, r, perms, wanted)
-        else:
-            from fmri_rdm.stats import accelerated
-
-            null = accelerated.permutation_null(square, a, b, r, perms, wanted, device)
+        null = perm.permutation_null(square, a, b, r, perms, wanted, device)
         stats.observed |= {k: float(v[0]) for k, v in null.items()}  # same code as the null
         stats.null = {k: v[1:] for k, v in null.items()}
     return stats
