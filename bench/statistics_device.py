@@ -11,7 +11,9 @@ in both paths; Spearman by resample blocks) and 1,000 permutations (Pearson and 
 The reference runs its sorts once and `--ref-resamples` resamples and permutations (its loops
 cost the same per resample, so its full fold is setup + that cost x 1,000); the new path runs
 the full fold. Their first resamples are compared (max |difference|). Prints one JSON line with
-the load average, since the machine may be shared.
+the load average, since the machine may be shared, and CPU seconds beside wall seconds (CPU
+seconds leave out the time other processes held the cores; they leave out the moment GEMM,
+the same code in both, and count every thread of the new path).
 """
 
 from __future__ import annotations
@@ -41,9 +43,13 @@ def _fold(n_images: int, n_test: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     return rdm, test, a, b, target, target + rng.standard_normal(target.size)
 
 
+CPU_SECONDS = [0.0]  # process CPU seconds of the timed calls of the new path (all threads)
+
+
 def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn(*args, **kwargs)
+    CPU_SECONDS[0] = time.process_time() - cpu
     return out, time.perf_counter() - start
 
 
@@ -78,16 +84,24 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
     _, moments_s = _timed(boot.moment_scores, counts, a, b, target, prediction)
     k = args.ref_resamples
+    ref_cpu = time.process_time()
     ref_rho, ref_null, setup_s, per_resample, per_perm = _reference(
         square, a, b, target, prediction, counts[:k], perms[:k]
     )
+    ref_cpu = time.process_time() - ref_cpu  # setup + k resamples + k permutations
     rho, rho_s = _timed(
         rank_resamples.weighted_spearman, counts, a, b, target, prediction, args.device
     )
+    rho_cpu = CPU_SECONDS[0]
     null, null_s = _timed(
         perm.permutation_null, square, a, b, prediction, perms, perm.STATISTICS, args.device
     )
+    new_cpu = rho_cpu + CPU_SECONDS[0]
     ref_full = moments_s + setup_s + (per_resample + per_perm) * args.resamples
+    # CPU seconds (other processes on the cores do not count): the reference's per-resample
+    # share of its measured CPU time, extrapolated like its wall time
+    loop_share = (per_resample + per_perm) * k / max(setup_s + (per_resample + per_perm) * k, 1e-9)
+    ref_cpu_full = ref_cpu * (1 - loop_share) + ref_cpu * loop_share * args.resamples / k
     new_full = moments_s + rho_s + null_s
     diff = max(
         float(np.nanmax(np.abs(rho[0, :k] - ref_rho))),
@@ -108,6 +122,10 @@ def main(argv: list[str] | None = None) -> None:
         "new_null_s": round(null_s, 2),
         "new_fold_s": round(new_full, 2),
         "speedup": round(ref_full / new_full, 1),
+        "threads": rank_resamples.backend_for(args.device).__dict__.get("workers", 1),
+        "reference_fold_cpu_s_extrapolated": round(ref_cpu_full, 1),
+        "new_cpu_s": round(new_cpu, 2),
+        "speedup_cpu_time": round(ref_cpu_full / new_cpu, 1),
         "max_abs_difference": diff,
     }
     print(json.dumps(row), flush=True)

@@ -116,16 +116,23 @@ class NumpyBackend:
         q, n, _ = tables.shape
         t = np.ascontiguousarray(np.moveaxis(tables, 0, -1))  # (n, n, q): a gather moves q
         w = np.ascontiguousarray(np.moveaxis(weights, 0, -1))
-        out = np.zeros((len(perms), q))
         step = max(1, (1 << 16) // max(n * q, 1))
-        ones = np.ones(step * n, dtype=np.float32)
-        for r, p in enumerate(np.asarray(perms)):
-            for i in range(0, n - 1, step):
-                y = np.take(np.take(t, p[i : i + step], axis=0), p[i:], axis=1)
-                y *= w[i : i + step, i:]
-                y = y.reshape(-1, q)  # float32 sums of one row block, float64 across blocks
-                out[r] += ones[: y.shape[0]] @ y
-        return out
+        perms = np.asarray(perms)
+
+        def some(ones: np.ndarray, start: int) -> np.ndarray:
+            out = np.zeros((min(16, len(perms) - start), q))
+            for r, p in enumerate(perms[start : start + 16]):
+                for i in range(0, n - 1, step):
+                    y = np.take(np.take(t, p[i : i + step], axis=0), p[i:], axis=1)
+                    y *= w[i : i + step, i:]
+                    y = y.reshape(-1, q)  # float32 sums of one row block, float64 across
+                    out[r] += ones[: y.shape[0]] @ y
+            return out
+
+        parts = self.map_blocks(
+            some, range(0, len(perms), 16), lambda: np.ones(step * n, dtype=np.float32)
+        )
+        return np.concatenate(parts) if parts else np.zeros((0, q))
 
 
 class TorchBackend:
