@@ -24,9 +24,9 @@ import time
 import numpy as np
 import torch
 
-from fmri_rdm.models.block_step import block_loss
-from fmri_rdm.models.module import PairRegressionModule
-from fmri_rdm.models.siamese import SiameseNet
+from fmri_rdm.models.pair_network.block_step import block_loss
+from fmri_rdm.models.pair_network.module import PairRegressionModule
+from fmri_rdm.models.pair_network.nets.siamese import SiameseNet
 
 
 def block_targets(n: int, seed: int = 0) -> torch.Tensor:

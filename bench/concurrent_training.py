@@ -52,9 +52,9 @@ def child(steps: int, settings: str) -> None:
     import pytorch_lightning as pl
     import torch
 
-    from fmri_rdm.models.datamodule import PairDataModule, PairSplit
-    from fmri_rdm.models.module import PairRegressionModule
-    from fmri_rdm.models.siamese import SiameseNet
+    from fmri_rdm.models.pair_network.datamodule import PairDataModule, PairSplit
+    from fmri_rdm.models.pair_network.module import PairRegressionModule
+    from fmri_rdm.models.pair_network.nets.siamese import SiameseNet
 
     rng = np.random.default_rng(0)
     emb = torch.as_tensor(rng.standard_normal((N_IMAGES, DIM)).astype(np.float32))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fmri_rdm.learners.base import FoldData
-from fmri_rdm.learners.encoding import EncodingLearner
+from fmri_rdm.models.base import FoldData
+from fmri_rdm.models.encoding.learner import EncodingLearner
 from fmri_rdm.rsa.pairs import all_pairs
 from fmri_rdm.rsa.splits import PairSplit, image_disjoint_folds
 

@@ -7,7 +7,7 @@
     python -m bench.full_pipeline --sizes 300,600 --epochs 2   # reduced, extrapolated to 9841
 
 Each (ROI, size) runs in its own process (clean peak memory) through the project's own code
-path (`fmri_rdm.run.experiment.run`, as `train.py` runs it): synthetic data generation (timed
+path (`fmri_rdm.pipeline.experiment.run`, as `train.py` runs it): synthetic data generation (timed
 apart, cached in $FMRI_RDM_CACHE), loading, the brain RDM, the embeddings (CLIP ViT-B-32,
 random weights; `embeddings.device=auto` puts them on the GPU), the pairs, then per fold the
 fit, the test/train predictions, the encoding baseline (himalaya; `torch_cuda` with
@@ -70,8 +70,8 @@ def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> 
     from hydra import compose, initialize_config_dir
 
     from fmri_rdm.config import register_schemas
-    from fmri_rdm.run.experiment import run
-    from fmri_rdm.run.inputs import data_root
+    from fmri_rdm.pipeline.experiment import run
+    from fmri_rdm.pipeline.inputs import data_root
     from fmri_rdm.runtime.parallel import configure_job
 
     # the run's own log lines (per fold) on stderr, so a run cut short still shows its progress

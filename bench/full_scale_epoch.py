@@ -23,10 +23,10 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from fmri_rdm.models.datamodule import PairDataModule, PairSplit
-from fmri_rdm.models.mlp import PairMLP
-from fmri_rdm.models.module import PairRegressionModule
-from fmri_rdm.models.siamese import SiameseNet
+from fmri_rdm.models.pair_network.datamodule import PairDataModule, PairSplit
+from fmri_rdm.models.pair_network.module import PairRegressionModule
+from fmri_rdm.models.pair_network.nets.mlp import PairMLP
+from fmri_rdm.models.pair_network.nets.siamese import SiameseNet
 from fmri_rdm.rsa.pairs import all_pairs
 
 

@@ -48,11 +48,11 @@ def run_folds(experiment: str, folds: list[int], overrides: list[str]) -> list[P
     from hydra import compose, initialize_config_dir
 
     from fmri_rdm.config import register_schemas
+    from fmri_rdm.pipeline.inputs import prepare_inputs
+    from fmri_rdm.pipeline.selection import make_folds
+    from fmri_rdm.pipeline.settings import RunSettings
+    from fmri_rdm.pipeline.task import ClassificationTask
     from fmri_rdm.rsa.splits import split_pairs
-    from fmri_rdm.run.inputs import prepare_inputs
-    from fmri_rdm.run.selection import make_folds
-    from fmri_rdm.run.settings import RunSettings
-    from fmri_rdm.run.task import ClassificationTask
 
     register_schemas()
     conf = Path(__file__).resolve().parents[1] / "conf"
@@ -92,7 +92,7 @@ def svm_point(fold: PairFold, method: str, n_pairs: int, **kwargs: Any) -> dict[
     pairs: seconds and scores."""
     from sklearn.metrics import roc_auc_score
 
-    from fmri_rdm.models.svm import SVMPairClassifier
+    from fmri_rdm.models.svm.classifier import SVMPairClassifier
 
     i, j, y = fold.train
     ti, tj, ty = fold.test
@@ -187,8 +187,8 @@ def ridge_point(images: int, voxels: int, dim: int) -> dict[str, Any]:
     from sklearn.linear_model import RidgeCV
     from sklearn.model_selection import KFold
 
-    from fmri_rdm.learners.base import FoldData
-    from fmri_rdm.learners.encoding import DEFAULT_ALPHAS, EncodingLearner
+    from fmri_rdm.models.base import FoldData
+    from fmri_rdm.models.encoding.learner import DEFAULT_ALPHAS, EncodingLearner
     from fmri_rdm.rsa.splits import PairSplit
 
     x, y = ridge_data(images, voxels, dim)

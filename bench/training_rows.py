@@ -17,9 +17,9 @@ def bench_training(sizes: Sizes) -> list[Row]:
         fit_one_epoch,
         synthetic_pair_split,
     )
-    from fmri_rdm.models.datamodule import PairDataModule
-    from fmri_rdm.models.module import PairRegressionModule
-    from fmri_rdm.models.siamese import SiameseNet
+    from fmri_rdm.models.pair_network.datamodule import PairDataModule
+    from fmri_rdm.models.pair_network.module import PairRegressionModule
+    from fmri_rdm.models.pair_network.nets.siamese import SiameseNet
 
     dim = sizes.train_dim
     emb, split = synthetic_pair_split(sizes.train_images, sizes.train_pairs, dim, seed=0)

@@ -25,10 +25,10 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from fmri_rdm.models.datamodule import PairDataModule, PairSplit
-from fmri_rdm.models.losses import mse
-from fmri_rdm.models.module import PairRegressionModule
-from fmri_rdm.models.siamese import SiameseNet
+from fmri_rdm.models.pair_network.datamodule import PairDataModule, PairSplit
+from fmri_rdm.models.pair_network.losses import mse
+from fmri_rdm.models.pair_network.module import PairRegressionModule
+from fmri_rdm.models.pair_network.nets.siamese import SiameseNet
 
 
 class _EpochTimer(pl.Callback):

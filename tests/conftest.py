@@ -34,7 +34,7 @@ def rsa_transfer_run(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) 
     """A finished tiny run (model=rsa, 48 images of subject 1, 3 folds) with cross-subject
     transfer to subject 2 (subjects 2 and 3 share 40 images with it): its directory. Shared by
     test_transfer and test_export; read-only."""
-    from fmri_rdm.run.experiment import run
+    from fmri_rdm.pipeline.experiment import run
     from tests.helpers import tiny_config
 
     out = tmp_path_factory.mktemp("rsa_transfer_run")

@@ -26,8 +26,8 @@ def test_import_is_light_and_names_resolve():
         "heavy = [m for m in ('torch', 'hydra', 'lightning') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "assert callable(fr.config) and callable(fr.run) and callable(fr.compare)\n"
-        "import fmri_rdm.run.experiment as e\n"
-        "assert e.run.__module__ == 'fmri_rdm.run.experiment'\n"
+        "import fmri_rdm.pipeline.experiment as e\n"
+        "assert e.run.__module__ == 'fmri_rdm.pipeline.experiment'\n"
         "assert fr.ConfigError.__module__ == 'fmri_rdm.errors'\n"
     )
     env_path = f"{ROOT / 'src'}"
@@ -41,7 +41,9 @@ def test_library_dotted_paths_still_resolve():
     """fmri_rdm.run / .config stay modules for Hydra `_target_`s and imports."""
     from hydra.utils import get_method
 
-    assert get_method("fmri_rdm.run.experiment.run").__module__ == "fmri_rdm.run.experiment"
+    assert (
+        get_method("fmri_rdm.pipeline.experiment.run").__module__ == "fmri_rdm.pipeline.experiment"
+    )
     assert get_method("fmri_rdm.config.register_schemas").__name__ == "register_schemas"
 
 
@@ -148,7 +150,7 @@ def test_overrides_recorded_for_compare(api_runs):
 
 
 def test_compare_returns_the_tables_and_files_of_the_command(api_runs, tmp_path):
-    from fmri_rdm.reporting.compare import main
+    from fmri_rdm.analysis.compare import main
 
     work, rsa, mlp = api_runs
     result = fr.compare([rsa, mlp], out=tmp_path / "api")

@@ -190,7 +190,7 @@ def test_svm_ridge_rows_and_the_direct_solve_baseline() -> None:
     from sklearn.model_selection import KFold
 
     from bench.svm_ridge import bench_svm_ridge, direct_ridge_cv, ridge_data
-    from fmri_rdm.learners.ridge_eigh import ridge_cv_eigh
+    from fmri_rdm.models.encoding.ridge_eigh import ridge_cv_eigh
 
     rows = bench_svm_ridge(Sizes.quick())
     assert [r.operation.split(":")[0] for r in rows] == ["SVM fit+predict", "encoding fit"]

@@ -9,9 +9,9 @@ from scipy.stats import pearsonr
 
 from fmri_rdm.data.algonauts import image_paths
 from fmri_rdm.entry.predict import predict_pairs
-from fmri_rdm.learners.encoding import EncodingLearner
-from fmri_rdm.run.experiment import run
-from fmri_rdm.run.inputs import data_root, model_table
+from fmri_rdm.models.encoding.learner import EncodingLearner
+from fmri_rdm.pipeline.experiment import run
+from fmri_rdm.pipeline.inputs import data_root, model_table
 from tests.helpers import MODEL_OVERRIDES, tiny_config
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fmri_rdm.analysis import compare
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.reporting import compare
 from fmri_rdm.reporting.results import FailedRun
 from tests.helpers import sweep_metrics, write_run
 
@@ -219,7 +219,7 @@ def test_failed_runs_never_add_columns_and_the_figure_shows_every_reference(
     compared score and the ceiling."""
     import matplotlib.image
 
-    from fmri_rdm.reporting.compare_render import references
+    from fmri_rdm.analysis.compare_render import references
 
     root = tmp_path / "sweep"
     for layers in (0, 1):
@@ -254,7 +254,7 @@ def test_execution_overrides_never_tell_runs_apart() -> None:
     that key, paths and hydra settings are not settings that differ."""
     from pathlib import Path
 
-    from fmri_rdm.reporting.runs import Run, differing_overrides
+    from fmri_rdm.analysis.runs import Run, differing_overrides
 
     def run(overrides: dict[str, str]) -> Run:
         return Run(Path("x"), None, None, overrides, "x")  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ def test_piped_output_has_uncut_cells(tmp_path: Path) -> None:
     table = tmp_path / "table.txt"
     with table.open("w") as out:  # stdout is a file, as with `> table.txt`
         subprocess.run(
-            [sys.executable, "-m", "fmri_rdm.reporting.compare", str(sweep)],
+            [sys.executable, "-m", "fmri_rdm.analysis.compare", str(sweep)],
             stdout=out,
             env=env,
             check=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fmri_rdm.entry.train import run_training
-from fmri_rdm.run.completed import decide, differences
+from fmri_rdm.pipeline.completed import decide, differences
 from fmri_rdm.runtime.artifacts import write_json
 from tests.helpers import ROOT, TINY, tiny_config
 
@@ -97,7 +97,7 @@ def test_failed_stale_and_missing_runs_are_not_complete(tmp_path, cache_dir):
 
 
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path, cache_dir, monkeypatch):
-    from fmri_rdm.run import completed
+    from fmri_rdm.pipeline import completed
 
     out = tmp_path / "run"
     cfg = _config(out, cache_dir)

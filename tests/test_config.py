@@ -63,11 +63,11 @@ def test_no_value_is_left_missing():
 
 
 def test_schemas_hold_no_defaults():
-    from fmri_rdm.learners.base import ModelConfig
-    from fmri_rdm.learners.encoding import EncodingConfig
-    from fmri_rdm.learners.frrsa import FrrsaConfig
-    from fmri_rdm.learners.pair_network import PairNetworkConfig
-    from fmri_rdm.learners.svm import SVMConfig
+    from fmri_rdm.models.base import ModelConfig
+    from fmri_rdm.models.encoding.learner import EncodingConfig
+    from fmri_rdm.models.frrsa.learner import FrrsaConfig
+    from fmri_rdm.models.pair_network.learner import PairNetworkConfig
+    from fmri_rdm.models.svm.learner import SVMConfig
 
     learners = [ModelConfig, EncodingConfig, FrrsaConfig, PairNetworkConfig, SVMConfig]
     for schema in [*SCHEMAS.values(), *learners]:
@@ -78,7 +78,7 @@ def test_schemas_hold_no_defaults():
 
 @pytest.mark.parametrize("option", options("model"))
 def test_every_model_resolves_its_learner_and_network(option):
-    from fmri_rdm.learners import learner_class
+    from fmri_rdm.models import learner_class
 
     cfg = compose("config", overrides=[f"model={option}"])
     cls = learner_class(cfg.model)
@@ -177,7 +177,7 @@ def test_typos_are_errors_naming_the_problem(override, error, fragment):
 )
 def test_network_settings_are_checked_against_the_constructor(override, fragment):
     from fmri_rdm.errors import ConfigError
-    from fmri_rdm.learners import learner_class
+    from fmri_rdm.models import learner_class
 
     cfg = compose("config", overrides=[override])
     with pytest.raises(ConfigError, match=fragment):

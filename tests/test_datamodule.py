@@ -4,9 +4,9 @@ import pytorch_lightning as pl
 import torch
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models.datamodule import PairBatches, PairDataModule, PairSplit
+from fmri_rdm.models.pair_network.datamodule import PairBatches, PairDataModule, PairSplit
 
-# fmri_rdm.models.datamodule filters this at import, but pytest resets filters after collection.
+# models.pair_network.datamodule filters this at import; pytest resets filters after collection.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Your `IterableDataset` has `__len__`"),
     pytest.mark.filterwarnings("ignore:You passed in a `val_dataloader` but have no"),

@@ -63,8 +63,8 @@ def check(command: str, marked: bool) -> None:
             overrides = [a for a in first_values(rest) if not a.startswith("hydra")]
             fr.config(*overrides)  # raises ConfigError for a wrong key, option or value
         elif sub in ("compare", "export"):
+            from fmri_rdm.analysis.compare import _parser as compare_parser
             from fmri_rdm.entry.export import _parser as export_parser
-            from fmri_rdm.reporting.compare import _parser as compare_parser
 
             (compare_parser if sub == "compare" else export_parser)().parse_args(rest)
         elif sub == "predict":

@@ -19,7 +19,7 @@ import torch
 
 from fmri_rdm.data.algonauts import image_paths
 from fmri_rdm.embeddings import ClipEmbedder, cached_embeddings
-from fmri_rdm.run.experiment import run
+from fmri_rdm.pipeline.experiment import run
 from fmri_rdm.runtime.artifacts import write_json
 from tests.helpers import ROOT, TINY, tiny_config, train_py
 

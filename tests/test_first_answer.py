@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.run.inputs import prepare_inputs
-from fmri_rdm.run.preflight import check_run_config
+from fmri_rdm.pipeline.inputs import prepare_inputs
+from fmri_rdm.pipeline.preflight import check_run_config
 from tests.helpers import compose_config, train_py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_preflight_imports_nothing_heavy(tmp_path) -> None:
     code = (
         "import sys\n"
         "from omegaconf import OmegaConf\n"
-        "from fmri_rdm.run.preflight import check_run_config\n"
+        "from fmri_rdm.pipeline.preflight import check_run_config\n"
         "from fmri_rdm.errors import DataError\n"
         "cfg = OmegaConf.create({'data': {'source': 'algonauts', 'root': sys.argv[1]},"
         " 'subject': {'id': 1}, 'roi': {'name': 'V1v'}})\n"

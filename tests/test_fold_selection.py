@@ -10,10 +10,10 @@ import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.learners import learner_class
+from fmri_rdm.models import learner_class
+from fmri_rdm.pipeline.selection import make_folds, resume_fold, selected_folds
+from fmri_rdm.pipeline.settings import RunSettings
 from fmri_rdm.rsa.splits import image_disjoint_folds, image_disjoint_split
-from fmri_rdm.run.selection import make_folds, resume_fold, selected_folds
-from fmri_rdm.run.settings import RunSettings
 from tests.helpers import compose_config
 
 

@@ -52,7 +52,7 @@ def rdm_root(tmp_path_factory) -> Path:
 
 
 def test_algonauts_subject_as_a_folder_scores_the_same(tmp_path, cache_dir):
-    from fmri_rdm.run.experiment import run
+    from fmri_rdm.pipeline.experiment import run
 
     extra = ["model=rsa", "roi=V1", "evaluation.n_bootstrap=50", "evaluation.n_permutations=0"]
     cfg = tiny_config(tmp_path / "algonauts", cache_dir, extra)
@@ -75,7 +75,7 @@ def test_algonauts_subject_as_a_folder_scores_the_same(tmp_path, cache_dir):
 
 def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, cache_dir, rdm_root):
     from fmri_rdm.compare import main as compare_main
-    from fmri_rdm.run.experiment import run
+    from fmri_rdm.pipeline.experiment import run
 
     extra = ["model=siamese", "evaluation.noise_ceiling=inter_subject"]
     out = tmp_path / "sweep"
@@ -115,7 +115,7 @@ def test_rdm_only_runs_with_both_ceilings_and_records_what_it_skips(tmp_path, ca
 
 
 def test_encoding_is_refused_on_rdm_data(tmp_path, cache_dir, rdm_root):
-    from fmri_rdm.run.experiment import run
+    from fmri_rdm.pipeline.experiment import run
 
     cfg = folder_config(tmp_path, cache_dir, rdm_root, "sub-01", "IT", ["model=encoding"])
     with pytest.raises(ConfigError, match="model=encoding needs per-stimulus responses"):

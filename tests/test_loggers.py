@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from fmri_rdm.pipeline.experiment import run
 from fmri_rdm.reporting.loggers import wandb_mode
-from fmri_rdm.run.experiment import run
 from tests.helpers import MODEL_OVERRIDES, tiny_config
 
 

@@ -13,7 +13,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from fmri_rdm.entry.predict import predict_rdm
-from fmri_rdm.learners.legacy import resolve_path, upgrade_model_config
+from fmri_rdm.models.legacy import resolve_path, upgrade_model_config
 
 OLD_RUNS = Path(__file__).parent / "data" / "runs_before_model_net"
 MODELS = ("siamese", "siamese_cnn", "svm", "frrsa", "rsa", "encoding")
@@ -42,7 +42,7 @@ def test_flat_model_configs_are_upgraded():
     old = yaml.safe_load((OLD_RUNS / "siamese" / "run_config.yaml").read_text())["model"]
     assert "_target_" in old and "net" not in old
     new = upgrade_model_config(OmegaConf.create(old))
-    assert new.net._target_ == old["_target_"] and new.net.tower == old["tower"]
+    assert new.net._target_ == resolve_path(old["_target_"]) and new.net.tower == old["tower"]
     # runs before the blocks plan (issue 24) trained on pairs
     # ... and had no encoding prior, nor an RDM-only prior
     keys = {"name", "learner", "input", "net", "plan", "block_images", "block_steps"}
@@ -63,8 +63,26 @@ def test_flat_model_configs_are_upgraded():
 
 
 def test_moved_paths_resolve():
-    assert resolve_path("fmri_rdm.datamodule.PairSplit") == "fmri_rdm.models.datamodule.PairSplit"
+    assert (
+        resolve_path("fmri_rdm.datamodule.PairSplit")
+        == "fmri_rdm.models.pair_network.datamodule.PairSplit"
+    )
     assert resolve_path("fmri_rdm.evaluation") == "fmri_rdm.rsa.scores"
     assert (
-        resolve_path("fmri_rdm.models.siamese.SiameseNet") == "fmri_rdm.models.siamese.SiameseNet"
+        resolve_path("fmri_rdm.models.siamese.SiameseNet")
+        == "fmri_rdm.models.pair_network.nets.siamese.SiameseNet"
+    )
+
+
+def test_todays_paths_are_left_alone_and_old_learner_paths_move():
+    from fmri_rdm.models.legacy import LEARNER_OF_MODEL, MOVED
+
+    for now in [*MOVED.values(), *LEARNER_OF_MODEL.values()]:
+        assert resolve_path(now) == now
+    assert (
+        resolve_path("fmri_rdm.learners.svm.SVMLearner") == "fmri_rdm.models.svm.learner.SVMLearner"
+    )
+    assert (
+        resolve_path("fmri_rdm.models.svm.SVMPairClassifier")
+        == "fmri_rdm.models.svm.classifier.SVMPairClassifier"
     )

@@ -14,7 +14,7 @@ import pytest
 
 from fmri_rdm.entry.train import run_training
 from fmri_rdm.entry.wrapper import user_error
-from fmri_rdm.run.completed import decide
+from fmri_rdm.pipeline.completed import decide
 from fmri_rdm.runtime.artifacts import atomic_write, writing
 from tests.helpers import tiny_config, train_py
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.models.datamodule import PairBatches, PairDataModule, PairSplit
+from fmri_rdm.models.pair_network.datamodule import PairBatches, PairDataModule, PairSplit
 
 pytestmark = pytest.mark.filterwarnings("ignore:Your `IterableDataset` has `__len__`")
 

@@ -10,8 +10,8 @@ import pytest
 
 from fmri_rdm.entry.predict import list_images, predict_rdm
 from fmri_rdm.errors import ConfigError
-from fmri_rdm.learners import learner_class
-from fmri_rdm.run.experiment import run
+from fmri_rdm.models import learner_class
+from fmri_rdm.pipeline.experiment import run
 from tests.helpers import tiny_config
 
 TOY_CONF = Path(__file__).parent / "toy" / "conf"

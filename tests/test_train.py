@@ -11,8 +11,8 @@ import pytest
 
 from fmri_rdm.entry.predict import list_images, predict_rdm
 from fmri_rdm.entry.predict import main as predict_main
+from fmri_rdm.pipeline.experiment import run
 from fmri_rdm.rsa.splits import image_disjoint_folds
-from fmri_rdm.run.experiment import run
 from tests.helpers import MODEL_OVERRIDES, TINY, tiny_config, train_py
 
 MODEL_FILES = {

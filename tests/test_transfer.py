@@ -19,9 +19,9 @@ from scipy.stats import pearsonr, spearmanr
 from fmri_rdm.data.algonauts import image_paths, load_responses
 from fmri_rdm.data.synthetic import generate_dataset
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.pipeline.task import TASKS
+from fmri_rdm.pipeline.transfer import build_transfer, requested_subjects
 from fmri_rdm.rsa.rdm import compute_rdm
-from fmri_rdm.run.task import TASKS
-from fmri_rdm.run.transfer import build_transfer, requested_subjects
 
 ROI, METRIC = "V1", "correlation"
 
@@ -209,9 +209,9 @@ def test_all_skips_subjects_without_shared_test_images(root, caplog):
 
 
 def test_end_to_end_metrics_printed_table_and_compare(rsa_transfer_run, capsys):
+    from fmri_rdm.analysis.compare import frame
+    from fmri_rdm.analysis.runs import load_runs
     from fmri_rdm.entry.train import print_results
-    from fmri_rdm.reporting.compare import frame
-    from fmri_rdm.reporting.runs import load_runs
 
     metrics = json.loads((rsa_transfer_run / "metrics.json").read_text())
     section = metrics["transfer"]["subj02"]

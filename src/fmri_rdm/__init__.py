@@ -14,7 +14,7 @@ The Python API (imported on first use, so `import fmri_rdm` loads neither torch 
 
 Four of these names are also subpackages or modules of the library (`fmri_rdm.run`, the run
 layer; `fmri_rdm.config`, the schemas; `fmri_rdm.compare` and `fmri_rdm.export`, the
-`python -m` tools). They stay modules, so dotted paths such as `fmri_rdm.run.experiment` keep
+`python -m` tools). They stay modules, so dotted paths such as `fmri_rdm.pipeline.experiment` keep
 working everywhere (imports, Hydra `_target_`s, monkeypatch), and calling one calls the API
 function of the same name (`fmri_rdm.api`).
 """
@@ -42,7 +42,7 @@ _API = {
     "DataError": "fmri_rdm.errors",
     "FmriRdmError": "fmri_rdm.errors",
 }
-_CALLABLE_MODULES = ("config", "run", "compare", "export")
+_CALLABLE_MODULES = ("config", "compare", "export")
 __all__ = sorted(_API)
 
 

@@ -53,7 +53,7 @@ def predict(argv: Sequence[str]) -> int:
 
 
 def compare(argv: Sequence[str]) -> int:
-    from fmri_rdm.reporting.compare import main
+    from fmri_rdm.analysis.compare import main
 
     return main(argv)
 

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from fmri_rdm.data import images as images_mod
-from fmri_rdm.data.images import COLOR_NAMES, dominant_colors, load_images
+from fmri_rdm.data.images import dominant_colors, load_images
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.rsa.pairs import COLOR_NAMES
 
 
 def _write(tmp_path, arrays, fmt="png"):

@@ -9,7 +9,7 @@ from PIL import Image
 
 from fmri_rdm.data.images import load_images
 from fmri_rdm.embeddings import PixelEmbedder, build_embeddings, embedder_for
-from fmri_rdm.run.inputs import model_table
+from fmri_rdm.pipeline.inputs import model_table
 
 
 @pytest.fixture

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+
+from fmri_rdm.models.base import FoldData
+from tests.models.fold import make_fold
 
 
 @pytest.fixture
@@ -17,3 +22,8 @@ def images() -> torch.Tensor:
     """(12, 1, 16, 16) uint8 images."""
     gen = torch.Generator().manual_seed(0)
     return torch.randint(0, 256, (12, 1, 16, 16), generator=gen, dtype=torch.uint8)
+
+
+@pytest.fixture
+def fold(tmp_path: Path) -> FoldData:
+    return make_fold(tmp=tmp_path)

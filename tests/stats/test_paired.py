@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from fmri_rdm.reporting import compare
+from fmri_rdm.analysis import compare
 from fmri_rdm.stats.group import holm
 from fmri_rdm.stats.paired import bootstrap_p, compare_pair, load_folds
 

@@ -13,8 +13,8 @@ from typing import ClassVar
 import numpy as np
 from omegaconf import MISSING, DictConfig
 
-from fmri_rdm.learners import FitReport, FoldData, TaskName, model_settings
-from fmri_rdm.learners.base import ModelConfig, saved_file, saved_fold_numbers
+from fmri_rdm.models import FitReport, FoldData, TaskName, model_settings
+from fmri_rdm.models.base import ModelConfig, saved_file, saved_fold_numbers
 from fmri_rdm.rsa.rdm import pair_distances
 
 

@@ -95,20 +95,20 @@ def compare(
         >>> cmp = fr.compare("multirun/2026-12-04/10-00-00-000000")
         >>> cmp.tables["runs"]
     """
-    from fmri_rdm.reporting.runs import load_runs
+    from fmri_rdm.analysis.runs import load_runs
 
     paths = _run_paths(runs)
     runs_ = load_runs(paths)
     target = _out_dir(paths, out)
     if across is None:
-        from fmri_rdm.reporting.compare import frame, write_comparison
+        from fmri_rdm.analysis.compare import frame, write_comparison
 
         if reference is not None:
             raise ConfigError("reference= applies with across='subject' only")
         files = write_comparison(runs_, target, metric)
         return Comparison({"runs": frame(runs_, metric)}, dict(files))
-    from fmri_rdm.reporting.group import analyse
-    from fmri_rdm.reporting.group_render import write_group
+    from fmri_rdm.analysis.group import analyse
+    from fmri_rdm.analysis.group_render import write_group
 
     analysis = analyse(runs_, across=across, reference=reference, n_boot=n_boot)
     files = write_group(analysis, target)

@@ -83,8 +83,8 @@ def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
         >>> result.summary_frame()
     """
     from fmri_rdm.entry.train import _record_failure
-    from fmri_rdm.run.completed import skip_or_prepare
-    from fmri_rdm.run.preflight import check_run_config
+    from fmri_rdm.pipeline.completed import skip_or_prepare
+    from fmri_rdm.pipeline.preflight import check_run_config
     from fmri_rdm.runtime.console import run_log
     from fmri_rdm.runtime.parallel import configure_job
 
@@ -99,8 +99,8 @@ def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
         _record_user_error(out, cfg, err)
         raise
     resources = configure_job(cfg)
-    from fmri_rdm.run.experiment import RunInterrupted
-    from fmri_rdm.run.experiment import run as run_experiment
+    from fmri_rdm.pipeline.experiment import RunInterrupted
+    from fmri_rdm.pipeline.experiment import run as run_experiment
 
     try:
         _record_overrides(cfg, out)

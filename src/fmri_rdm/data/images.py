@@ -15,11 +15,6 @@ from fmri_rdm.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
-COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
-# The two colours of the colour-pair experiment unless distribution.colors names others (the
-# original student project's red / blue; the config's own default is in
-# conf/base/distribution.yaml).
-DEFAULT_COLORS: tuple[str, str] = ("red", "blue")
 NO_COLOR = -1
 # Files taken for images, in a dataset folder and in predict.py's: every format PIL decodes that
 # an image set plausibly uses (Algonauts ships .png; new images for prediction may be any).

@@ -121,7 +121,7 @@ class DataSource(Protocol):
 
 def source_class(data_cfg: Any) -> Any:
     """The class `data._target_` names (or the one of `data.source` in older configs)."""
-    from fmri_rdm.learners.registry import import_dotted
+    from fmri_rdm.runtime.imports import import_dotted
 
     dotted = data_cfg.get("_target_") or SOURCES.get(str(data_cfg.get("source")))
     if not dotted:

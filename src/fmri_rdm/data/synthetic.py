@@ -40,9 +40,9 @@ from fmri_rdm.data.algonauts import (
     subject_dir,
 )
 from fmri_rdm.data.cortex import simulate_hemisphere
-from fmri_rdm.data.images import COLOR_NAMES
 from fmri_rdm.data.rois import HEMISPHERES, ROI_CLASSES
 from fmri_rdm.errors import ConfigError, DataError, FmriRdmError
+from fmri_rdm.rsa.pairs import COLOR_NAMES
 from fmri_rdm.runtime.console import HEADLINE
 
 log = logging.getLogger(__name__)

@@ -71,12 +71,12 @@ def load_run(run_dir: Path) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]
     return OmegaConf.load(run_dir / "run_config.yaml"), arrays, metrics
 
 
-def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray]:
+def recompute_run_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray]:
     """(the run's stimuli (N,), condensed float32 RDM of them), recomputed from its data
     through the run's data source (`run.inputs.load_run_data`)."""
+    from fmri_rdm.data.measured import measured_rdm
     from fmri_rdm.data.source import run_roi, run_subject, source_of
-    from fmri_rdm.run.inputs import load_run_data
-    from fmri_rdm.run.inputs import measured_rdm as rdm_of
+    from fmri_rdm.pipeline.inputs import load_run_data
 
     source = source_of(cfg)
     images, stimuli, data = load_run_data(cfg, source, run_subject(cfg), run_roi(cfg))
@@ -85,7 +85,7 @@ def measured_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray]:
             f"the images under {source.root} are not those the run used ({len(images)} selected "
             f"now, {len(image_indices)} then): the data changed since the run"
         )
-    return stimuli, rdm_of(data, str(cfg.metric.name))
+    return stimuli, measured_rdm(data, str(cfg.metric.name))
 
 
 def _fold_numbers(arrays: dict[str, np.ndarray]) -> list[int]:
@@ -110,7 +110,7 @@ def _check_targets(rdm: np.ndarray, n: int, arrays: dict, fold: int, cfg: Any, t
 
 def fold_splits(n: int, evaluation: Any, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) images of each fold: the run's own rule (`run.selection.make_folds`)."""
-    from fmri_rdm.run.selection import make_folds
+    from fmri_rdm.pipeline.selection import make_folds
 
     return list(make_folds(n, evaluation, seed))  # reads k_folds and test_size only
 
@@ -175,7 +175,7 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     run_dir = Path(run_dir)
     cfg, arrays, metrics = load_run(run_dir)
     task = str(metrics.get("task") or "regression")
-    paths, rdm = measured_rdm(cfg, arrays["image_indices"])  # paths: the run's Stimuli
+    paths, rdm = recompute_run_rdm(cfg, arrays["image_indices"])  # paths: the run's Stimuli
     n, folds = len(paths), _fold_numbers(arrays)
     for f in folds:
         _check_targets(rdm, n, arrays, f, cfg, task)

@@ -30,8 +30,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from fmri_rdm.data.images import image_files
 from fmri_rdm.entry.wrapper import exit_status
 from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.pipeline.inputs import model_table
 from fmri_rdm.rsa.pairs import all_pairs
-from fmri_rdm.run.inputs import model_table
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def predict_pairs(
 ) -> np.ndarray:
     """Predicted dissimilarity of pairs (i, j) of `paths` (a classifier's decision value, > 0 =
     dissimilar), averaged over the run's folds unless `fold` is given."""
-    from fmri_rdm.learners.calibration import load_learner, saved_folds
+    from fmri_rdm.models.calibration import load_learner, saved_folds
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)

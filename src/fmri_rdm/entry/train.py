@@ -128,8 +128,8 @@ def run_training(cfg: DictConfig) -> float | None:
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
     from fmri_rdm.entry.shorthands import REWRITTEN
-    from fmri_rdm.run.completed import skip_or_prepare
-    from fmri_rdm.run.preflight import check_run_config, check_settings
+    from fmri_rdm.pipeline.completed import skip_or_prepare
+    from fmri_rdm.pipeline.preflight import check_run_config, check_settings
     from fmri_rdm.runtime.console import HEADLINE, quiet_console, verbose_requested
     from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
     from fmri_rdm.runtime.parallel import configure_job
@@ -154,7 +154,7 @@ def run_training(cfg: DictConfig) -> float | None:
         resources.release()
         _user_error_exit(err, out, cfg)
         return None
-    from fmri_rdm.run.experiment import RunInterrupted, run
+    from fmri_rdm.pipeline.experiment import RunInterrupted, run
 
     try:
         metrics = run(cfg, sweep_name=_sweep_name())

@@ -16,15 +16,25 @@ import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from fmri_rdm.plots._base import new_figure, save_figure
 
-if TYPE_CHECKING:
-    from fmri_rdm.reporting.group import GroupAnalysis
+
+class GroupAnalysis(Protocol):
+    """What the figures read of `analysis.group.GroupAnalysis` (a structural type: figures sit
+    below the analysis that computes it)."""
+
+    keys: list[str]
+    reference_key: str | None
+    reference: str | None
+    table: pd.DataFrame
+    paired: pd.DataFrame
+    subjects: pd.DataFrame
+
 
 SCORE = "pearson"
 _TRAILING_INT = re.compile(r"(-?\d+(?:\.\d+)?)\D*$")

@@ -9,10 +9,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS, load_images
+from fmri_rdm.data.images import load_images
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.plots._base import binarization_threshold, new_figure
 from fmri_rdm.plots.rdm_plots import check_rdm
+from fmri_rdm.rsa.pairs import COLOR_NAMES, DEFAULT_COLORS
 from fmri_rdm.rsa.rdm import check_metric, condensed_to_pairs
 
 IMAGE_SIZE = 128  # pixels per side of the thumbnails

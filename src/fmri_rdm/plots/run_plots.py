@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from fmri_rdm.data.images import DEFAULT_COLORS
 from fmri_rdm.errors import DataError, FmriRdmError
 from fmri_rdm.plots._base import save_figure
 from fmri_rdm.plots.image_plots import color_examples, extreme_pairs
@@ -22,6 +21,7 @@ from fmri_rdm.plots.results import (
     predicted_vs_true,
     training_curves,
 )
+from fmri_rdm.rsa.pairs import DEFAULT_COLORS
 from fmri_rdm.rsa.rdm import check_metric
 
 log = logging.getLogger(__name__)

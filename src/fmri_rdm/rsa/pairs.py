@@ -10,9 +10,15 @@ import logging
 
 import numpy as np
 
-from fmri_rdm.data.images import COLOR_NAMES, DEFAULT_COLORS
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.rdm import check_metric, condensed_to_pairs, n_items, n_pairs
+
+# The colours a dominant-colour label names (an index into this tuple; -1 none).
+COLOR_NAMES: tuple[str, str, str] = ("red", "green", "blue")
+# The two colours of the colour-pair experiment unless distribution.colors names others (the
+# original student project's red / blue; the config's own default is in
+# conf/base/distribution.yaml).
+DEFAULT_COLORS: tuple[str, str] = ("red", "blue")
 
 logger = logging.getLogger(__name__)
 

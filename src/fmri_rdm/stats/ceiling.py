@@ -25,6 +25,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from fmri_rdm.data.algonauts_source import nsd_ids, subjects_with_fmri
+from fmri_rdm.data.measured import measured_rdm
 from fmri_rdm.data.source import DataSource, Subject, subject_key
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa import rdm as rdm_lib
@@ -217,8 +218,6 @@ def subject_rdm(
     in that order: of its responses, standardised over those M stimuli as the run standardises
     over its own, or its mean RDM over sessions. ids: the subject's stimulus ids (read when
     None); every wanted id must be among them."""
-    from fmri_rdm.run.inputs import measured_rdm
-
     if ids is None:
         ids = source.stimuli(subject).ids
     ids = np.asarray(ids).astype(str)

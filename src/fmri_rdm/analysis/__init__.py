@@ -1,0 +1,1 @@
+"""What reads finished runs: comparison of runs and the group level over subjects."""

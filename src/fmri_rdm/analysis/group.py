@@ -1,0 +1,174 @@
+"""The group level of a set of runs (`python -m fmri_rdm.compare RUNS --across subject`).
+
+Runs are grouped by every other setting that varies (model, roi, layer, ...: compare's row
+keys without the subject); each group aggregates its subjects' test scores:
+
+- `test_<score>_mean`, `_ci_low`, `_ci_high`: mean over subjects of the runs' scores with a
+  Student-t interval over subjects (new subjects; the images fixed);
+- `_boot_low`, `_boot_high`: the exact percentile bootstrap over subjects (under-covers for
+  n = 4-8; `stats.group`);
+- `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (stimulus ids), the
+  2-factor bootstrap over subjects and images with the variance correction of Schütt et al.
+  2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images;
+- baselines and noise ceilings: their means over subjects.
+
+Paired comparisons: within each family (the runs equal in all settings but subject and the
+reference key), each level against the reference on the subjects both have, per score: the
+mean difference, t-interval, exact sign-flip p (`p_value`) with Holm's correction over all
+comparisons of that score (`p_adjusted`), and the 2-factor difference, interval and t-test p
+(`p_2f`, Holm: `p_2f_adjusted`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fmri_rdm.analysis.runs import Run, differing_overrides
+from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.reporting.results import RunMetrics
+
+ACROSS = ("subject",)
+SCORES = ("pearson", "spearman")
+BASELINES = ("zero_training_pearson", "zero_training_spearman", "encoding_pearson")
+T_METHOD = "t over subjects (df = n-1; images fixed)"
+BOOT_METHOD = "exact percentile bootstrap over subjects (under-covers for n < ~10)"
+TF_METHOD = "2-factor bootstrap, subjects x images, Schütt et al. 2023 correction, t(min(S,n)-1)"
+
+
+@dataclass
+class GroupAnalysis:
+    keys: list[str]  # the settings that vary besides the subject (group columns)
+    reference_key: str | None
+    reference: str | None
+    table: pd.DataFrame  # comparison_group.csv
+    paired: pd.DataFrame  # comparison_group_paired.csv
+    subjects: pd.DataFrame  # comparison_group_subjects.csv: one row per run
+    notes: list[str] = field(default_factory=list)
+
+
+def subject_of(run: Run) -> str:
+    """The run's subject as `subjNN` (from metrics.json, else the `subject` override)."""
+    value = run.result.subject if isinstance(run.result, RunMetrics) else None
+    if value is None:
+        value = run.overrides.get("subject", "")
+    text = str(value)
+    return f"subj{int(text):02d}" if text.isdigit() else text
+
+
+def settings(run: Run, keys: Sequence[str]) -> dict[str, str]:
+    values = {k: run.overrides.get(k, "") for k in keys}
+    if "model" in keys and not values["model"]:
+        values["model"] = run.model or ""
+    return values
+
+
+def group_keys(runs: Sequence[Run], across: str) -> list[str]:
+    """The settings that vary besides `across`: compare's row keys (the differing overrides,
+    and `model` when presets set several models; not imported from compare, which imports
+    this module's renderer)."""
+    if across not in ACROSS:
+        raise ConfigError(f"--across {across!r} is not supported; use one of {', '.join(ACROSS)}")
+    keys = differing_overrides(runs)
+    if "model" not in keys and len({r.model for r in runs if r.model}) > 1:
+        keys.append("model")
+    # data=folder names its subject with data.subject=<folder>: the same axis
+    aliases = {across, f"data.{across}"}
+    return [k for k in keys if k not in aliases and not k.startswith(f"{across}.")]
+
+
+def parse_reference(text: str | None, keys: Sequence[str]) -> tuple[str | None, str | None]:
+    """(key, value) of `--reference key=value`; default: `model` (else the first key), value
+    None (its first level)."""
+    if text:
+        key, sep, value = text.partition("=")
+        if not sep or key not in keys:
+            raise ConfigError(
+                f"--reference {text!r}: give key=value with key one of {', '.join(keys) or '-'}"
+            )
+        return key, value
+    if not keys:
+        return None, None
+    return ("model" if "model" in keys else keys[0]), None
+
+
+def _subject_rows(runs: Sequence[Run], keys: Sequence[str]) -> pd.DataFrame:
+    records = []
+    for run in runs:
+        res = run.result
+        assert isinstance(res, RunMetrics)
+        row: dict[str, Any] = {**settings(run, keys), "subject": subject_of(run)}
+        for s in SCORES:
+            row[f"test_{s}"] = res.test_score(s)
+        for b in BASELINES:
+            row[f"baseline_{b}"] = res.baseline(b)
+        for name in res.noise_ceiling:
+            row[f"noise_ceiling_{name}"] = res.ceiling(name)
+        row |= _transfer(run.metrics or {})
+        records.append(row | {"dir": str(run.dir)})
+    frame = pd.DataFrame.from_records(records)
+    return frame.dropna(axis=1, how="all")
+
+
+def _transfer(metrics: dict[str, Any]) -> dict[str, float]:
+    """Mean over target subjects of `transfer.<subjNN>.<score>.mean` (the transfer helper's
+    keys), per score; {} when the run has none."""
+    transfer = metrics.get("transfer")
+    if not isinstance(transfer, dict):
+        return {}
+    out = {}
+    for s in SCORES:
+        vals = [v.get(s, {}).get("mean") for v in transfer.values() if isinstance(v, dict)]
+        vals = [float(v) for v in vals if isinstance(v, int | float) and math.isfinite(v)]
+        if vals:
+            out[f"transfer_{s}"] = float(np.mean(vals))
+    return out
+
+
+def check_unique(subjects: pd.DataFrame, keys: Sequence[str]) -> None:
+    dup = subjects.duplicated([*keys, "subject"], keep=False)
+    if dup.any():
+        first = subjects[dup].iloc[0]
+        cols = [*keys, "subject"]
+        same = int((subjects[cols].astype(str) == first[cols].astype(str)).all(axis=1).sum())
+        where = " ".join(f"{k}={first[k]}" for k in keys) or "all runs"
+        raise DataError(
+            f"{same} runs of {first['subject']} in group {where}: pass one run per "
+            "subject and setting, or make the setting that tells them apart an override"
+        )
+
+
+def analyse(
+    runs: Sequence[Run],
+    *,
+    across: str = "subject",
+    reference: str | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> GroupAnalysis:
+    """The group table, the paired table and the per-run rows of `runs` (failed runs are
+    left out with a note)."""
+    from fmri_rdm.analysis.group_stats import family_statistics
+
+    ok = [r for r in runs if r.ok and isinstance(r.result, RunMetrics)]
+    if not ok:
+        raise DataError("no finished runs to aggregate over subjects")
+    notes = [f"{len(runs) - len(ok)} failed run(s) left out"] if len(ok) < len(runs) else []
+    keys = group_keys(ok, across)
+    ref_key, ref_value = parse_reference(reference, keys)
+    subjects = _subject_rows(ok, keys)
+    check_unique(subjects, keys)
+    if ref_key is not None and ref_value is not None and ref_value not in set(subjects[ref_key]):
+        levels = ", ".join(dict.fromkeys(subjects[ref_key]))
+        raise ConfigError(f"--reference {ref_key}={ref_value}: no such runs; levels: {levels}")
+    stats = family_statistics(
+        ok, subjects, keys, ref_key, ref_value, n_boot=n_boot, seed=seed, level=level
+    )
+    notes += stats.notes
+    return GroupAnalysis(keys, ref_key, stats.reference, stats.table, stats.paired, subjects, notes)

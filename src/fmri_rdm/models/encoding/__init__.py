@@ -1,0 +1,1 @@
+"""The voxelwise ridge encoding model: its learner and the eigendecomposition ridge solver."""

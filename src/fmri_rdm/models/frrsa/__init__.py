@@ -1,0 +1,1 @@
+"""Feature-reweighted RSA: its learner and its ridge numerics."""

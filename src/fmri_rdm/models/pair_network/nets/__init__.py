@@ -1,0 +1,1 @@
+"""The torch pair networks; their constructor arguments are `model.net`."""

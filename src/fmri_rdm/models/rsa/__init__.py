@@ -1,0 +1,1 @@
+"""Classical RSA: the embedding RDM as the prediction (nothing to fit)."""

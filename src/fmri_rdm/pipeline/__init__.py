@@ -1,0 +1,1 @@
+"""One run of an experiment: its settings, inputs, folds, fit/score loop, task and outputs."""

@@ -1,0 +1,181 @@
+"""The experiment loop: image-disjoint folds, one learner per fold, scores beside baselines.
+
+`run(cfg)` is the whole experiment; `train.py` only wraps it for Hydra. The loop knows models
+only through the learner protocol (`fmri_rdm.models`) and tasks through `run.task`: per fold
+it builds the learner's data, fits and saves the learner, predicts the test pairs, and lets
+the task score them beside the baselines that make a score interpretable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from fmri_rdm.data.source import recorded_config, source_of
+from fmri_rdm.models import learner_class
+from fmri_rdm.models.pair_network.callbacks import RunInterrupted
+from fmri_rdm.pipeline.data_kind import adapt_to_data, data_facts
+from fmri_rdm.pipeline.folds import FoldResult, fit_fold, fold_data
+from fmri_rdm.pipeline.inputs import Inputs, prepare_inputs
+from fmri_rdm.pipeline.outputs import sort_labels, write_outputs
+from fmri_rdm.pipeline.selection import make_folds, resume_fold, selected_folds
+from fmri_rdm.pipeline.settings import RunSettings
+from fmri_rdm.pipeline.task import ScoringContext, Task, task_of
+from fmri_rdm.pipeline.transfer import build_transfer
+from fmri_rdm.reporting.loggers import RunLoggers
+from fmri_rdm.reporting.results import RunMetrics
+from fmri_rdm.runtime.artifacts import writing
+from fmri_rdm.runtime.distributed import is_global_zero
+from fmri_rdm.runtime.once import new_run
+from fmri_rdm.runtime.progress import RunProgress
+from fmri_rdm.stats.backend import statistics_device
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RunInterrupted", "make_folds", "resume_fold", "run", "selected_folds", "summarize"]
+
+
+def summarize(
+    settings: RunSettings, inputs: Inputs, folds: list[FoldResult], seconds: dict, task: Task
+) -> RunMetrics:
+    """The run's metrics.json (`reporting.results`): run facts, per-fold scores, mean ± std,
+    baselines, timings."""
+    return RunMetrics.from_folds(
+        [f.scores for f in folds],
+        model=settings.model_name,
+        task=task.name,
+        embeddings=inputs.embedder_info,
+        data_source=settings.data_source,
+        subject=inputs.subject,
+        roi=inputs.roi,
+        metric=inputs.metric,
+        distribution=settings.distribution,
+        n_images=inputs.n_images,
+        n_voxels=inputs.n_voxels,
+        n_pairs=len(inputs.i),
+        k_folds=settings.evaluation.k_folds,
+        seed=settings.seed,
+        seconds=seconds,
+        optimized_metric=task.optimized_metric(settings.optimized_metric),
+    )
+
+
+def _inter_subject_ceiling(settings: RunSettings, inputs: Inputs) -> Any:
+    """The leave-one-subject-out ceiling from the other subjects' RDMs on the shared images,
+    when `evaluation.noise_ceiling=inter_subject` (None otherwise)."""
+    from fmri_rdm.stats.ceiling import inter_subject_ceiling, wants_inter_subject
+
+    if not wants_inter_subject(settings.evaluation.noise_ceiling):
+        return None
+    assert inputs.source is not None
+    return inter_subject_ceiling(
+        inputs.source,
+        inputs.subject,
+        inputs.roi,
+        inputs.metric,
+        inputs.stimulus_ids,
+        inputs.rdm,
+        standardize=settings.standardize,
+    )
+
+
+def _fold_loop(
+    cfg: DictConfig,
+    cls: Any,
+    task: Task,
+    ctx: ScoringContext,
+    loggers: RunLoggers,
+    selected: list[int],
+    resume: tuple[int, Path] | None,
+    started: float,
+) -> list[FoldResult]:
+    """Fit, save, predict and score every selected fold."""
+    settings, inputs = ctx.settings, ctx.inputs
+    folds = make_folds(inputs.n_images, settings.evaluation, settings.seed)
+    targets = task.targets(inputs)  # RDM values or binary labels, once per run
+    results = []
+    progress = RunProgress(len(selected), started)  # a line per fold: elapsed, time left
+    for fold in selected:
+        log.info("fold %d/%d", fold + 1, len(folds))
+        # times the fold's stages (fit, predict, statistics, ...); a fold that raises leaves
+        # no stage timer behind
+        with progress.fold(fold):
+            learner = task.prepare(cls.from_config(cfg), settings, lambda: cls.from_config(cfg))
+            ckpt = resume[1] if resume is not None and resume[0] == fold else None
+            data, test = fold_data(
+                settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
+            )
+            fitted = fit_fold(learner, data, inputs.table, test)
+            result = task.score(ctx, learner, data, test, fitted)
+            if ctx.transfer is not None:  # the fitted learner on other subjects' RDMs
+                result.scores["transfer"] = ctx.transfer.fold(
+                    learner, inputs.table, test.images, data.seed
+                )
+            results.append(result)
+    return results
+
+
+def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
+    """The whole experiment; writes metrics.json, predictions.npz and plots/ into the run
+    directory and returns its metrics. `sweep_name` groups the runs of one multirun in wandb."""
+    started = time.perf_counter()
+    new_run()  # warnings shown once per run (runtime.once)
+    settings = RunSettings.from_config(cfg)
+    out = settings.output_dir
+    loggers = RunLoggers(cfg, sweep_name)
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+    writer = is_global_zero()  # DDP: ranks > 0 share the run directory and write nothing
+    # resolved (paths, env defaults) so predict.py and later readers need no Hydra runtime
+    if writer:
+        with writing(out / "run_config.yaml"):
+            (out / "run_config.yaml").write_text(recorded_config(cfg))
+    try:
+        cls = learner_class(cfg.model)
+        source = source_of(cfg)
+        data_record = adapt_to_data(cfg, cls, source)  # RDM data: what needs responses is off
+        if writer and data_record.get("skipped"):
+            (out / "run_config.yaml").write_text(recorded_config(cfg))
+        cls.from_config(cfg)  # config mistakes fail before the data is read
+        selected = selected_folds(settings.evaluation)
+        resume = resume_fold(settings, cls, selected)
+        task = task_of(cls)
+        inputs = prepare_inputs(cfg, source)
+        sort_labels(inputs, settings.sort_by)  # an unknown column fails before training
+        ceiling = _inter_subject_ceiling(settings, inputs)
+        ctx = ScoringContext(
+            settings,
+            inputs,
+            ceiling,
+            build_transfer(cfg, inputs, task),
+            statistics_device(settings.evaluation.statistics_device, settings.accelerator),
+        )
+        start = time.perf_counter()
+        results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
+        seconds = dict(inputs.seconds, training=time.perf_counter() - start)
+        seconds["total"] = time.perf_counter() - started
+        summary = summarize(settings, inputs, results, seconds, task)
+        task.finish(summary, results)
+        if ctx.inter_subject is not None:
+            summary.inter_subject = ctx.inter_subject.info()
+        if source.name == "folder":  # Algonauts runs keep their metrics.json as before
+            summary.extra["data"] = data_facts(inputs, data_record)
+        if ctx.transfer is not None:
+            summary.transfer = ctx.transfer.summary([r.scores for r in results])
+        plots = (
+            write_outputs(out, inputs, results, summary, task, settings.sort_by) if writer else {}
+        )
+    except BaseException as err:
+        loggers.finish(None, failed=f"{type(err).__name__}: {err}")
+        raise
+    first, shown = results[0], slice(0, 10_000)
+    sample = {
+        name: np.asarray(getattr(first, name))[shown] for name in ("i", "j", "target", "prediction")
+    }
+    loggers.finish(summary, plots, sample)
+    return summary

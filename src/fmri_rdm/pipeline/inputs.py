@@ -1,0 +1,244 @@
+"""A run's inputs: responses, brain RDM, the model's input table and the pair set.
+
+Everything a fold needs is computed once here; the folds only index into it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from fmri_rdm.data.images import dominant_colors, load_images
+from fmri_rdm.data.measured import measured_rdm
+from fmri_rdm.data.root import data_root as data_root  # re-exported: callers import it here
+from fmri_rdm.data.source import (
+    DataSource,
+    Stimuli,
+    Subject,
+    SubjectData,
+    run_roi,
+    run_subject,
+    select_rows,
+    source_of,
+)
+from fmri_rdm.errors import ConfigError
+from fmri_rdm.rsa import rdm as rdm_lib
+from fmri_rdm.rsa.pairs import COLOR_NAMES, DEFAULT_COLORS, select_pairs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Inputs:
+    """What every fold of a run reads.
+
+    table: (N, D) float32 embeddings, or (N, C, H, W) uint8 images for the CNN.
+    responses: (N, V) float32 measured responses (voxels, neurons, ...), None for RDM data.
+    sessions: (S, N(N-1)/2) float64 per-session RDMs of RDM data (None for responses).
+    rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32; for RDM data, rdm is
+    the mean over sessions.
+    i, j: (P,) int pair indices (i < j); y: (P,) float32 RDM values of those pairs.
+    stimulus_ids: (N,) str ids of the run's stimuli (what matches subjects).
+    """
+
+    root: Path
+    subject: Subject
+    roi: str
+    metric: str
+    image_indices: np.ndarray
+    paths: list[Path]
+    responses: np.ndarray | None
+    rdm: np.ndarray
+    rdm_noise_free: np.ndarray | None
+    table: np.ndarray
+    baseline_rdm: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+    embedder_info: dict[str, Any]
+    color_labels: np.ndarray | None = None
+    colors: tuple[str, ...] = DEFAULT_COLORS
+    seconds: dict[str, float] = field(default_factory=dict)
+    stimulus_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    sessions: np.ndarray | None = None
+    metadata: dict[str, list[str]] = field(default_factory=dict)
+    source: DataSource | None = None
+    data_file: Path | None = None
+
+    @property
+    def n_images(self) -> int:
+        return len(self.image_indices)
+
+    @property
+    def n_voxels(self) -> int | None:
+        return None if self.responses is None else int(self.responses.shape[1])
+
+    @property
+    def kind(self) -> str:
+        """`responses` or `rdm` (RDM-only data: no encoding baseline, no read-out)."""
+        return "rdm" if self.responses is None else "responses"
+
+
+def load_run_data(
+    cfg: DictConfig, source: DataSource, subject: Subject, roi: str
+) -> tuple[np.ndarray, Stimuli, SubjectData]:
+    """(the run's rows among the subject's stimuli, those stimuli, their data): all stimuli,
+    the first `data.n_images`, or a seeded subset; stimuli the loader cannot use (NaN/inf
+    responses) are left out with a warning naming them."""
+    stimuli = source.stimuli(subject)
+    rows = select_rows(
+        len(stimuli),
+        cfg.data.n_images,
+        random_subset=bool(cfg.data.random_subset),
+        seed=int(cfg.seed),
+    )
+    data = source.load(subject, roi, rows=rows, standardize=bool(cfg.data.standardize))
+    rows = rows[data.kept]  # the image list, paths and embeddings follow the kept rows
+    return rows, stimuli.take(rows), data
+
+
+def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[str, Any]]:
+    """(table, description) of the backend the model reads (`embeddings.embedder_for`):
+    float32 (N, D) embeddings (cached), or uint8 (N, C, H, W) pixels for the Siamese CNN."""
+    from fmri_rdm.embeddings import build_embeddings, embedder_for
+
+    embedder = embedder_for(cfg)
+    info = dict(embedder.describe())  # the embedder itself warns loudly about random weights
+    return build_embeddings(embedder, paths, Path(cfg.paths.cache_dir)), info
+
+
+def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
+    """Zero-training baseline: the RDM of the raw model inputs (embeddings or pixels)."""
+    from fmri_rdm.embeddings import embedding_rdm
+
+    return embedding_rdm(table.reshape(len(table), -1).astype(np.float32), metric)
+
+
+def _color_labels(cfg: DictConfig, paths: list[Path]) -> np.ndarray:
+    # the original student project's rule classified 128-px images; at 64 px some labels flip
+    # at the threshold
+    images = load_images(paths, size=int(cfg.distribution.color_image_size))
+    threshold = float(cfg.distribution.threshold)
+    labels = dominant_colors(images, threshold=threshold)
+    wanted = [str(c) for c in cfg.distribution.colors]
+    counts = {c: int(np.sum(labels == COLOR_NAMES.index(c))) for c in wanted if c in COLOR_NAMES}
+    if counts and min(counts.values()) < 2:  # unknown colour names are select_pairs' to report
+        found = ", ".join(f"{c}={n}" for c, n in counts.items())
+        raise ConfigError(
+            f"distribution=colors needs at least 2 images dominated by each of "
+            f"{' and '.join(wanted)} (>= {threshold:.0%} of the pixels) but found {found} among "
+            f"{len(paths)} images: use more images (data.n_images), lower "
+            "distribution.threshold or choose other distribution.colors"
+        )
+    return labels
+
+
+def _run_pairs(
+    cfg: DictConfig, rdm: np.ndarray, paths: list[Path], metric: str
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(colour labels or None, i, j): the pairs `distribution` chooses."""
+    dist = cfg.distribution
+    labels = _color_labels(cfg, paths) if dist.name == "colors" else None
+    i, j = select_pairs(
+        str(dist.name),
+        rdm,
+        len(paths),
+        metric=metric,
+        labels=labels,
+        n_per_image=int(dist.n_per_image),
+        colors=tuple(dist.colors),  # select_pairs checks there are two
+        mid_band=float(dist.mid_band),
+        mid_quantiles=tuple(dist.mid_quantiles),
+        seed=int(cfg.seed),
+    )
+    return labels, i, j
+
+
+def _finite_run_pairs(
+    cfg: DictConfig, rdm: np.ndarray, paths: list[Path], metric: str
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """`_run_pairs` and their targets (P,); pairs NaN in every session (RDM data; rdm_files
+    warned) are chosen from as median pairs, then left out."""
+    finite = np.isfinite(rdm)
+    chooser = rdm if finite.all() else np.where(finite, rdm, np.nanmedian(rdm))
+    labels, i, j = _run_pairs(cfg, chooser, paths, metric)
+    y = rdm_lib.rdm_values(rdm, i, j, len(paths))
+    if not finite.all():
+        kept = np.isfinite(y)
+        i, j, y = i[kept], j[kept], y[kept]
+    return labels, i, j, y
+
+
+def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
+    """Load, compute and select everything a run needs (timed per stage); `source`: the run's
+    data source when the caller has it (`data.source.source_of`)."""
+    metric = str(cfg.metric.name)
+    if metric not in rdm_lib.METRICS:
+        raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(rdm_lib.METRICS)}")
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    source = source if source is not None else source_of(cfg)
+    subject, roi = run_subject(cfg), run_roi(cfg)
+    images, stimuli, data = load_run_data(cfg, source, subject, roi)
+    paths = stimuli.paths
+    seconds["data"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    rdm = measured_rdm(data, metric)
+    noise_free = data.noise_free
+    rdm_true = rdm_lib.compute_rdm(noise_free, metric) if noise_free is not None else None
+    seconds["rdm"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    table, info = model_table(cfg, paths)
+    baseline = _baseline_rdm(table, metric)
+    seconds["embeddings"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    labels, i, j, y = _finite_run_pairs(cfg, rdm, paths, metric)
+    seconds["pairs"] = time.perf_counter() - start
+    what = (
+        f"{data.responses.shape[1]} units"
+        if data.responses is not None
+        else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
+    )
+    log.info(
+        "subject %s, ROI %s: %d images, %s, %d pairs (%s)",
+        subject,
+        roi,
+        len(paths),
+        what,
+        len(i),
+        cfg.distribution.name,
+    )
+    return Inputs(
+        root=source.root,
+        subject=subject,
+        roi=roi,
+        metric=metric,
+        image_indices=images,
+        paths=paths,
+        responses=data.responses,
+        rdm=rdm,
+        rdm_noise_free=rdm_true,
+        table=table,
+        baseline_rdm=baseline,
+        i=i,
+        j=j,
+        y=y,
+        embedder_info=info,
+        color_labels=labels,
+        colors=tuple(str(c) for c in cfg.distribution.colors),
+        seconds=seconds,
+        stimulus_ids=stimuli.ids,
+        sessions=data.sessions,
+        metadata=stimuli.metadata,
+        source=source,
+        data_file=data.file,
+    )

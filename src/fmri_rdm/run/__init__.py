@@ -1,1 +1,0 @@
-"""One run of an experiment: its inputs, folds, fit/score loop, task and metrics.json."""
