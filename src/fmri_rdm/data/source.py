@@ -69,7 +69,8 @@ class SubjectData:
     sessions: (S, M(M-1)/2) float64 RDMs, one per session, or None; noise_free: (M, U) float32
     noise-free responses (synthetic data only); file: the file the data came from (messages);
     trials: the trial-level responses behind `responses` (data.trials.Trials; folder
-    `.trials.npy` data only), for the cross-validated distances.
+    `.trials.npy` data only), for the cross-validated distances;
+    timed: the time-resolved data (responses and sessions are then their mean over time).
     """
 
     kept: np.ndarray
@@ -78,6 +79,7 @@ class SubjectData:
     noise_free: np.ndarray | None = None
     file: Path | None = None
     trials: Trials | None = None
+    timed: Any = None  # data.timed.TimedData of time-resolved data (the rest: its time mean)
 
     @property
     def kind(self) -> DataKind:

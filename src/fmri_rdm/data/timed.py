@@ -25,7 +25,7 @@ from fmri_rdm.rsa.windows import sampling_step
 
 if TYPE_CHECKING:
     from fmri_rdm.data.folder import FolderSource
-    from fmri_rdm.data.source import Subject
+    from fmri_rdm.data.source import Subject, SubjectData
 
 TIMES = "times.tsv"
 COLUMN = "time_ms"
@@ -129,6 +129,22 @@ def load_timed(
     if path.name.endswith(".rdm.npy"):
         return TimedData(times, kept, rdms=_rdm_stack(path, x, n, times, chosen), file=path)
     return TimedData(times, kept, responses=_responses(path, x, n, times, chosen), file=path)
+
+
+def averaged(timed: TimedData, standardize: bool) -> SubjectData:
+    """The SubjectData of a run on time-resolved data: responses (or the RDM) averaged over all
+    times (responses z-scored per unit when `standardize`), the time-resolved data attached."""
+    from fmri_rdm.data.algonauts import zscore_columns
+    from fmri_rdm.data.source import SubjectData
+
+    if timed.responses is not None:
+        mean = timed.responses.mean(axis=2).astype(np.float32)
+        x = zscore_columns(mean) if standardize else mean
+        return SubjectData(timed.kept, responses=x, file=timed.file, timed=timed)
+    assert timed.rdms is not None
+    return SubjectData(
+        timed.kept, sessions=timed.rdms.mean(axis=0)[None], file=timed.file, timed=timed
+    )
 
 
 def describe_times(times_ms: np.ndarray) -> str:

@@ -167,9 +167,17 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             summary.extra["data"] = data_facts(inputs, data_record)
         if ctx.transfer is not None:
             summary.transfer = ctx.transfer.summary([r.scores for r in results])
+        if inputs.time is not None:  # time-resolved data: every window too
+            from fmri_rdm.pipeline.time_course import time_course
+
+            summary.extra["time_course"] = time_course(cfg, cls, task, ctx, selected)
         plots = (
             write_outputs(out, inputs, results, summary, task, settings.sort_by) if writer else {}
         )
+        if writer and inputs.time is not None:
+            from fmri_rdm.plots.time_course import run_time_plots
+
+            plots |= run_time_plots(out / "plots", summary.extra["time_course"], task.headline)
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

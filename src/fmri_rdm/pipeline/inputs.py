@@ -70,6 +70,7 @@ class Inputs:
     metadata: dict[str, list[str]] = field(default_factory=dict)
     source: DataSource | None = None
     data_file: Path | None = None
+    time: Any = None  # run.time_course.TimeInputs of time-resolved data, else None
 
     @property
     def n_images(self) -> int:
@@ -98,7 +99,14 @@ def load_run_data(
         random_subset=bool(cfg.data.random_subset),
         seed=int(cfg.seed),
     )
-    data = source.load(subject, roi, rows=rows, standardize=bool(cfg.data.standardize))
+    times = getattr(source, "times", None)
+    if times is not None and times(subject) is not None:  # time-resolved: the run's mean
+        from fmri_rdm.data.timed import averaged, load_timed
+
+        timed = load_timed(source, subject, roi, rows=rows)  # type: ignore[arg-type]
+        data = averaged(timed, bool(cfg.data.standardize))
+    else:
+        data = source.load(subject, roi, rows=rows, standardize=bool(cfg.data.standardize))
     rows = rows[data.kept]  # the image list, paths and embeddings follow the kept rows
     return rows, stimuli.take(rows), data
 
@@ -203,6 +211,14 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
     start = time.perf_counter()
     labels, i, j, y = _finite_run_pairs(cfg, rdm, paths, metric)
     seconds["pairs"] = time.perf_counter() - start
+    timed = None
+    if data.timed is not None:
+        from fmri_rdm.pipeline.time_course import time_inputs
+
+        start = time.perf_counter()
+        settings = cfg.evaluation.get("time") or {}
+        timed = time_inputs(data.timed, settings, metric, bool(cfg.data.standardize))
+        seconds["time_rdms"] = time.perf_counter() - start
     what = (
         f"{data.responses.shape[1]} units"
         if data.responses is not None
@@ -241,4 +257,5 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
         metadata=stimuli.metadata,
         source=source,
         data_file=data.file,
+        time=timed,
     )
