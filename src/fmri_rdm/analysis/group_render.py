@@ -172,6 +172,7 @@ def main(args: argparse.Namespace, out: Path) -> int:
 
     from fmri_rdm.analysis.group import analyse
     from fmri_rdm.analysis.runs import load_runs
+    from fmri_rdm.analysis.time_group import summary_lines, time_group, write_time_group
     from fmri_rdm.errors import FmriRdmError
 
     try:
@@ -180,6 +181,9 @@ def main(args: argparse.Namespace, out: Path) -> int:
             runs, across=args.across, reference=args.reference, n_boot=args.bootstrap
         )
         paths = write_group(analysis, out)
+        timed = time_group(analysis, runs, n_boot=args.bootstrap, seed=0)
+        if timed is not None:  # time-resolved runs: the group time courses too
+            paths |= write_time_group(timed, out)
     except FmriRdmError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -192,6 +196,8 @@ def main(args: argparse.Namespace, out: Path) -> int:
         console.print(table)
     for note in [*(m.replace("`", "") for m in METHODS), *analysis.notes]:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for line in summary_lines(timed) if timed is not None else []:
+        console.print(line, highlight=False, soft_wrap=True)
     for path in paths.values():
         console.print(f"wrote {path}", highlight=False)
     return 0

@@ -77,7 +77,9 @@ def peak_latency(
     """The time of the largest mean of x (n, T) and its interval over `draws` (B, n)."""
     times_ms = np.asarray(times_ms, dtype=np.float64)
     value = float(times_ms[int(np.argmax(x.mean(axis=0)))])
-    counts = np.stack([np.bincount(d, minlength=x.shape[0]) for d in draws]).astype(np.float64)
+    counts = np.zeros((len(draws), x.shape[0]))
+    for b, d in enumerate(draws):
+        counts[b] = np.bincount(d, minlength=x.shape[0])
     means = counts @ x / x.shape[0]  # (B, T): every resample's mean at once
     return _latency(value, times_ms[np.argmax(means, axis=1)], level, len(draws))
 
