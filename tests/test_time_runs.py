@@ -44,7 +44,8 @@ def test_a_window_scores_as_a_run_on_that_window_alone(tmp_path, cache_dir, time
     metrics = _run(tmp_path / "timed", cache_dir, timed_root, [f"model={model}"])
     course = metrics["time_course"]
     assert course["times_ms"] == TIMES.tolist() and course["fitted"] == "every window"
-    assert (tmp_path / "timed" / "plots" / "time_course.png").is_file()
+    for name in ("time_course.png", "rdm_over_time.png"):
+        assert (tmp_path / "timed" / "plots" / name).is_file()
     # the same folder with the responses of the window at 40 ms as plain (stimuli, units) data
     static = tmp_path / "static"
     shutil.copytree(timed_root, static, ignore=shutil.ignore_patterns("times.tsv", "MEG.npy"))

@@ -177,7 +177,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         if writer and inputs.time is not None:
             from fmri_rdm.plots.time_course import run_time_plots
 
-            plots |= run_time_plots(out / "plots", summary.extra["time_course"], task.headline)
+            course, rdms = summary.extra["time_course"], inputs.time.rdms
+            plots |= run_time_plots(out / "plots", course, task.headline, rdms)
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

@@ -113,9 +113,13 @@ def rdm_frames_figure(
     return save_figure(fig, path)
 
 
-def run_time_plots(folder: Path, course: Mapping[str, Any], score: str) -> dict[str, Path]:
+def run_time_plots(
+    folder: Path, course: Mapping[str, Any], score: str, rdms: np.ndarray | None = None
+) -> dict[str, Path]:
     """A run's figures of its metrics.json `time_course`: the test `score` per window with its
-    bootstrap band (time_course.png) and, with generalize, the matrix (generalization.png)."""
+    bootstrap band (time_course.png), with generalize the matrix (generalization.png), and
+    given the brain RDM of each window rdms (W, pairs), the RDM at five latencies evenly
+    spread over the windows (rdm_over_time.png)."""
     values = course["scores"][score]
     nan = np.nan
     curve = {
@@ -132,6 +136,12 @@ def run_time_plots(folder: Path, course: Mapping[str, Any], score: str) -> dict[
             title="test score per window (band: stimulus bootstrap)",
         )
     }
+    if rdms is not None:
+        times = np.asarray(course["times_ms"], dtype=np.float64)
+        chosen = times[np.unique(np.linspace(0, times.size - 1, 5).round().astype(int))]
+        out["rdm_over_time"] = rdm_frames_figure(
+            rdms, times.tolist(), chosen.tolist(), folder / "rdm_over_time.png"
+        )
     if "generalization" in course:
         rows = course["generalization"][score]
         matrix = np.asarray([[nan if v is None else v for v in row] for row in rows])
