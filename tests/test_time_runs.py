@@ -84,3 +84,34 @@ def test_rdm_stacks_run_over_time(tmp_path, cache_dir):
     metrics = _run(tmp_path / "run", cache_dir, root, ["model=rsa"])
     assert metrics["data"]["kind"] == "rdm"
     assert len(metrics["time_course"]["scores"]["spearman"]["mean"]) == 6
+
+
+def test_bounds_over_time_equal_scipy_per_window():
+    from scipy import stats
+
+    from fmri_rdm.pipeline.time_ceiling import bounds_over_time
+
+    rng = np.random.default_rng(0)
+    own, others = rng.random((4, 10)), [rng.random((4, 10)) for _ in range(3)]
+    others[0][1, :4] = others[0][1, 4:8]  # ties
+    got = bounds_over_time(own, others)
+    for w in range(4):
+        mean_z = np.mean([stats.zscore(o[w]) for o in others], axis=0)
+        all_z = np.mean([stats.zscore(x[w]) for x in [own, *others]], axis=0)
+        assert got["pearson"]["lower"][w] == pytest.approx(stats.pearsonr(own[w], mean_z)[0])
+        assert got["pearson"]["upper"][w] == pytest.approx(stats.pearsonr(own[w], all_z)[0])
+        ranks = np.sum([stats.rankdata(o[w]) for o in others], axis=0)
+        rho = stats.spearmanr(own[w], ranks)[0]
+        assert got["spearman"]["lower"][w] == pytest.approx(rho)
+
+
+def test_inter_subject_ceiling_over_time(tmp_path, cache_dir):
+    root = generate_time_folder(
+        tmp_path / "ds", n_subjects=3, n_images=15, n_units=20, times_ms=TIMES, onset_ms=10,
+        switch_ms=30, signal=2.0,
+    )  # fmt: skip
+    extra = ["model=rsa", "evaluation.noise_ceiling=inter_subject"]
+    ceiling = _run(tmp_path / "run", cache_dir, root, extra)["time_course"]["noise_ceiling"]
+    assert ceiling["subjects"] == ["sub-02", "sub-03"] and ceiling["n_stimuli"] == 15
+    low, high = np.array(ceiling["pearson"]["lower"]), np.array(ceiling["pearson"]["upper"])
+    assert np.all(low <= high) and low[0] < 0.3 < low[1:].min()  # no geometry before 10 ms

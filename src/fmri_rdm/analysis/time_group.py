@@ -5,9 +5,11 @@ setting that varies but the subject: model, roi, ...); per group the subjects' f
 score per window goes to `stats.time_group.group_time_courses`: the group mean with t
 intervals, the cluster test, onset and peak latencies with their bootstrap intervals, and the
 difference course of two groups (the reference level against the first other, else the first
-two groups). Written beside the group table: time_course_group.json, time_course_group.png
-(every group's course, its band and its significant clusters), time_course_difference.png and,
-where the runs have one, generalization_group.png (the mean matrix over subjects).
+two groups), and the mean over runs of their inter-subject ceiling per window where they have
+one (evaluation.noise_ceiling=inter_subject). Written beside the group table:
+time_course_group.json, time_course_group.png (every group's course, its band and its
+significant clusters), time_course_difference.png and, where the runs have one,
+generalization_group_<k>.png (the mean matrix over subjects).
 """
 
 from __future__ import annotations
@@ -29,30 +31,40 @@ def _label(row: Any, keys: Sequence[str]) -> str:
     return " · ".join(f"{k}={row[k]}" for k in keys) or "runs"
 
 
-def _course(run: Run, score: str) -> tuple[np.ndarray, np.ndarray, Any] | None:
+def _course(run: Run, score: str) -> tuple[np.ndarray, np.ndarray, Any, Any] | None:
     course = (run.metrics or {}).get("time_course")
     if not isinstance(course, dict):
         return None
     values = np.array([np.nan if v is None else v for v in course["scores"][score]["mean"]])
     if not np.isfinite(values).all():
         raise DataError(f"{run.dir}: its time course has undefined windows (constant RDMs?)")
-    return np.asarray(course["times_ms"], dtype=np.float64), values, course.get("generalization")
+    ceiling = (course.get("noise_ceiling") or {}).get(score)
+    return (
+        np.asarray(course["times_ms"], dtype=np.float64),
+        values,
+        course.get("generalization"),
+        ceiling,
+    )
 
 
 def collect(
     analysis: GroupAnalysis, runs: Sequence[Run], score: str = SCORE
-) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]], dict[str, list[np.ndarray]]] | None:
-    """(times_ms, {group: {subject: (T,)}}, {group: [generalization matrices]}) of the runs
-    with a time course; None when none has one. DataError when their windows differ."""
+) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]], dict[str, list], list] | None:
+    """(times_ms, {group: {subject: (T,)}}, {group: [generalization matrices]}, [noise
+    ceilings {lower, upper}]) of the runs with a time course; None when none has one.
+    DataError when their windows differ."""
     by_dir = {str(r.dir): r for r in runs}
     times: np.ndarray | None = None
     courses: dict[str, dict[str, np.ndarray]] = {}
     matrices: dict[str, list[np.ndarray]] = {}
+    ceilings: list[dict[str, list]] = []
     for _, row in analysis.subjects.iterrows():
         found = _course(by_dir[row["dir"]], score)
         if found is None:
             continue
-        when, values, generalization = found
+        when, values, generalization, ceiling = found
+        if ceiling is not None:
+            ceilings.append(ceiling)
         if times is None:
             times = when
         elif when.shape != times.shape or not np.allclose(when, times):
@@ -66,7 +78,7 @@ def collect(
             rows = generalization[score]
             matrix = np.array([[np.nan if v is None else v for v in r] for r in rows])
             matrices.setdefault(group, []).append(matrix)
-    return None if times is None else (times, courses, matrices)
+    return None if times is None else (times, courses, matrices, ceilings)
 
 
 def _pair(analysis: GroupAnalysis, groups: list[str]) -> tuple[str, str] | None:
@@ -96,7 +108,7 @@ def time_group(
     found = collect(analysis, runs, score)
     if found is None:
         return None
-    times, courses, matrices = found
+    times, courses, matrices, ceilings = found
     usable = {g: c for g, c in courses.items() if len(c) >= 2}
     if not usable:
         raise DataError("a group time course needs >= 2 subjects per group")
@@ -112,6 +124,14 @@ def time_group(
             n_permutations=n_permutations, n_boot=n_boot, seed=seed,
         )  # fmt: skip
         out["difference"] = both["difference"] | {"subjects": both["subjects"]}
+    if ceilings:  # the mean over the runs' bounds (one band: compare runs of one ROI)
+        nan = np.nan
+        out["noise_ceiling"] = {
+            side: np.nanmean(
+                [[nan if v is None else v for v in c[side]] for c in ceilings], axis=0
+            ).tolist()
+            for side in ("lower", "upper")
+        }
     out["generalization"] = {
         g: np.nanmean(np.stack(m), axis=0).tolist() for g, m in matrices.items() if g in usable
     }
@@ -130,6 +150,9 @@ def write_time_group(result: dict[str, Any], out: Path) -> dict[str, Path]:
     times, score = result["times_ms"], result["score"]
     paths["time_figure"] = time_course_figure(
         times, result["groups"], out / "time_course_group.png", score=score,
+        ceiling=(lambda c: None if c is None else (c["lower"], c["upper"]))(
+            result.get("noise_ceiling")
+        ),
         title="group time course (band: t interval; squares: significant clusters; |: onset)",
     )  # fmt: skip
     if "difference" in result:

@@ -70,8 +70,8 @@ def _inter_subject_ceiling(settings: RunSettings, inputs: Inputs) -> Any:
     when `evaluation.noise_ceiling=inter_subject` (None otherwise)."""
     from fmri_rdm.stats.ceiling import inter_subject_ceiling, wants_inter_subject
 
-    if not wants_inter_subject(settings.evaluation.noise_ceiling):
-        return None
+    if not wants_inter_subject(settings.evaluation.noise_ceiling) or inputs.time is not None:
+        return None  # time-resolved data: the ceiling per window (pipeline/time_ceiling.py)
     assert inputs.source is not None
     return inter_subject_ceiling(
         inputs.source,

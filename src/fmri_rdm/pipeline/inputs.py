@@ -70,7 +70,7 @@ class Inputs:
     metadata: dict[str, list[str]] = field(default_factory=dict)
     source: DataSource | None = None
     data_file: Path | None = None
-    time: Any = None  # run.time_course.TimeInputs of time-resolved data, else None
+    time: Any = None  # pipeline.time_course.TimeInputs of time-resolved data, else None
 
     @property
     def n_images(self) -> int:

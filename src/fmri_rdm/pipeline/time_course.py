@@ -15,7 +15,9 @@ over all times (metrics.json as before), and then per window (`evaluation.time`)
 
 metrics.json gains `time_course`: times_ms, the window settings, and per score the fold-mean
 test value per window with its bootstrap interval (`mean`, `ci_low`, `ci_high`) and each fold's
-values (`folds`); with generalize, `generalization[score]` = (fitted window x tested window).
+values (`folds`); with generalize, `generalization[score]` = (fitted window x tested window);
+with evaluation.noise_ceiling=inter_subject, `noise_ceiling[score]` = lower / upper per window
+(pipeline/time_ceiling.py; the time-mean run then has no inter-subject ceiling).
 """
 
 from __future__ import annotations
@@ -203,6 +205,15 @@ def time_course(cfg: Any, cls: Any, task: Any, ctx: Any, selected: list[int]) ->
             "ci_high": [b[1] for b in bands],
             "folds": [_as_list(f) for f in per_fold],
         }
+    from fmri_rdm.stats.ceiling import wants_inter_subject
+
+    if wants_inter_subject(settings.evaluation.noise_ceiling):
+        from fmri_rdm.pipeline.time_ceiling import time_ceiling
+
+        assert inputs.source is not None
+        out["noise_ceiling"] = time_ceiling(
+            inputs.source, inputs.subject, inputs.roi, inputs.stimulus_ids, time, inputs.metric
+        )
     if time_cfg.get("generalize"):
         out["generalization"] = {
             s: [_as_list(row) for row in np.nanmean(scores[s], axis=0)] for s in TIME_SCORES
