@@ -73,8 +73,8 @@ def _fake(tmp_path: Path, times: np.ndarray, values: dict) -> tuple:
     import pandas as pd
 
     from fmri_rdm.analysis.group import GroupAnalysis
-    from fmri_rdm.reporting.results import RunMetrics
     from fmri_rdm.analysis.runs import Run
+    from fmri_rdm.reporting.results import RunMetrics
 
     runs, rows = [], []
     for (model, subject), course in values.items():
@@ -88,8 +88,8 @@ def _fake(tmp_path: Path, times: np.ndarray, values: dict) -> tuple:
 
 
 def test_time_group_pairs_the_reference_and_checks_windows(tmp_path):
-    from fmri_rdm.errors import DataError
     from fmri_rdm.analysis.time_group import summary_lines, time_group, write_time_group
+    from fmri_rdm.errors import DataError
 
     rng = np.random.default_rng(0)
     times = np.arange(0.0, 200.0, 10.0)
