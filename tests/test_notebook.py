@@ -52,5 +52,9 @@ def test_notebook_runs_top_to_bottom(tmp_path, cache_dir, monkeypatch):
     # rsa's 2 figures, siamese's, the sweep's, the group's, the new images' RDM
     assert len(images) >= 6
     assert len(list((tmp_path / "outputs" / "demo").glob("*/*/metrics.json"))) == 11
-    assert (tmp_path / "comparisons" / "group" / "comparison_group.csv").is_file()
+    work = tmp_path / "outputs" / "quickstart"  # beside the runs, in the ignored outputs/
+    assert (work / "group" / "comparison_group.csv").is_file()
+    assert (work / "new_images").is_dir()
+    # nothing else in the notebook's folder (a clone's notebooks/ keeps no untracked files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["executed.ipynb", "outputs"]
     assert os.environ["FMRI_RDM_CACHE"] == str(cache_dir)
