@@ -58,3 +58,16 @@ def test_notebook_runs_top_to_bottom(tmp_path, cache_dir, monkeypatch):
     # nothing else in the notebook's folder (a clone's notebooks/ keeps no untracked files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["executed.ipynb", "outputs"]
     assert os.environ["FMRI_RDM_CACHE"] == str(cache_dir)
+
+
+def test_the_sweep_says_why_it_stays_near_zero_training_and_files_go_to_outputs():
+    """A first figure with the trained mlp below the zero-training line says why in its cell;
+    what the notebook writes goes beside its runs (outputs/, ignored), not into notebooks/."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    text = [cell.source for cell in nb.cells]
+    sweep = next(k for k, s in enumerate(text) if s.startswith("## 4. A small sweep"))
+    assert "too little" in text[sweep] and "zero-training line" in text[sweep]
+    assert "zero-training line" in text[sweep + 1]  # printed beside the scores
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert 'WORK = Path("outputs") / "quickstart"' in code
+    assert code.count("out=WORK /") == 2 and 'new = WORK / "new_images"' in code
