@@ -5,8 +5,13 @@
 writes into DIR (default RUN/export/), as hdf5 (`rsatoolbox.rdm.RDMs.save`):
 
     measured_rdm.hdf5    one RDM: the run's measured RDM over all N images of the run
+    sessions_rdms.hdf5   RDM data with sessions: one RDM per session (rdm descriptor
+                         `session`), over the same images; the measured RDM is their mean
     fold{k}_rdms.hdf5    two RDMs over fold k's test images: the model's predictions
                          (kind=predicted) and the measured RDM of the same pairs (kind=measured)
+
+`python -m fmri_rdm.export SWEEP_DIR --across subject` writes one file per study instead: the
+measured RDMs of every subject of each ROI in the sweep (`entry.export_study`).
 
 Exactness: the measured RDM is recomputed from the run's data with the config the run recorded
 (`run_config.yaml`: data root (a synthetic set regenerates identically from its seed), subject,
@@ -17,12 +22,14 @@ since the run. Predictions are `predictions.npz`'s float32 values (a classifier'
 values, > 0 = dissimilar); pairs among a fold's test images that the run did not predict (a
 `distribution` other than `all`) are NaN.
 
-Descriptors. pattern: image (file name), stimulus_id, nsd_id (-1 where the name has none),
-index (row in the run's image list), fold (the fold whose test set holds the image; -1 for
-none). rdm: subject, roi, model, metric, fold (-1: the whole run), kind. descriptors: task,
+Descriptors. pattern: image (file name), stimulus_id, nsd_id (Algonauts data only), index
+(row in the run's image list), fold (the fold whose test set holds the image; -1 for none),
+and the stimuli's metadata columns (folder data: stimuli.tsv's other columns, e.g. category;
+a column named like one of those is written as `meta_<name>`). rdm: subject, roi, model,
+metric, fold (-1: the whole run), kind (and session in sessions_rdms.hdf5). descriptors: task,
 data_source, run. dissimilarity_measure: the run's metric (correlation = 1 - Pearson r, or
-euclidean). Read back with `rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format
-by the suffix).
+euclidean), or `as supplied` for RDM data. Read back with
+`rsatoolbox.rdm.load_rdm(str(path))` (a str: it tells the format by the suffix).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("rsatoolbox",)
 MEASURED_FILE = "measured_rdm.hdf5"
+SESSIONS_FILE = "sessions_rdms.hdf5"
 FOLD_FILE = "fold{fold}_rdms.hdf5"
 _TOLERANCE = 1e-6
 
@@ -71,9 +79,10 @@ def load_run(run_dir: Path) -> tuple[Any, dict[str, np.ndarray], dict[str, Any]]
     return OmegaConf.load(run_dir / "run_config.yaml"), arrays, metrics
 
 
-def recompute_run_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray]:
-    """(the run's stimuli (N,), condensed float32 RDM of them), recomputed from its data
-    through the run's data source (`run.inputs.load_run_data`)."""
+def recompute_run_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndarray, Any]:
+    """(the run's stimuli (N,), condensed float32 RDM of them, the run's `SubjectData`: its
+    kind, and the RDM data's sessions (S, N(N-1)/2)), recomputed from its data through the
+    run's data source (`pipeline.inputs.load_run_data`)."""
     from fmri_rdm.data.measured import measured_rdm
     from fmri_rdm.data.source import run_roi, run_subject, source_of
     from fmri_rdm.pipeline.inputs import load_run_data
@@ -85,7 +94,7 @@ def recompute_run_rdm(cfg: Any, image_indices: np.ndarray) -> tuple[Any, np.ndar
             f"the images under {source.root} are not those the run used ({len(images)} selected "
             f"now, {len(image_indices)} then): the data changed since the run"
         )
-    return stimuli, measured_rdm(data, str(cfg.metric.name))
+    return stimuli, measured_rdm(data, str(cfg.metric.name)), data
 
 
 def _fold_numbers(arrays: dict[str, np.ndarray]) -> list[int]:
@@ -136,25 +145,25 @@ def _rdms(values: np.ndarray, stimuli: Any, index: np.ndarray, fold_of: np.ndarr
     from fmri_rdm.stats.ceiling import nsd_ids
 
     names = [Path(stimuli.paths[k]).name for k in index]
-    try:
-        ids = nsd_ids(names).tolist()
-    except DataError:  # not Algonauts: stimulus_id names the stimuli
-        ids = [-1] * len(names)
+    patterns: dict[str, list[Any]] = {
+        "image": names,
+        "stimulus_id": [str(stimuli.ids[k]) for k in index],
+    }
+    if facts["data_source"] in ("algonauts", "synthetic"):  # NSD file names carry the NSD id
+        patterns["nsd_id"] = nsd_ids(names).tolist()
+    patterns |= {"index": [int(k) for k in index], "fold": [int(f) for f in fold_of[index]]}
+    for column, column_values in stimuli.metadata.items():  # folder data: stimuli.tsv's
+        key = f"meta_{column}" if column in patterns else str(column)
+        patterns[key] = [column_values[k] for k in index]
     return RDMs(
         np.asarray(values, dtype=np.float64),
-        dissimilarity_measure=facts["metric"],
+        dissimilarity_measure=facts["measure"],
         descriptors={k: facts[k] for k in ("task", "data_source", "run")},
         rdm_descriptors={
             **{k: [facts[k]] * len(values) for k in ("subject", "roi", "model", "metric")},
             **rdm_desc,
         },
-        pattern_descriptors={
-            "image": names,
-            "stimulus_id": [str(stimuli.ids[k]) for k in index],
-            "nsd_id": ids,
-            "index": [int(k) for k in index],
-            "fold": [int(f) for f in fold_of[index]],
-        },
+        pattern_descriptors=patterns,
     )
 
 
@@ -175,7 +184,8 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     run_dir = Path(run_dir)
     cfg, arrays, metrics = load_run(run_dir)
     task = str(metrics.get("task") or "regression")
-    paths, rdm = recompute_run_rdm(cfg, arrays["image_indices"])  # paths: the run's Stimuli
+    paths, rdm, data = recompute_run_rdm(cfg, arrays["image_indices"])  # the run's Stimuli
+    sessions = data.sessions
     n, folds = len(paths), _fold_numbers(arrays)
     for f in folds:
         _check_targets(rdm, n, arrays, f, cfg, task)
@@ -191,6 +201,9 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         "roi": run_roi(cfg),
         "model": str(cfg.model.name),
         "metric": str(cfg.metric.name),
+        # RDM data: the values are the data's own dissimilarities, of a metric the run does
+        # not know (the run's metric only scores them)
+        "measure": "as supplied" if data.kind == "rdm" else str(cfg.metric.name),
     }
     out = Path(out_dir) if out_dir is not None else run_dir / "export"
     out.mkdir(parents=True, exist_ok=True)
@@ -198,6 +211,11 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         rdm[None], paths, np.arange(n), fold_of, {"fold": [-1], "kind": ["measured"]}, facts
     )
     written = [_save(whole, out / MEASURED_FILE)]
+    if sessions is not None and len(sessions) > 1:  # RDM data: each session, not only the mean
+        k = len(sessions)
+        desc = {"fold": [-1] * k, "kind": ["measured"] * k, "session": list(range(k))}
+        each = _rdms(sessions, paths, np.arange(n), fold_of, desc, facts)
+        written.append(_save(each, out / SESSIONS_FILE))
     for f, test in tests.items():
         m = test.size
         pos = np.full(n, -1, dtype=np.int64)
@@ -219,7 +237,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a run's measured RDM and each fold's predicted test RDM as "
         "rsatoolbox RDMs (hdf5; read with rsatoolbox.rdm.load_rdm).",
     )
-    parser.add_argument("run", type=Path, help="a run directory (holding metrics.json)")
+    parser.add_argument(
+        "run", type=Path, help="a run directory (holding metrics.json); a sweep with --across"
+    )
+    parser.add_argument(
+        "--across",
+        choices=["subject"],
+        help="one file per study: every subject's measured RDMs of each ROI of the runs under "
+        "RUN (a sweep folder), over the stimuli they share",
+    )
     parser.add_argument("--format", choices=FORMATS, default="rsatoolbox", help="file format")
     parser.add_argument("--out", type=Path, help="output folder (default: RUN/export)")
     return parser
@@ -228,7 +254,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        written = export_rsatoolbox(args.run, args.out)
+        if args.across == "subject":
+            from fmri_rdm.entry.export_study import export_study
+
+            written = export_study(args.run, args.out)
+        else:
+            written = export_rsatoolbox(args.run, args.out)
     except FmriRdmError as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
