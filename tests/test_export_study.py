@@ -24,7 +24,7 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, cache_dir) -> tuple[Path, Path]:
-    from fmri_rdm.run.experiment import run
+    from fmri_rdm.pipeline.experiment import run
 
     base = tmp_path_factory.mktemp("study")
     root = generate_folder(base / "ds", kind="rdm", n_images=20, n_shared=16, seed=2)

@@ -213,8 +213,10 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     written = [_save(whole, out / MEASURED_FILE)]
     if sessions is not None and len(sessions) > 1:  # RDM data: each session, not only the mean
         k = len(sessions)
-        desc = {"fold": [-1] * k, "kind": ["measured"] * k, "session": list(range(k))}
-        each = _rdms(sessions, paths, np.arange(n), fold_of, desc, facts)
+        every: dict[str, list[Any]] = {
+            "fold": [-1] * k, "kind": ["measured"] * k, "session": list(range(k))
+        }  # fmt: skip
+        each = _rdms(sessions, paths, np.arange(n), fold_of, every, facts)
         written.append(_save(each, out / SESSIONS_FILE))
     for f, test in tests.items():
         m = test.size
