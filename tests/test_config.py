@@ -64,12 +64,14 @@ def test_no_value_is_left_missing():
 
 def test_schemas_hold_no_defaults():
     from fmri_rdm.models.base import ModelConfig
+    from fmri_rdm.models.candidates.learner import FixedRDMConfig, WeightedRDMConfig
     from fmri_rdm.models.encoding.learner import EncodingConfig
     from fmri_rdm.models.frrsa.learner import FrrsaConfig
     from fmri_rdm.models.pair_network.learner import PairNetworkConfig
     from fmri_rdm.models.svm.learner import SVMConfig
 
     learners = [ModelConfig, EncodingConfig, FrrsaConfig, PairNetworkConfig, SVMConfig]
+    learners += [FixedRDMConfig, WeightedRDMConfig]
     for schema in [*SCHEMAS.values(), *learners]:
         node = OmegaConf.structured(schema)
         leaves = [k for k in node if not OmegaConf.is_missing(node, k)]
@@ -77,10 +79,17 @@ def test_schemas_hold_no_defaults():
 
 
 @pytest.mark.parametrize("option", options("model"))
-def test_every_model_resolves_its_learner_and_network(option):
+def test_every_model_resolves_its_learner_and_network(option, tmp_path):
+    from fmri_rdm.data.synthetic_folder import generate_folder
     from fmri_rdm.models import learner_class
 
-    cfg = compose("config", overrides=[f"model={option}"])
+    extra = []
+    if option in ("rdm", "weighted"):  # candidate RDMs: read from a data folder's models/
+        root = generate_folder(tmp_path / "ds", kind="rdm", n_subjects=1, n_images=6,
+                               candidates=True, images=False)  # fmt: skip
+        chosen = "model.rdm=truth" if option == "rdm" else "model.rdms=[truth,column:category]"
+        extra = ["data=folder", f"data.root={root}", chosen]
+    cfg = compose("config", overrides=[f"model={option}", *extra])
     cls = learner_class(cfg.model)
     assert hasattr(cls, "from_config") and hasattr(cls, "saved_folds")
     assert cls.from_config(cfg) is not None  # the model keys pass the learner's schema

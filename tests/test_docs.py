@@ -80,6 +80,10 @@ def check(command: str, marked: bool) -> None:
         from fmri_rdm.data.synthetic_time import parser
 
         parser().parse_args(args[2:])
+    elif tool == "python" and args[:2] == ["-m", "fmri_rdm.data.synthetic_folder"]:
+        from fmri_rdm.data.synthetic_folder import parser
+
+        parser().parse_args(args[2:])
     elif tool == "python" and args[:2] == ["-m", "bench.full_pipeline"]:
         assert (ROOT / "bench" / "full_pipeline.py").is_file()
     else:

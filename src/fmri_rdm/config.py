@@ -106,6 +106,7 @@ class EvaluationSchema:
     calibration: str = MISSING
     statistics_device: str = MISSING
     time: TimeSchema = MISSING  # time-resolved data (pipeline/time_course.py)
+    measures: list[str] = MISSING  # rsa.measures scored beside pearson/spearman
 
 
 @dataclass

@@ -10,7 +10,9 @@ keys without the subject); each group aggregates its subjects' test scores:
 - `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (stimulus ids), the
   2-factor bootstrap over subjects and images with the variance correction of Schütt et al.
   2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images;
-- baselines and noise ceilings: their means over subjects.
+- baselines and noise ceilings: their means over subjects;
+- the other comparison measures a run scored (evaluation.measures: tau_a, corr_cov, ...) and the
+  variance partition of `model=weighted` runs (`vp_<component>`): t intervals over subjects.
 
 Paired comparisons: within each family (the runs equal in all settings but subject and the
 reference key), each level against the reference on the subjects both have, per score: the
@@ -35,6 +37,7 @@ from fmri_rdm.reporting.results import RunMetrics
 
 ACROSS = ("subject",)
 SCORES = ("pearson", "spearman")
+EXTRA_SCORES = ("tau_a", "rho_a", "cosine", "corr_cov", "cosine_cov")  # evaluation.measures
 BASELINES = ("zero_training_pearson", "zero_training_spearman", "encoding_pearson")
 T_METHOD = "t over subjects (df = n-1; images fixed)"
 BOOT_METHOD = "exact percentile bootstrap over subjects (under-covers for n < ~10)"
@@ -103,8 +106,9 @@ def _subject_rows(runs: Sequence[Run], keys: Sequence[str]) -> pd.DataFrame:
         res = run.result
         assert isinstance(res, RunMetrics)
         row: dict[str, Any] = {**settings(run, keys), "subject": subject_of(run)}
-        for s in SCORES:
+        for s in (*SCORES, *EXTRA_SCORES):
             row[f"test_{s}"] = res.test_score(s)
+        row |= _partition(run.metrics or {})
         for b in BASELINES:
             row[f"baseline_{b}"] = res.baseline(b)
         for name in res.noise_ceiling:
@@ -113,6 +117,16 @@ def _subject_rows(runs: Sequence[Run], keys: Sequence[str]) -> pd.DataFrame:
         records.append(row | {"dir": str(run.dir)})
     frame = pd.DataFrame.from_records(records)
     return frame.dropna(axis=1, how="all")
+
+
+def _partition(metrics: dict[str, Any]) -> dict[str, float]:
+    """`vp_<component>`: a weighted run's cross-validated variance partition (mean over
+    folds of `variance_partition.mean`); {} when the run has none."""
+    found = metrics.get("variance_partition")
+    means = found.get("mean") if isinstance(found, dict) else None
+    if not isinstance(means, dict):
+        return {}
+    return {f"vp_{k}": float(v) for k, v in means.items() if isinstance(v, int | float)}
 
 
 def _transfer(metrics: dict[str, Any]) -> dict[str, float]:

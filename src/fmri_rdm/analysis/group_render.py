@@ -16,7 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from fmri_rdm.analysis.group import BOOT_METHOD, T_METHOD, TF_METHOD, GroupAnalysis
+from fmri_rdm.analysis.group import (
+    BOOT_METHOD,
+    EXTRA_SCORES,
+    T_METHOD,
+    TF_METHOD,
+    GroupAnalysis,
+)
+from fmri_rdm.errors import ConfigError
 
 FILES = {
     "csv": "comparison_group.csv",
@@ -95,7 +102,24 @@ def group_display(a: GroupAnalysis) -> pd.DataFrame:
             shown[label] = t[f"baseline_{name}_mean"].map(cell)
     if "transfer_pearson_mean" in t:
         shown["transfer"] = t["transfer_pearson_mean"].map(cell)
+    for s in EXTRA_SCORES:  # evaluation.measures: t intervals over subjects
+        if f"test_{s}_mean" in t:
+            shown[f"{s} (ci)"] = cells(t, f"test_{s}_mean", f"test_{s}_ci_low", f"test_{s}_ci_high")
     shown["images shared"] = t["n_images_shared"].astype(str)
+    return shown
+
+
+def partition_display(a: GroupAnalysis) -> pd.DataFrame:
+    """Strings of the variance partition of weighted runs: one column per component (unique
+    and shared R² of the candidates, cross-validated), mean [t interval] over subjects."""
+    t = a.table
+    parts = [c[: -len("_mean")] for c in t.columns if c.startswith("vp_") and c.endswith("_mean")]
+    if not parts:
+        return pd.DataFrame()
+    keep = t[f"{parts[0]}_mean"].notna()
+    shown = pd.DataFrame({k: t.loc[keep, k].astype(str) for k in a.keys})
+    for p in parts:
+        shown[p[3:]] = cells(t[keep], f"{p}_mean", f"{p}_ci_low", f"{p}_ci_high")
     return shown
 
 
@@ -122,6 +146,7 @@ def rich_tables(a: GroupAnalysis) -> list[Any]:
     for title, frame in (
         (f"across subjects: {len(a.table)} group(s)", group_display(a)),
         (f"paired across subjects, reference {a.reference_key}={a.reference}", paired_display(a)),
+        ("variance partition (cross-validated R², t over subjects)", partition_display(a)),
     ):
         if frame.empty:
             continue
@@ -147,14 +172,20 @@ def markdown(a: GroupAnalysis) -> str:
     lines += [f"- {m}" for m in METHODS]
     lines += ["", "## Groups", "", *md(group_display(a)), ""]
     lines += [f"## Paired against {a.reference_key}={a.reference}", "", *md(paired_display(a))]
+    partition = partition_display(a)
+    if not partition.empty:
+        lines += ["", "## Variance partition (cross-validated R², t over subjects)", ""]
+        lines += md(partition)
     if a.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in a.notes)]
     return "\n".join(lines) + "\n"
 
 
-def write_group(a: GroupAnalysis, out: Path) -> dict[str, Path]:
-    """Write the CSVs, Markdown and figures into `out`; their paths by kind."""
+def write_group(a: GroupAnalysis, out: Path, score: str = "pearson") -> dict[str, Path]:
+    """Write the CSVs, Markdown and figures into `out`; their paths by kind. `score`: the
+    score of the model-comparison figure (comparison_models.png)."""
     from fmri_rdm.plots.group import save_group_figures
+    from fmri_rdm.plots.model_comparison import plot_model_comparison
 
     out.mkdir(parents=True, exist_ok=True)
     paths = {kind: out / name for kind, name in FILES.items()}
@@ -162,7 +193,12 @@ def write_group(a: GroupAnalysis, out: Path) -> dict[str, Path]:
     a.paired.to_csv(paths["paired_csv"], index=False)
     a.subjects.to_csv(paths["subjects_csv"], index=False)
     paths["markdown"].write_text(markdown(a))
-    return paths | save_group_figures(out, a)
+    figures = save_group_figures(out, a)
+    if len(a.table) >= 2 and f"test_{score}_mean" in a.table:
+        figures["models"] = plot_model_comparison(out / "comparison_models.png", a, score)
+    elif score != "pearson":
+        raise ConfigError(f"--score {score}: the runs have no test {score} (evaluation.measures)")
+    return paths | figures
 
 
 def main(args: argparse.Namespace, out: Path) -> int:
@@ -180,7 +216,7 @@ def main(args: argparse.Namespace, out: Path) -> int:
         analysis = analyse(
             runs, across=args.across, reference=args.reference, n_boot=args.bootstrap
         )
-        paths = write_group(analysis, out)
+        paths = write_group(analysis, out, getattr(args, "score", None) or "pearson")
         timed = time_group(analysis, runs, n_boot=args.bootstrap, seed=0)
         if timed is not None:  # time-resolved runs: the group time courses too
             paths |= write_time_group(timed, out)
@@ -209,6 +245,9 @@ def add_arguments(add: Any) -> None:
         "grouped by every other varying setting, with paired comparisons (writes "
         "comparison_group*.csv/.md/.png; --bootstrap sets the 2-factor resamples; test "
         "pearson and spearman are aggregated, --metric and --sort do not apply)")  # fmt: skip
+    add("--score", default="pearson", help="with --across: the score of the model-comparison "
+        "figure comparison_models.png (pearson, spearman, or a measure of evaluation.measures "
+        "such as tau_a)")  # fmt: skip
     add("--reference", metavar="KEY=VALUE", help="with --across: the level every other is "
         "compared to, e.g. model=encoding (default: the first model)")  # fmt: skip
 

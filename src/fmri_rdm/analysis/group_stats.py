@@ -18,7 +18,9 @@ from fmri_rdm.analysis.runs import Run
 from fmri_rdm.stats import group as gs
 from fmri_rdm.stats import two_factor as tf
 
-SCORES = ("pearson", "spearman")
+SCORES = ("pearson", "spearman")  # the scores the 2-factor bootstrap resamples
+# the other comparison measures a run may score (evaluation.measures): t intervals only
+EXTRA_SCORES = ("tau_a", "rho_a", "cosine", "corr_cov", "cosine_cov")
 _MEANS = ("baseline_", "noise_ceiling_", "transfer_")  # per-run columns shown as their mean
 Resamples = dict[str, dict[str, tuple[float, np.ndarray]]]  # dir -> score -> (observed, (B,))
 
@@ -84,7 +86,7 @@ def _group_row(
     values: dict[str, Any], g: pd.DataFrame, res: Resamples, n: int, rng: Any, level: float
 ) -> dict[str, Any]:
     row: dict[str, Any] = {**values, "n_subjects": len(g), "subjects": ",".join(g["subject"])}
-    for s in SCORES:
+    for s in (*SCORES, *EXTRA_SCORES):
         if f"test_{s}" not in g:
             continue
         x = g[f"test_{s}"].to_numpy(dtype=float)
@@ -92,11 +94,15 @@ def _group_row(
         b_lo, b_hi = gs.subject_bootstrap(x, level)
         row |= {f"test_{s}_mean": mean, f"test_{s}_ci_low": lo, f"test_{s}_ci_high": hi}
         row |= {f"test_{s}_boot_low": b_lo, f"test_{s}_boot_high": b_hi}
-        two = _two_factor(g, None, s, res, n, rng)
+        two = _two_factor(g, None, s, res, n, rng) if s in SCORES else None
         row[f"test_{s}_2f_mean"] = two.estimate if two else math.nan
         row[f"test_{s}_2f_ci_low"] = two.ci_low if two else math.nan
         row[f"test_{s}_2f_ci_high"] = two.ci_high if two else math.nan
     row["n_images_shared"] = n if res else 0
+    for col in g.columns:  # variance partition components (model=weighted): t over subjects
+        if col.startswith("vp_") and g[col].notna().any():
+            mean, lo, hi = gs.t_interval(g[col].to_numpy(dtype=float), level)
+            row |= {f"{col}_mean": mean, f"{col}_ci_low": lo, f"{col}_ci_high": hi}
     for col in g.columns:
         if col.startswith(_MEANS):
             v = g[col].to_numpy(dtype=float)
@@ -121,12 +127,12 @@ def _paired_rows(
     a = g.set_index("subject").loc[both].reset_index()
     b = r.set_index("subject").loc[both].reset_index()
     rows = []
-    for s in SCORES:
+    for s in (*SCORES, *EXTRA_SCORES):
         if f"test_{s}" not in g:
             continue
         d = a[f"test_{s}"].to_numpy(dtype=float) - b[f"test_{s}"].to_numpy(dtype=float)
         mean, lo, hi = gs.t_interval(d, level)
-        two = _two_factor(a, b, s, res, n, rng)
+        two = _two_factor(a, b, s, res, n, rng) if s in SCORES else None
         rows.append(
             {"reference": ref, key: level_value, **values, "score": s, "n_subjects": len(both)}
             | {"diff_mean": mean, "ci_low": lo, "ci_high": hi, "p_value": gs.sign_flip_p(d)}

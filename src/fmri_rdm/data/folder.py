@@ -3,7 +3,9 @@
     ROOT/stimuli/          the images (hidden and non-image files skipped)
     ROOT/stimuli.tsv       optional: `file` (relative to stimuli/), optional `stimulus_id`
                            (default: the file name without extension), other columns = metadata;
-                           without it every image, sorted by name
+                           without it every image, sorted by name. With `stimulus_id` and no
+                           `file` column (and no stimuli/), the stimuli are conditions without
+                           images: RDM models run, image models are refused
     ROOT/<subject>/        one folder per subject (any name but `stimuli`)
       <roi>.npy            responses (n, units), row k = the subject's k-th stimulus
       <roi>.rdm.npy        dissimilarities (n, n), (n(n-1)/2,) condensed in scipy order, or a
@@ -17,7 +19,8 @@
                            order of its arrays; default all of ROOT's stimuli in ROOT's order
       times.tsv            optional: time-resolved data (data/timed.py): responses (n, units,
                            times), RDM stacks (times, n, n); ROOT/times.tsv applies to all
-    ROOT/models/           model RDMs (not a subject)
+    ROOT/models/           candidate model RDMs, not a subject (`model=rdm`,
+                           models/candidates/loading.py)
 
 Every mistake is a DataError naming the file and the fix (the entry points print one line).
 """
@@ -92,15 +95,30 @@ def _unique_names(ids: list[str], files: list[str], path: Path) -> None:
         first.setdefault(sid, name)
 
 
+def _imageless(rows: list[dict[str, str]], root: Path, table: Path) -> Stimuli:
+    """Stimuli named by `stimulus_id` without image files (RDM models only)."""
+    ids = [r.get("stimulus_id", "") for r in rows]
+    if any(not i for i in ids):
+        raise DataError(f"{table}: a row has no stimulus_id; name every stimulus")
+    _unique(ids, table)
+    meta = [k for k in rows[0] if k != "stimulus_id"]
+    paths = [root / STIMULI / i for i in ids]
+    return Stimuli(paths, np.asarray(ids), {k: [r.get(k, "") for r in rows] for k in meta}, False)
+
+
 @cache
 def _root_stimuli(root: Path) -> Stimuli:
     folder = root / STIMULI
+    table = root / TSV
+    if table.is_file():
+        rows = _read_tsv(table)
+        if "file" not in rows[0] and "stimulus_id" in rows[0]:
+            return _imageless(rows, root, table)
     if not folder.is_dir():
         raise DataError(
             f"{folder} not found: data=folder needs the images in ROOT/stimuli/ "
             "(see docs/datasets.md); check data.root"
         )
-    table = root / TSV
     if not table.is_file():
         paths = image_files(folder)
         if not paths:
@@ -108,7 +126,10 @@ def _root_stimuli(root: Path) -> Stimuli:
         return Stimuli(paths, np.asarray([p.stem for p in paths]))
     rows = _read_tsv(table)
     if "file" not in rows[0]:
-        raise DataError(f"{table}: no `file` column: name each image relative to stimuli/")
+        raise DataError(
+            f"{table}: no `file` column: name each image relative to stimuli/ (or, for "
+            "conditions without images, give a `stimulus_id` column and no `file` column)"
+        )
     paths = [folder / r["file"] for r in rows]
     missing = [str(p.relative_to(root)) for p in paths if not p.is_file()]
     if missing:

@@ -41,12 +41,15 @@ class Stimuli:
     """A subject's stimuli in the order of its arrays.
 
     paths: (N,) image files; ids: (N,) str stimulus ids (unique); metadata: column -> (N,) str
-    values (e.g. `category`), empty when the source has none.
+    values (e.g. `category`), empty when the source has none. A folder whose stimuli.tsv has
+    no `file` column has no images: has_images is False and paths are ROOT/stimuli/<id>
+    placeholders that name the stimuli but are never read.
     """
 
     paths: list[Path]
     ids: np.ndarray
     metadata: dict[str, list[str]] = field(default_factory=dict)
+    has_images: bool = True  # False: conditions without image files (paths are placeholders)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -57,6 +60,7 @@ class Stimuli:
             [self.paths[k] for k in rows],
             self.ids[rows],
             {k: [v[r] for r in rows] for k, v in self.metadata.items()},
+            self.has_images,
         )
 
 

@@ -19,12 +19,40 @@ from fmri_rdm.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
+def check_images(cfg: DictConfig, source: DataSource) -> None:
+    """ConfigError when the model reads images (embeddings or pixels) but the data folder has
+    none (stimuli.tsv without a `file` column)."""
+    everything = getattr(source, "all_stimuli", None)
+    if cfg.model.get("input") == "stimuli" or everything is None or everything().has_images:
+        return
+    raise ConfigError(
+        f"model={cfg.model.get('name')} reads images, but {source.root} has none (its "
+        "stimuli.tsv has no `file` column): choose an RDM model (model=rdm, model=weighted)"
+    )
+
+
+def _stimulus_input(cfg: DictConfig) -> dict[str, str]:
+    """Models of stimulus identities (candidate RDMs) have no embeddings for the encoding
+    baseline: it is switched off (cfg.evaluation changed in place)."""
+    reads = str(cfg.model.get("input"))
+    if not reads.startswith("stimuli") or not bool(cfg.evaluation.get("encoding_baseline")):
+        return {}
+    with open_dict(cfg.evaluation):
+        cfg.evaluation.encoding_baseline = False
+    return {"encoding_baseline": "the model reads candidate RDMs, not embeddings alone"}
+
+
 def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, Any]:
     """Check the model against the run's data kind and switch off what RDM data cannot feed;
-    returns metrics.json's `data` section ({kind, skipped}); changes `cfg.model` in place."""
+    returns metrics.json's `data` section ({kind, skipped}); changes `cfg.model` and
+    `cfg.evaluation` in place."""
     subject, roi = run_subject(cfg), run_roi(cfg)
+    check_images(cfg, source)
     kind = source.kind(subject, roi)
     record: dict[str, Any] = {"kind": kind}
+    skipped_input = _stimulus_input(cfg)
+    if skipped_input:
+        record["skipped"] = skipped_input
     if kind != "rdm":
         return record
     name = str(cfg.model.get("name"))
@@ -33,7 +61,7 @@ def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, An
             f"model={name} needs per-stimulus responses, but subject {subject} ROI {roi} holds "
             f"RDMs ({source.root}): choose rsa, frrsa, mlp, siamese, siamese_cnn or svm"
         )
-    skipped: dict[str, str] = {}
+    skipped: dict[str, str] = dict(skipped_input)
     if float(cfg.model.get("response_weight") or 0.0) > 0:
         log.warning(
             "model.response_weight=%s is off: RDM data has no responses to read out",
@@ -47,7 +75,7 @@ def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, An
         with open_dict(cfg.model):
             cfg.model.encoding_prior = False
         skipped["encoding_prior"] = "RDM data has no responses to fit it on"
-    if bool(cfg.evaluation.get("encoding_baseline")):
+    if bool(cfg.evaluation.get("encoding_baseline")) and not skipped_input:
         log.warning("encoding baseline skipped: RDM data has no responses to fit it on")
         skipped["encoding_baseline"] = "RDM data has no responses to fit it on"
     record["skipped"] = skipped

@@ -139,6 +139,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         cls = learner_class(cfg.model)
         source = source_of(cfg)
         data_record = adapt_to_data(cfg, cls, source)  # RDM data: what needs responses is off
+        settings = RunSettings.from_config(cfg)  # with what adapt_to_data switched off
         if writer and data_record.get("skipped"):
             (out / "run_config.yaml").write_text(recorded_config(cfg))
         cls.from_config(cfg)  # config mistakes fail before the data is read
@@ -161,6 +162,11 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         seconds["total"] = time.perf_counter() - started
         summary = summarize(settings, inputs, results, seconds, task)
         task.finish(summary, results)
+        run_facts = getattr(cls, "run_facts", None)  # a learner's run-level results
+        if callable(run_facts):
+            summary.extra |= run_facts(
+                cfg, inputs, make_folds(inputs.n_images, settings.evaluation, settings.seed)
+            )
         if ctx.inter_subject is not None:
             summary.inter_subject = ctx.inter_subject.info()
         if source.name == "folder":  # Algonauts runs keep their metrics.json as before

@@ -71,6 +71,7 @@ class Inputs:
     source: DataSource | None = None
     data_file: Path | None = None
     time: Any = None  # pipeline.time_course.TimeInputs of time-resolved data, else None
+    has_images: bool = True  # False: stimuli without image files (paths are names only)
 
     @property
     def n_images(self) -> int:
@@ -119,6 +120,23 @@ def model_table(cfg: DictConfig, paths: list[Path]) -> tuple[np.ndarray, dict[st
     embedder = embedder_for(cfg)
     info = dict(embedder.describe())  # the embedder itself warns loudly about random weights
     return build_embeddings(embedder, paths, Path(cfg.paths.cache_dir)), info
+
+
+STIMULUS_INPUT = "stimuli"  # model.input of models that read stimulus identities, not images
+
+
+def stimulus_table(source: DataSource, ids: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """(N, 1) float32 position of each stimulus id among all the source's stimuli (the table of
+    `model.input: stimuli` models: candidate RDMs are indexed by it), and its description."""
+    everything = getattr(source, "all_stimuli", None)
+    if everything is None:
+        raise ConfigError(
+            f"model.input={STIMULUS_INPUT} (candidate RDM models) needs data=folder, not "
+            f"{source.name}"
+        )
+    position = {str(v): k for k, v in enumerate(everything().ids)}
+    table = np.asarray([position[str(i)] for i in ids], dtype=np.float32)[:, None]
+    return table, {"backend": STIMULUS_INPUT, "dim": 1}
 
 
 def _baseline_rdm(table: np.ndarray, metric: str) -> np.ndarray:
@@ -204,8 +222,16 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
     seconds["rdm"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    table, info = model_table(cfg, paths)
-    baseline = _baseline_rdm(table, metric)
+    if cfg.model.get("input") == STIMULUS_INPUT:  # no embeddings: no zero-training baseline
+        table, info = stimulus_table(source, stimuli.ids)
+        baseline = np.zeros_like(rdm, dtype=np.float32)
+    elif cfg.model.get("input") == f"{STIMULUS_INPUT}+embeddings":  # positions, embeddings
+        embedded, info = model_table(cfg, paths)
+        baseline = _baseline_rdm(embedded, metric)
+        table = np.hstack([stimulus_table(source, stimuli.ids)[0], embedded.astype(np.float32)])
+    else:
+        table, info = model_table(cfg, paths)
+        baseline = _baseline_rdm(table, metric)
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -258,4 +284,5 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
         source=source,
         data_file=data.file,
         time=timed,
+        has_images=stimuli.has_images,
     )

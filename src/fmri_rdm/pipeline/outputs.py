@@ -91,5 +91,6 @@ def write_outputs(
         ids=[str(i) for i in inputs.stimulus_ids] if len(inputs.stimulus_ids) else None,
         supplied=inputs.kind == "rdm",
         scatter_fold=f"fold {fold + 1} of {n_folds} (test images unseen in training)",
+        images=inputs.has_images,
         **task.scatter(first),
     )

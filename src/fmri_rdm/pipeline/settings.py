@@ -27,6 +27,8 @@ class EvaluationSettings:
     calibration: str  # auto | train | cv | val | none (learners.calibration)
     statistics_device: str  # auto | cpu | cuda (stats.backend.statistics_device)
     encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
+    # RDM comparison measures scored beside pearson/spearman (rsa.measures: tau_a, corr_cov, ...)
+    measures: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, evaluation: DictConfig) -> EvaluationSettings:
@@ -45,7 +47,16 @@ class EvaluationSettings:
             calibration=str(evaluation.get("calibration", "auto")),
             statistics_device=str(evaluation.get("statistics_device", "auto")),
             encoding_model=None if model is None else OmegaConf.create(model),
+            measures=_measures(evaluation.get("measures")),
         )
+
+
+def _measures(names: Any) -> tuple[str, ...]:
+    """`evaluation.measures`, checked (pearson and spearman are always scored)."""
+    from fmri_rdm.rsa.measures import check_measure
+
+    chosen = [check_measure(str(n)) for n in (names or [])]
+    return tuple(n for n in dict.fromkeys(chosen) if n not in ("pearson", "spearman"))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from fmri_rdm.pipeline.settings import RunSettings
 from fmri_rdm.reporting.results import RunMetrics
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa import scores as ev
+from fmri_rdm.rsa.measures import measure_scores
 from fmri_rdm.runtime.progress import stage, stage_seconds
 
 TRAIN_SCORE_PAIRS = 200_000  # training pairs scored per fold (a seeded sample)
@@ -131,7 +132,8 @@ class RegressionTask(Task):
             **fold_sizes(data, test),
             **fitted.report.facts,
             "seconds": {"fit": fitted.seconds, **stage_seconds()},  # + predict, statistics, ...
-            "test": ev.regression_scores(t.y, prediction),
+            "test": ev.regression_scores(t.y, prediction)
+            | measure_scores(evaluation.measures, t.y, prediction, t.i, t.j),
             "train": ev.regression_scores(train.y, train_pred),
             "baselines": baselines,
             "noise_ceiling": ceiling,

@@ -63,6 +63,7 @@ def save_run_plots(
     scatter_fold: str | None = None,
     ids: Sequence[str] | None = None,
     supplied: bool = False,
+    images: bool = True,
 ) -> dict[str, Path]:
     """Write every applicable plot as `<plot_dir>/<name>.png`; returns {name: path} written.
 
@@ -74,7 +75,8 @@ def save_run_plots(
     rdm_title: the heatmap's title (what RDM it is: subject, ROI); scatter_fold: which fold
     the predicted-vs-true pairs come from (`fold 1 of 5`). ids: (N,) the stimulus ids the
     extreme pairs are named by (default: RDM rows). supplied: the RDM was given as data (RDM
-    data): labelled as supplied, not with the run's metric.
+    data): labelled as supplied, not with the run's metric. images=False: the
+    stimuli have no image files (paths are names only), so no plot shows images.
     """
     check_metric(metric)
     rdm = check_rdm(rdm, n_images)
@@ -90,10 +92,11 @@ def save_run_plots(
             rdm, n_images, metric, title=rdm_title, sort_labels=sort_labels, supplied=supplied
         ),
         "rdm_histogram": lambda: rdm_histogram(rdm, metric, supplied=supplied),
-        "extreme_pairs": lambda: extreme_pairs(
-            rdm, n_images, paths, metric, ids=ids, supplied=supplied
-        ),
     }
+    if images:
+        jobs["extreme_pairs"] = lambda: extreme_pairs(
+            rdm, n_images, paths, metric, ids=ids, supplied=supplied
+        )
     if histories and any(histories):
         jobs["training_curves"] = lambda: training_curves(histories)
     if train_scatter is not None or test_scatter is not None:

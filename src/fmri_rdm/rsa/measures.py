@@ -209,3 +209,17 @@ def compare_vectors(
         "tau_a": tau_a,
     }
     return simple[measure](a, b)
+
+
+def measure_scores(
+    names: tuple[str, ...] | list[str],
+    target: np.ndarray,
+    prediction: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+) -> dict[str, float | None]:
+    """{measure: value} of predictions (P,) against targets (P,) over pairs (i, j); None where
+    fewer than 2 pairs (the fold has no test pairs to compare)."""
+    if len(target) < 2:
+        return dict.fromkeys(names)
+    return {name: compare_vectors(target, prediction, name, i, j) for name in names}
