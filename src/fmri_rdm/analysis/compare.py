@@ -130,7 +130,7 @@ def frame(runs: Sequence[Run], metric: str | None = None) -> pd.DataFrame:
     records = []
     for run in runs:
         res, name = _result(run), run_metric_name(run, metric)
-        row: dict[str, Any] = {"run": run.label or run.dir.name}
+        row: dict[str, Any] = {"run": run.name or run.label or run.dir.name}
         row |= {k: run.overrides.get(k, "") for k in keys}
         if "model" in keys and "model" not in run.overrides:  # the model no override names
             row["model"] = run.model or ""
@@ -229,10 +229,12 @@ def _swept_labels(runs: Sequence[Run]) -> list[Run]:
     from dataclasses import replace
 
     keys = row_keys(runs)
-    if not keys:
+    if not keys and not any(run.name for run in runs):
         return list(runs)
 
     def label(run: Run) -> str:
+        if run.name:  # name=<label>: the run's own short name
+            return run.name
         return ", ".join(f"{k}={run.overrides.get(k) or (run.model if k == 'model' else '')}"
                          for k in keys)  # fmt: skip
 

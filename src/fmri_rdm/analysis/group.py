@@ -24,12 +24,16 @@ comparisons of that score (`p_adjusted`), and the 2-factor difference, interval 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from fmri_rdm.analysis.runs import Run, differing_overrides
 from fmri_rdm.errors import ConfigError, DataError
@@ -64,11 +68,46 @@ def subject_of(run: Run) -> str:
     return f"subj{int(text):02d}" if text.isdigit() else text
 
 
+UNSET = "(default)"  # a setting no override of the run names and its config does not say
+
+
+@cache
+def _run_config(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the run's resolved config, Hydra's group choices) as recorded in its directory."""
+
+    def load(path: Path) -> dict[str, Any]:
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    choices = (load(run_dir / ".hydra" / "hydra.yaml").get("hydra") or {}).get("runtime") or {}
+    return load(run_dir / "run_config.yaml"), choices.get("choices") or {}
+
+
+def default_setting(run: Run, key: str) -> str:
+    """What a run had for a setting it did not override: Hydra's group choice (`embeddings`
+    -> clip), the recorded config's value (`embeddings.path` -> null) or name, else UNSET."""
+    config, choices = _run_config(Path(run.dir))
+    if key in choices:
+        return str(choices[key])
+    node: Any = config
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return UNSET
+        node = node[part]
+    if isinstance(node, dict):
+        return str(node.get("name", UNSET))
+    return "null" if node is None else str(node)
+
+
 def settings(run: Run, keys: Sequence[str]) -> dict[str, str]:
+    """The run's value of each setting: its override, else what its config had."""
     values = {k: run.overrides.get(k, "") for k in keys}
     if "model" in keys and not values["model"]:
         values["model"] = run.model or ""
-    return values
+    return {k: v if v != "" else default_setting(run, k) for k, v in values.items()}
 
 
 def group_keys(runs: Sequence[Run], across: str) -> list[str]:
@@ -97,7 +136,7 @@ def parse_reference(text: str | None, keys: Sequence[str]) -> tuple[str | None, 
         return key, value
     if not keys:
         return None, None
-    return ("model" if "model" in keys else keys[0]), None
+    return next((k for k in ("model", "name") if k in keys), keys[0]), None
 
 
 def _subject_rows(runs: Sequence[Run], keys: Sequence[str]) -> pd.DataFrame:
@@ -181,8 +220,11 @@ def analyse(
     if ref_key is not None and ref_value is not None and ref_value not in set(subjects[ref_key]):
         levels = ", ".join(dict.fromkeys(subjects[ref_key]))
         raise ConfigError(f"--reference {ref_key}={ref_value}: no such runs; levels: {levels}")
-    stats = family_statistics(
-        ok, subjects, keys, ref_key, ref_value, n_boot=n_boot, seed=seed, level=level
-    )
+    # the statistics say why a value is missing (notes); numpy's warnings would only repeat it
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        stats = family_statistics(
+            ok, subjects, keys, ref_key, ref_value, n_boot=n_boot, seed=seed, level=level
+        )
     notes += stats.notes
     return GroupAnalysis(keys, ref_key, stats.reference, stats.table, stats.paired, subjects, notes)

@@ -34,6 +34,10 @@ class FamilyResult:
 
 
 def _label(values: dict[str, Any]) -> str:
+    """A group in the notes: its run name (`name=<label>`) where it has one, else its
+    settings."""
+    if str(values.get("name", "(default)")) not in ("(default)", "null", ""):
+        return f"name={values['name']}"
     return " ".join(f"{k}={v}" for k, v in values.items()) or "all runs"
 
 
@@ -144,6 +148,34 @@ def _paired_rows(
     return rows
 
 
+def _partner(values: dict[str, Any], refs: list[dict[str, Any]], ref_key: str) -> int:
+    """The reference group a group is paired with: the one equal to it in the most settings
+    other than the reference key (the first of those on a tie)."""
+
+    def same(r: dict[str, Any]) -> int:
+        return sum(r[k] == v for k, v in values.items() if k != ref_key)
+
+    return max(range(len(refs)), key=lambda k: (same(refs[k]), -k))
+
+
+def _undefined_note(label: str, res: Resamples, g: pd.DataFrame, row: dict[str, Any]) -> list[str]:
+    """Why a group's 2-factor interval is missing where the resamples exist."""
+    notes = []
+    for s in SCORES:
+        if not res or len(g) < 2 or f"test_{s}_2f_mean" not in row:
+            continue
+        if math.isfinite(row[f"test_{s}_2f_mean"]):
+            continue
+        draws = np.stack([res[d][s][1] for d in g["dir"]])
+        bad = int((~np.isfinite(draws)).any(axis=0).sum())
+        notes.append(
+            f"{label}: 2-factor {s} undefined: {bad} of {draws.shape[1]} image resamples give "
+            "some subject no defined score (predictions constant over the resampled images); "
+            "the t interval over subjects stands"
+        )
+    return notes
+
+
 def family_statistics(
     runs: Sequence[Run],
     subjects: pd.DataFrame,
@@ -155,32 +187,47 @@ def family_statistics(
     seed: int,
     level: float,
 ) -> FamilyResult:
-    """Group rows and paired rows of every family (module docstring)."""
-    fam_keys = [k for k in keys if k != ref_key]
+    """One group row per combination of the settings, and one paired row per score for every
+    group whose reference-key value is not the reference, against the reference group equal
+    to it in the most other settings (`_partner`): two groups that differ in any setting (a
+    model, an embeddings.path) are compared on the subjects both have."""
     scores = [s for s in SCORES if f"test_{s}" in subjects]
+    parts = list(subjects.groupby(list(keys), sort=False)) if keys else [((), subjects)]
+    combos = []
+    for index in parts:
+        idx = index[0] if isinstance(index[0], tuple) else (index[0],)
+        combos.append((dict(zip(keys, idx, strict=True)), index[1]))
     groups, paired, notes = [], [], []
-    reference = ref_value
-    parts = subjects.groupby(fam_keys, sort=False) if fam_keys else [((), subjects)]
-    for index, (fam_index, fam) in enumerate(parts):
-        idx = fam_index if isinstance(fam_index, tuple) else (fam_index,)
-        values = dict(zip(fam_keys, idx, strict=True))
+    levels = list(dict.fromkeys(subjects[ref_key])) if ref_key else []
+    reference = ref_value if ref_value is not None else (levels[0] if levels else None)
+    for index, (values, g) in enumerate(combos):
         rng = np.random.default_rng([seed, 29, index])
-        res, n, why = _resamples(fam, scores, n_boot, rng)
+        res, n, why = _resamples(g, scores, n_boot, rng)
         if why:
             notes.append(f"{_label(values)}: no 2-factor bootstrap: {why}; intervals over subjects")
-        levels = list(dict.fromkeys(fam[ref_key])) if ref_key else [None]
-        ref = ref_value if ref_value is not None else levels[0]
-        reference = reference if reference is not None else ref
-        for lv in levels:
-            g = fam if ref_key is None else fam[fam[ref_key] == lv]
-            key_values = values if ref_key is None else {ref_key: lv, **values}
-            if len(g) < 2:
-                notes.append(f"{_label(key_values)}: 1 subject: no interval across subjects")
-            groups.append(_group_row(key_values, g, res, n, rng, level))
-        for lv in levels if ref_key is not None and ref in levels else []:
-            if lv != ref:
-                g, r = fam[fam[ref_key] == lv], fam[fam[ref_key] == ref]
-                paired += _paired_rows(values, ref_key, ref, lv, g, r, (res, n, rng), level)  # type: ignore[arg-type]
+        if len(g) < 2:
+            notes.append(f"{_label(values)}: 1 subject: no interval across subjects")
+        groups.append(_group_row(values, g, res, n, rng, level))
+        notes += _undefined_note(_label(values), res, g, groups[-1])
+    refs = [(v, g) for v, g in combos if ref_key is not None and v[ref_key] == reference]
+    for index, (values, g) in enumerate(combos):
+        if ref_key is None or not refs or values[ref_key] == reference:
+            continue
+        ref_values, r = refs[_partner(values, [v for v, _ in refs], ref_key)]
+        both = pd.concat([g, r])
+        rng = np.random.default_rng([seed, 31, index])
+        res, n, _ = _resamples(both, scores, n_boot, rng)
+        others = {k: v for k, v in values.items() if k != ref_key}
+        if any(ref_values[k] != v for k, v in others.items()):
+            others |= {
+                f"reference {k}": ref_values[k] for k in others if ref_values[k] != others[k]
+            }
+        shared = set(g["subject"]) & set(r["subject"])
+        if not shared:
+            notes.append(f"{_label(values)}: no subject in common with the reference group")
+            continue
+        paired += _paired_rows(others, ref_key, str(reference), values[ref_key], g, r,
+                               (res, n, rng), level)  # type: ignore[arg-type]  # fmt: skip
     table = pd.DataFrame.from_records(groups)
     return FamilyResult(table, _adjust(pd.DataFrame.from_records(paired)), reference, notes)
 

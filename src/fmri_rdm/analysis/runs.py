@@ -48,6 +48,12 @@ class Run:
     def model(self) -> str | None:
         return self.result.model
 
+    @property
+    def name(self) -> str | None:
+        """The run's short name (`name=<label>`), None when it has none."""
+        value = self.overrides.get("name")
+        return value if value not in (None, "", "null") else None
+
 
 def _natural_key(path: Path) -> list[Any]:
     """Sort key that puts job 2 before job 10."""

@@ -18,6 +18,19 @@ def _number(text: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def tick(row: pd.Series, keys: Sequence[str]) -> str:
+    """A run's tick label: its name (`name=<label>`), else what tells it apart, a path by its
+    file name (a full path overprinted its neighbours)."""
+    if "name" in keys and str(row["name"]) not in ("", "null"):
+        return str(row["name"])
+    parts = []
+    for k in keys:
+        value = str(row[k])
+        if value:
+            parts.append(f"{k}={Path(value).name if '/' in value else value}")
+    return "\n".join(parts) or str(row["run"])
+
+
 def plot_comparison(
     path: Path,
     table: pd.DataFrame,
@@ -67,10 +80,7 @@ def plot_comparison(
     if numeric and all(v.is_integer() for v in x) and x.nunique() <= 20:
         ax.set_xticks(sorted(set(x)))
     elif not numeric:
-        ticks = [
-            "\n".join(f"{k}={r[k]}" for k in keys if r[k] != "") or str(r["run"])
-            for _, r in table.iterrows()
-        ]
+        ticks = [tick(r, keys) for _, r in table.iterrows()]
         ax.set_xticks(list(x), ticks, rotation=30 if len(table) > 6 else 0, fontsize=8)
     ax.set_xlabel(", ".join(keys) if keys else "run")
     ax.set_title(f"{label} vs {keys[0]}" if numeric else f"{label} per run")

@@ -40,12 +40,24 @@ SCORE = "pearson"
 _TRAILING_INT = re.compile(r"(-?\d+(?:\.\d+)?)\D*$")
 
 
-def _interval(row: pd.Series, s: str = SCORE) -> tuple[float, float, str]:
-    """(low, high, method) of a group row: the 2-factor interval where there is one."""
-    lo, hi = row.get(f"test_{s}_2f_ci_low"), row.get(f"test_{s}_2f_ci_high")
-    if lo is not None and math.isfinite(lo) and math.isfinite(hi):
-        return float(lo), float(hi), "2-factor"
-    return float(row[f"test_{s}_ci_low"]), float(row[f"test_{s}_ci_high"]), "t"
+def interval_method(table: pd.DataFrame, s: str = SCORE) -> str:
+    """The one interval every bar of a figure shows: `2-factor` when every group has one,
+    else `t` (a figure never mixes the two under one legend)."""
+    lo, hi = table.get(f"test_{s}_2f_ci_low"), table.get(f"test_{s}_2f_ci_high")
+    if lo is None or hi is None or not len(table):
+        return "t"
+    both = np.isfinite(lo.to_numpy(dtype=float)) & np.isfinite(hi.to_numpy(dtype=float))
+    return "2-factor" if both.all() else "t"
+
+
+def _interval(row: pd.Series, method: str, s: str = SCORE) -> tuple[float, float, float]:
+    """(mean, low, high) of a group row with `method`'s interval."""
+    if method == "2-factor":
+        cols = (f"test_{s}_2f_mean", f"test_{s}_2f_ci_low", f"test_{s}_2f_ci_high")
+    else:
+        cols = (f"test_{s}_mean", f"test_{s}_ci_low", f"test_{s}_ci_high")
+    mean, lo, hi = (float(row[c]) for c in cols)
+    return mean, lo, hi
 
 
 def stars(p: float) -> str:
@@ -63,8 +75,20 @@ def ordered_value(text: str) -> float | None:
         return float(m.group(1)) if m else None
 
 
+def short(value: Any, width: int = 18) -> str:
+    """A setting's value as a tick label: a path by its file name, long text shortened."""
+    text = str(value)
+    if "/" in text:
+        text = Path(text).name or text
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _label(row: pd.Series, keys: Sequence[str]) -> str:
-    return "\n".join(str(row[k]) for k in keys) or "all"
+    """A bar's label: the run name (`name=<label>`) where the runs have one, else each
+    setting's value, paths by their file names."""
+    if "name" in keys and str(row["name"]) not in ("", "(default)", "null"):
+        return short(row["name"], 24)
+    return "\n".join(short(row[k]) for k in keys) or "all"
 
 
 def _p_of(p: pd.Series) -> float:
@@ -79,14 +103,12 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
     bar_keys = [k for k in a.keys if k != panel]
     fig = new_figure(max(4.5, 3.2 * len(panels) + 0.4 * len(t) / len(panels)), 4.2)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-    methods = set()
+    method = interval_method(t)
     for ax, value in zip(axes, panels, strict=True):
         rows = t if panel is None else t[t[panel] == value]
         x = np.arange(len(rows))
         for k, (_, row) in enumerate(rows.iterrows()):
-            lo, hi, method = _interval(row)
-            methods.add(method)
-            mean = row[f"test_{SCORE}_mean" if method == "t" else f"test_{SCORE}_2f_mean"]
+            mean, lo, hi = _interval(row, method)
             ax.bar(k, mean, color=f"C{k % 10}", alpha=0.75, width=0.7)
             if math.isfinite(lo):
                 ax.errorbar(k, mean, yerr=[[mean - lo], [hi - mean]], color="k", capsize=4)
@@ -98,17 +120,24 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
             ax.plot(k + jitter, ys, "o", color="k", ms=3.5, alpha=0.7, zorder=3)
         _ceiling(ax, rows, len(rows))
         _brackets(ax, a, rows, panel, value, bar_keys)
-        ax.set_xticks(x, [_label(r, bar_keys) for _, r in rows.iterrows()], fontsize=8)
+        ticks = [_label(r, bar_keys) for _, r in rows.iterrows()]
+        long = max((len(line) for tick in ticks for line in tick.split("\n")), default=0)
+        ax.set_xticks(x, ticks, fontsize=8, rotation=30 if long > 10 else 0,
+                      ha="right" if long > 10 else "center")  # fmt: skip
         ax.axhline(0, color="k", lw=0.6)
         ax.set_title(f"{panel} {value}" if panel else "all runs", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel(f"test {SCORE} (mean over subjects)")
-    how = " / ".join(sorted(methods))
+    how = (
+        "2-factor interval (subjects x shared images)"
+        if method == "2-factor"
+        else "t interval over subjects"
+    )
     # wrapped to the figure's width: a narrow figure (one ROI) cut the one-line title off
     caption = (
-        f"across subjects: bars = mean (2-factor: on the shared images), whiskers = 95 % {how} "
-        "interval, dots = subjects; grey band = inter-subject noise ceiling (hatched: "
-        "leave-one-session-out)"
+        f"across subjects: bars = mean, whiskers = 95 % {how} (every bar), dots = "
+        "subjects; grey band = inter-subject noise ceiling, dashed lines = "
+        "leave-one-session-out ceiling"
     )
     width = max(40, int(fig.get_figwidth() * 13))  # characters of 8-pt text per inch, about
     fig.suptitle(textwrap.fill(caption, width), fontsize=8)
@@ -123,7 +152,9 @@ def _ceiling(ax: Any, rows: pd.DataFrame, n: int) -> None:
         ax.axhline(rows["noise_ceiling_pearson_mean"].mean(), color="0.5", ls="--", lw=1)
     lo, hi = "noise_ceiling_sessions_lower_mean", "noise_ceiling_sessions_upper_mean"
     if lo in rows and hi in rows and rows[lo].notna().any():  # RDM data with sessions
-        ax.axhspan(rows[lo].mean(), rows[hi].mean(), fill=False, hatch="//", ec="0.4", lw=0)
+        # lines, not a second band: a filled or hatched band hid the inter-subject one
+        for col in (lo, hi):
+            ax.axhline(rows[col].mean(), color="0.25", ls="--", lw=1.0, zorder=1)
 
 
 def _brackets(
@@ -163,14 +194,15 @@ def plot_profile(path: Path, a: GroupAnalysis, key: str) -> Path:
     lines = [k for k in a.keys if k != key]
     fig = new_figure(6.4, 4.2)
     ax = fig.subplots()
+    method = interval_method(t)
     for n, (name, g) in enumerate(t.groupby(lines, sort=False) if lines else [("", t)]):
         g = g.sort_values("_x")
-        bounds = np.array([_interval(r)[:2] for _, r in g.iterrows()])
-        label = " ".join(map(str, name if isinstance(name, tuple) else (name,)))
+        bounds = np.array([_interval(r, method)[1:] for _, r in g.iterrows()])
+        label = " ".join(short(v) for v in (name if isinstance(name, tuple) else (name,)))
         ax.plot(g["_x"], g[f"test_{SCORE}_mean"], "o-", color=f"C{n % 10}", label=label or None)
         ax.fill_between(g["_x"], bounds[:, 0], bounds[:, 1], color=f"C{n % 10}", alpha=0.2)
     ax.set_xlabel(key)
-    ax.set_ylabel(f"test {SCORE} (mean over subjects, 95 % band)")
+    ax.set_ylabel(f"test {SCORE} (mean over subjects, 95 % {method} band)")
     ax.grid(alpha=0.3)
     if lines:
         ax.legend(fontsize=8)
