@@ -1,7 +1,8 @@
 """The group level of a set of runs (`python -m fmri_rdm.compare RUNS --across subject`).
 
-Runs are grouped by every other setting that varies (model, roi, layer, ...: compare's row
-keys without the subject); each group aggregates its subjects' test scores:
+Runs are grouped by every other setting that varies (model, roi, layer, `name`, ...: compare's
+row keys without the subject; a setting a run does not override is read from its recorded
+config); each group aggregates its subjects' test scores:
 
 - `test_<score>_mean`, `_ci_low`, `_ci_high`: mean over subjects of the runs' scores with a
   Student-t interval over subjects (new subjects; the images fixed);
@@ -14,8 +15,9 @@ keys without the subject); each group aggregates its subjects' test scores:
 - the other comparison measures a run scored (evaluation.measures: tau_a, corr_cov, ...) and the
   variance partition of `model=weighted` runs (`vp_<component>`): t intervals over subjects.
 
-Paired comparisons: within each family (the runs equal in all settings but subject and the
-reference key), each level against the reference on the subjects both have, per score: the
+Paired comparisons: every group whose reference-key value is not the reference, against the
+reference group equal to it in the most other settings (so two candidates that differ in any
+setting, e.g. `embeddings.path`, are compared), on the subjects both have, per score: the
 mean difference, t-interval, exact sign-flip p (`p_value`) with Holm's correction over all
 comparisons of that score (`p_adjusted`), and the 2-factor difference, interval and t-test p
 (`p_2f`, Holm: `p_2f_adjusted`).
