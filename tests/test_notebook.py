@@ -70,4 +70,5 @@ def test_the_sweep_says_why_it_stays_near_zero_training_and_files_go_to_outputs(
     assert "zero-training line" in text[sweep + 1]  # printed beside the scores
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert 'WORK = Path("outputs") / "quickstart"' in code
-    assert code.count("out=WORK /") == 2 and 'new = WORK / "new_images"' in code
+    assert code.count("out=WORK /") == 3 and 'new = WORK / "new_images"' in code
+    assert '"comparisons/' not in code and 'generate_folder(\n    WORK / "candidates"' in code
