@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,15 @@ def test_quiet_lightning_restores_levels():
         assert logger.level == logging.WARNING
     assert logger.level == logging.DEBUG
     logger.setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("name", ["config", "compare", "export"])
+def test_help_shows_the_function(name):
+    """`help(fr.config)` showed the schema module; it shows the function first."""
+    import inspect
+    import pydoc
+
+    text = pydoc.render_doc(getattr(fr, name), renderer=pydoc.plaintext)
+    function = getattr(import_module(fr._API[name]), name)  # the API function itself
+    assert f"fmri_rdm.{name}({str(inspect.signature(function))[1:]}" in text
+    assert inspect.getdoc(function).splitlines()[0] in text.split("DESCRIPTION")[1][:300]

@@ -61,6 +61,24 @@ class _CallableModule(ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return _api(self.__name__.rpartition(".")[2])(*args, **kwargs)
 
+    @property  # type: ignore[override]
+    def __doc__(self) -> str:
+        """`help(fr.config)` shows the function it calls first (its signature and docstring),
+        then what the module itself holds."""
+        import inspect
+
+        name = self.__name__.rpartition(".")[2]
+        function = _api(name)
+        own = self.__dict__.get("__doc__") or ""
+        return (
+            f"fmri_rdm.{name}{inspect.signature(function)}\n\n{inspect.getdoc(function)}\n\n"
+            f"(Called, the module {self.__name__} is that function. The module itself:)\n\n{own}"
+        )
+
+    @__doc__.setter
+    def __doc__(self, value: str | None) -> None:
+        self.__dict__["__doc__"] = value
+
 
 class _Package(ModuleType):
     def __setattr__(self, name: str, value: Any) -> None:
