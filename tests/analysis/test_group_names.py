@@ -132,3 +132,29 @@ def test_plain_compare_names_runs_in_its_table_figure_and_paired_test(tmp_path, 
         "embeddings.path=resnet50_layer4_avgpool_features.npy"
     )
     assert tick(row.replace("", "resnet"), ["embeddings.path", "name"]) == "resnet"
+
+
+def test_an_undefined_two_factor_value_says_why(tmp_path):
+    """Predictions constant over the images all subjects share: the runs' own scores exist,
+    the 2-factor ones on the shared images do not; the notes say so, for the group and the
+    paired difference."""
+    sweep = candidate_sweep(tmp_path / "s", [1, 2, 3])
+    for run in sweep.iterdir():
+        if "name=resnet" not in (run / ".hydra" / "overrides.yaml").read_text():
+            continue
+        arrays = dict(np.load(run / "predictions.npz"))
+        ids = arrays["nsd_ids"]
+        for k in range(2):
+            i, j = arrays[f"fold{k}_i"], arrays[f"fold{k}_j"]
+            shared = (ids[i] < N_SHARED) & (ids[j] < N_SHARED)
+            arrays[f"fold{k}_prediction"][shared] = 0.5
+        np.savez(run / "predictions.npz", **arrays)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = analyse(load_runs([sweep]), n_boot=50)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    row = a.table[a.table["name"] == "resnet"].iloc[0]
+    assert np.isfinite(row["test_pearson_ci_low"]) and np.isnan(row["test_pearson_2f_ci_low"])
+    notes = " ".join(a.notes)
+    assert "name=resnet: 2-factor pearson undefined: 50 of 50 image resamples" in notes
+    assert "name=resnet - clip: 2-factor pearson, spearman difference undefined" in notes

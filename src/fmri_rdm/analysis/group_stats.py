@@ -226,8 +226,16 @@ def family_statistics(
         if not shared:
             notes.append(f"{_label(values)}: no subject in common with the reference group")
             continue
-        paired += _paired_rows(others, ref_key, str(reference), values[ref_key], g, r,
-                               (res, n, rng), level)  # type: ignore[arg-type]  # fmt: skip
+        rows = _paired_rows(others, ref_key, str(reference), values[ref_key], g, r,
+                            (res, n, rng), level)  # type: ignore[arg-type]  # fmt: skip
+        missing = [row["score"] for row in rows if res and not math.isfinite(row["diff_2f_mean"])]
+        if missing:
+            notes.append(
+                f"{_label(values)} - {reference}: 2-factor {', '.join(missing)} difference "
+                "undefined (some image resamples give a subject no defined score: predictions "
+                "constant over them); the sign-flip test over subjects stands"
+            )
+        paired += rows
     table = pd.DataFrame.from_records(groups)
     return FamilyResult(table, _adjust(pd.DataFrame.from_records(paired)), reference, notes)
 
