@@ -170,8 +170,8 @@ def _undefined_note(label: str, res: Resamples, g: pd.DataFrame, row: dict[str, 
         bad = int((~np.isfinite(draws)).any(axis=0).sum())
         notes.append(
             f"{label}: 2-factor {s} undefined: {bad} of {draws.shape[1]} image resamples give "
-            "some subject no defined score (predictions constant over the resampled images); "
-            "the t interval over subjects stands"
+            "some subject no defined score (typically predictions with almost no spread over "
+            "the resampled pairs); the t interval over subjects stands"
         )
     return notes
 
@@ -232,8 +232,8 @@ def family_statistics(
         if missing:
             notes.append(
                 f"{_label(values)} - {reference}: 2-factor {', '.join(missing)} difference "
-                "undefined (some image resamples give a subject no defined score: predictions "
-                "constant over them); the sign-flip test over subjects stands"
+                "undefined (image resamples that give a subject no defined score, typically "
+                "predictions with almost no spread); the sign-flip test over subjects stands"
             )
         paired += rows
     table = pd.DataFrame.from_records(groups)
