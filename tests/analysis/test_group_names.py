@@ -158,3 +158,12 @@ def test_an_undefined_two_factor_value_says_why(tmp_path):
     notes = " ".join(a.notes)
     assert "name=resnet: 2-factor pearson undefined: 50 of 50 image resamples" in notes
     assert "name=resnet - clip: 2-factor pearson, spearman difference undefined" in notes
+
+
+def test_printed_tables_show_paths_by_file_name(tmp_path, capsys):
+    sweep = candidate_sweep(tmp_path / "s", [1, 2])
+    assert compare.main([str(sweep), "--across", "subject", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "resnet50_layer4_avgpool_features.npy" in out and "/data/lab/features" not in out
+    table = pd.read_csv(sweep / "comparison_group.csv")
+    assert FEATURES in set(table["embeddings.path"])  # the files keep the full path

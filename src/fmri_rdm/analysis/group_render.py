@@ -44,6 +44,13 @@ METHODS = [
 ]
 
 
+def setting_text(value: Any) -> str:
+    """A setting in a printed table: a path by its file name (the CSVs keep the full path; a
+    full path made the table several terminals wide)."""
+    text = str(value)
+    return Path(text).name or text if "/" in text else text
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, int | float) and math.isfinite(v)
 
@@ -74,7 +81,7 @@ def group_display(a: GroupAnalysis) -> pd.DataFrame:
     """Strings of the group table: settings, n, each score with its t / 2-factor intervals,
     the inter-subject ceiling band and the baselines."""
     t = a.table
-    shown = pd.DataFrame({k: t[k].astype(str) for k in a.keys})
+    shown = pd.DataFrame({k: t[k].map(setting_text) for k in a.keys})
     shown["n"] = t["n_subjects"].astype(str)
     for s in ("pearson", "spearman"):
         if f"test_{s}_mean" not in t:
@@ -129,7 +136,7 @@ def paired_display(a: GroupAnalysis) -> pd.DataFrame:
         return pd.DataFrame()
     key = a.reference_key or "model"
     others = [k for k in a.keys if k != key]
-    shown = pd.DataFrame({c: p[c].astype(str) for c in [key, "reference", *others, "score"]})
+    shown = pd.DataFrame({c: p[c].map(setting_text) for c in [key, "reference", *others, "score"]})
     shown["n"] = p["n_subjects"].astype(str)
     shown["diff (ci)"] = cells(p, "diff_mean", "ci_low", "ci_high")
     shown["p (Holm)"] = p_cells(p, "p_value", "p_adjusted")
