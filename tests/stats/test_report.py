@@ -100,3 +100,28 @@ def test_fold_statistics_of_clamped_calibrated_predictions_are_the_uncalibrated_
     mse = np.mean((calibrated.astype(np.float64) - rdm) ** 2)
     assert got.observed["mse"] == pytest.approx(mse, rel=1e-12)
     assert not np.array_equal(got.samples["mse"], plain.samples["mse"])
+
+
+def test_all_pairs_metrics_equal_a_direct_computation():
+    """A fixed model on all pairs: the score is scipy's on every pair (1e-9), its interval a
+    stimulus bootstrap over all images, its p the permutation test's."""
+    from scipy import stats as sps
+
+    from fmri_rdm.stats.report import all_pairs_metrics
+
+    rng = np.random.default_rng(8)
+    n = 26
+    x = rng.normal(size=(n, 4))
+    i, j = np.triu_indices(n, 1)
+    rdm = np.linalg.norm(x[i] - x[j], axis=1)
+    raw = (rdm + rng.normal(0, 1.0, rdm.size)).astype(np.float32)
+    got = all_pairs_metrics(rdm, n, i, j, rdm, raw, seed=1, n_boot=200, n_perm=99)
+    assert got["n_pairs"] == n * (n - 1) // 2 and got["n_images"] == n
+    pearson, spearman = got["test"]["pearson"], got["test"]["spearman"]
+    assert pearson["mean"] == pytest.approx(sps.pearsonr(raw, rdm)[0], abs=1e-9)
+    assert spearman["mean"] == pytest.approx(sps.spearmanr(raw, rdm)[0], abs=1e-6)
+    for entry in (pearson, spearman):
+        assert entry["ci_low"] < entry["mean"] < entry["ci_high"]
+        assert entry["p_value"] == pytest.approx(0.01)
+    direct = fold_statistics(rdm, n, i, j, rdm, raw, np.arange(n), seed=1, n_boot=200, n_perm=99)
+    assert (pearson["ci_low"], pearson["ci_high"]) == percentile_interval(direct.samples["pearson"])

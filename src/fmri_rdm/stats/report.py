@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from fmri_rdm.rsa.scores import regression_scores
 from fmri_rdm.stats import bootstrap as boot
 from fmri_rdm.stats import permutation as perm
 
@@ -151,6 +152,55 @@ def add_statistics(metrics: dict[str, Any], folds: Sequence[FoldStatistics]) -> 
         for key, value in extra.items():
             entry.setdefault(key, value)
     return metrics
+
+
+ALL_PAIRS_SCORES = ("pearson", "spearman")  # scale-free: no calibration fitted on held-out pairs
+
+
+def all_pairs_metrics(
+    rdm: np.ndarray,
+    n_images: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    target: np.ndarray,
+    prediction: np.ndarray,
+    *,
+    seed: int,
+    n_boot: int = 1000,
+    n_perm: int = 1000,
+    level: float = 0.95,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """metrics.json's `all_pairs` of a fixed model (nothing fitted, so every pair is a test
+    pair): {n_pairs, n_images, test: {score: {mean, ci_low, ci_high, p_value}}} of the
+    correlations of `prediction` (P,) (raw, uncalibrated) with `target` (P,) on the run's
+    pairs i, j (P,), with a stimulus bootstrap over all the run's images and a permutation
+    test (`fold_statistics` on one fold holding every image). `mean` is the score itself
+    (one value, no folds)."""
+    images = np.unique(np.concatenate([np.asarray(i), np.asarray(j)]))
+    stats = fold_statistics(
+        rdm,
+        n_images,
+        i,
+        j,
+        target,
+        prediction,
+        images,
+        seed=seed,
+        n_boot=n_boot,
+        n_perm=n_perm,
+        level=level,
+        scores=ALL_PAIRS_SCORES,
+        device=device,
+    )
+    scores = regression_scores(target, prediction)
+    intervals, p_values = stats.intervals(), stats.p_values()
+    test = {
+        name: {"mean": scores[name], **intervals.get(name, {})}
+        | ({"p_value": p_values[name]} if name in p_values else {})
+        for name in ALL_PAIRS_SCORES
+    }
+    return {"n_pairs": len(i), "n_images": int(images.size), "test": test}
 
 
 def summary_line(entry: Mapping[str, Any] | None) -> str:
