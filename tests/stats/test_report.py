@@ -125,3 +125,27 @@ def test_all_pairs_metrics_equal_a_direct_computation():
         assert entry["p_value"] == pytest.approx(0.01)
     direct = fold_statistics(rdm, n, i, j, rdm, raw, np.arange(n), seed=1, n_boot=200, n_perm=99)
     assert (pearson["ci_low"], pearson["ci_high"]) == percentile_interval(direct.samples["pearson"])
+
+
+def test_table_says_which_pairs_each_number_uses(capsys):
+    """A fixed model's metrics.json has `all_pairs`: the table shows it beside the fold means,
+    each row naming its pairs; the existing rows are unchanged."""
+    metrics, stats = _run()
+    add_statistics(metrics, stats)
+    metrics |= {"subject": 1, "roi": "V1", "metric": "euclidean", "n_images": 24}
+    metrics |= {"baselines": {}, "noise_ceiling": {}, "fits_nothing": True}
+    metrics["all_pairs"] = {
+        "n_pairs": 276,
+        "n_images": 24,
+        "test": {"pearson": {"mean": 0.4321, "ci_low": 0.3, "ci_high": 0.5, "p_value": 0.001}},
+        "noise_ceiling": {"sessions_lower": 0.61},
+    }
+    print_results(metrics)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "all 276 pairs (fixed model) pearson 0.432 [0.300, 0.500]" in out
+    assert "noise ceiling sessions_lower 0.610" in out
+    assert "test: mean over folds of each fold's within-test pairs" in out
+    from fmri_rdm.reporting.results import RunMetrics
+
+    again = RunMetrics.from_json(metrics).to_json()
+    assert again["all_pairs"] == metrics["all_pairs"] and again["fits_nothing"] is True

@@ -43,6 +43,31 @@ def _sweep_name() -> str | None:
     return "/".join(Path(str(hydra_cfg.sweep.dir)).parts[-2:])
 
 
+PAIRS_CAPTION = (
+    "test: mean over folds of each fold's within-test pairs; all pairs: every pair of the "
+    "run, for a model that fits nothing"
+)
+
+
+def all_pairs_rows(all_pairs: Mapping[str, Any] | None) -> list[tuple[str, ...]]:
+    """Rows of the results table for metrics.json's `all_pairs` (a fixed model scored on all of
+    the run's pairs, the ceiling on the same pairs), under a heading; [] when the run has
+    none."""
+    from fmri_rdm.stats.report import summary_line
+
+    if not all_pairs:
+        return []
+    rows: list[tuple[str, ...]] = [(f"all {all_pairs.get('n_pairs')} pairs (fixed model)",)]
+    for name, entry in (all_pairs.get("test") or {}).items():
+        value = entry.get("mean")
+        shown = "-" if value is None else f"{value:.3f}"
+        rows.append((f"  {name}", shown, summary_line(entry)))
+    for name, value in (all_pairs.get("noise_ceiling") or {}).items():
+        shown = "-" if value is None else f"{value:.3f}"
+        rows.append((f"[dim]  noise ceiling {name}[/dim]", shown))
+    return rows
+
+
 def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
     """A short table: test scores (mean ± std over folds) beside baselines and the noise ceiling.
 
@@ -67,7 +92,8 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
         f"{run.metric} · {run.n_images} images · {len(run.folds)} fold(s)"
     )
     # fits an 80-column terminal: baselines and ceilings under a heading, names indented
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    caption = PAIRS_CAPTION if run.all_pairs else None
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, caption=caption)
     table.add_column("score", no_wrap=True)
     table.add_column("test (mean ± std)", justify="right", no_wrap=True)
     table.add_column("95 % CI, p (folds pooled)", justify="right", no_wrap=True)
@@ -79,6 +105,8 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
             table.add_row(f"[dim]{heading}[/dim]", end_section=False)
         for name in section:
             table.add_row(f"[dim]  {name}[/dim]", fmt(section[name]))
+    for row in all_pairs_rows(run.all_pairs):  # a fixed model: every pair of the run
+        table.add_row(*row)
     for row in transfer_rows(run.transfer):  # evaluation.transfer_subjects
         table.add_row(*row)
     console = Console(stderr=False)

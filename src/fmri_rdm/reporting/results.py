@@ -15,6 +15,12 @@ A finished run (`RunMetrics`):
     inter_subject    (only with evaluation.noise_ceiling=inter_subject)
     transfer         {subjNN: ...} (only with evaluation.transfer_subjects; folds[k] then
                      carry their own `transfer`; layout in `reporting.transfer`)
+    fits_nothing     whether the model is fixed (nothing fitted: `Learner.fits_nothing`)
+    all_pairs        (fixed regression models only) {n_pairs, n_images, test: {pearson,
+                     spearman: {mean, ci_low, ci_high, p_value}}, noise_ceiling: {name: value}}:
+                     the model scored on ALL of the run's pairs, the ceiling on the same pairs
+                     (`stats.report.all_pairs_metrics`); `test` etc. are fold means of each
+                     fold's within-test pairs
 
 A run that did not finish (`FailedRun`): {"status": "failed", "error", [resume_from], "config"}.
 Readers are tolerant of older runs: a missing key reads as None or empty, and a run without
@@ -37,6 +43,7 @@ METRICS_FILE = "metrics.json"
 # runs written before metrics.json recorded the task: only the SVM classified pairs
 _LEGACY_CLASSIFIERS = ("svm",)
 Entry = dict[str, Any]  # {"mean": float | None, "std": float | None, "n": int, ...}
+_OPTIONAL = ("inter_subject", "transfer", "fits_nothing", "all_pairs")  # written when set
 
 
 def _legacy_task(model: Any) -> str:
@@ -108,6 +115,8 @@ class RunMetrics:
     optimized_metric: dict[str, Any] = field(default_factory=dict)
     inter_subject: dict[str, Any] | None = None
     transfer: dict[str, Any] | None = None  # evaluation.transfer_subjects (reporting.transfer)
+    fits_nothing: bool | None = None  # a fixed model (None: a run written before issue 35)
+    all_pairs: dict[str, Any] | None = None  # a fixed model scored on all pairs (module doc)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of other writers, kept as read
     # where the run lives (set by `load` and the API's `run`); never written to metrics.json
     run_dir: Path | None = field(default=None, repr=False, compare=False)
@@ -167,7 +176,7 @@ class RunMetrics:
                 continue
             if f.name == "extra":
                 data |= value
-            elif f.name not in ("inter_subject", "transfer") or value is not None:
+            elif f.name not in _OPTIONAL or value is not None:
                 data[f.name] = value
         return data
 
