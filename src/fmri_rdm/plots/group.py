@@ -137,11 +137,25 @@ def plot_bars(path: Path, a: GroupAnalysis) -> Path:
     caption = (
         f"across subjects: bars = mean, whiskers = 95 % {how} (every bar), dots = "
         "subjects; grey band = inter-subject noise ceiling, dashed lines = "
-        "leave-one-session-out ceiling"
+        "leave-one-session-out ceiling" + conditional_note(t, {method})
     )
     width = max(40, int(fig.get_figwidth() * 13))  # characters of 8-pt text per inch, about
     fig.suptitle(textwrap.fill(caption, width), fontsize=8)
     return save_figure(fig, path)
+
+
+def conditional_note(table: pd.DataFrame, methods: set[str]) -> str:
+    """What the caption adds when a 2-factor interval belongs to a fitted model: it is
+    conditional on the models fitted once per fold (not refit per resample); '' otherwise."""
+    if "2-factor" not in methods:
+        return ""
+    fixed = table["fits_nothing"] if "fits_nothing" in table else pd.Series(False, table.index)
+    if bool(fixed.fillna(False).astype(bool).all()):
+        return ""
+    return (
+        "; 2-factor intervals of fitted models are conditional on their fits (models fitted "
+        "once per fold, not refit per resample)"
+    )
 
 
 def _ceiling(ax: Any, rows: pd.DataFrame, n: int) -> None:
