@@ -199,3 +199,34 @@ def test_transfer_keys_are_shown(tmp_path: Path) -> None:
     rsa = a.table[a.table["model"] == "rsa"].iloc[0]
     assert rsa["transfer_pearson_mean"] == pytest.approx(np.mean([0.3, 0.4]))
     assert math.isnan(a.table[a.table["model"] == "encoding"].iloc[0]["transfer_pearson_mean"])
+
+
+def test_the_2f_scope_says_which_intervals_are_conditional_on_fits(tmp_path: Path) -> None:
+    """rsa runs record fits_nothing (and an all-pairs score): their 2-factor interval reads
+    `subjects+images`, the fitted encoding model's and the paired difference's `... | fits`;
+    the figure caption and the Markdown say it; the all-pairs score is the subjects' mean."""
+    from fmri_rdm.analysis.group_render import group_display, markdown, paired_display
+    from fmri_rdm.plots.group import conditional_note
+
+    sweep = make_sweep(tmp_path / "sweep", [1, 2, 3])
+    all_pairs = {}
+    for metrics_file in sweep.glob("*/metrics.json"):
+        metrics = json.loads(metrics_file.read_text())
+        metrics["fits_nothing"] = metrics["model"] == "rsa"
+        if metrics["fits_nothing"]:
+            value = 0.1 * metrics["subject"]
+            metrics["all_pairs"] = {"n_pairs": 91, "test": {"pearson": {"mean": value}}}
+            all_pairs[metrics["subject"]] = value
+        metrics_file.write_text(json.dumps(metrics))
+    a = analyse(load_runs([sweep]), reference="model=rsa", n_boot=100)
+    fixed = dict(zip(a.table["model"], a.table["fits_nothing"], strict=True))
+    assert fixed == {"rsa": True, "encoding": False}
+    shown = group_display(a).set_index("model")
+    assert shown.loc["rsa", "2f scope"] == "subjects+images"
+    assert shown.loc["encoding", "2f scope"] == "subjects+images | fits"
+    assert shown.loc["rsa", "pearson (all pairs)"] == f"{np.mean(list(all_pairs.values())):.3f}"
+    assert shown.loc["encoding", "pearson (all pairs)"] == "-"
+    assert set(paired_display(a)["2f scope"]) == {"subjects+images | fits"}
+    assert "conditional on their fits" in conditional_note(a.table, {"2-factor"})
+    assert conditional_note(a.table[a.table["model"] == "rsa"], {"2-factor"}) == ""
+    assert "conditional on those fits" in markdown(a)

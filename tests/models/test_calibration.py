@@ -219,3 +219,27 @@ def test_a_clamped_slope_is_said_once_per_run(tmp_path: Path, caplog, monkeypatc
     assert len(said) == 1 and said[0].startswith("fold 0: predictions are not positively")
     assert "said once per run" in said[0]
     assert all(r.facts["calibration_clamped"] for r in reports)
+
+
+def test_predict_both_gives_the_raw_and_the_float64_calibrated_predictions(tmp_path: Path):
+    """A clamped map (targets unrelated to the predictions) keeps its float64 spread; the raw
+    predictions are the inner learner's, bit for bit, and a fixed inner stays fixed."""
+    from fmri_rdm.models.base import fits_nothing
+    from fmri_rdm.models.calibration import predict_both
+
+    fold = make_fold(n=40, d=8, v=6, n_train=30, tmp=tmp_path)
+    learner = CalibratedLearner.from_config(_cfg())
+    learner.fit(fold)
+    learner.slope, learner.intercept = 1e-6 * 0.01 / 0.03, 0.86  # as a clamped map
+    i, j = np.triu_indices(len(fold.table), 1)
+    raw, calibrated = predict_both(learner, fold.table, i, j)
+    inner = RSALearner("correlation").predict(fold.table, i, j)
+    np.testing.assert_array_equal(raw, inner.astype(np.float64))
+    assert calibrated.dtype == np.float64
+    np.testing.assert_array_equal(calibrated, learner.predict(fold.table, i, j))
+    assert np.unique(calibrated).size == np.unique(raw).size
+    assert np.unique(calibrated.astype(np.float32)).size < 20  # what float32 kept (issue 35)
+    assert pearsonr(calibrated, raw)[0] == pytest.approx(1.0, abs=1e-6)
+    plain, same = predict_both(RSALearner("correlation"), fold.table, i, j)
+    assert plain is same
+    assert fits_nothing(learner) and fits_nothing(RSALearner) and not fits_nothing(object())

@@ -27,6 +27,7 @@ class AffineDistanceLearner:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False
     config_schema: ClassVar[type] = ToyConfig
     FILE = "toy_fold{fold}.npy"
 

@@ -50,6 +50,7 @@ KEY_BASELINES = (
 )
 LEGACY_ZERO_TRAINING = "zero_training_spearman"  # runs older than zero_training_pearson
 NOISE_CEILING = "pearson"
+ALL_PAIRS = ("pearson", "spearman")  # a fixed model's all-pairs scores (metrics.json all_pairs)
 _LOWER_IS_BETTER = ("mse", "mae", "loss", "error")  # in a metric name: lower is better
 OUTPUT_NAMES = {"markdown": "comparison.md", "csv": "comparison.csv", "plot": "comparison.png"}
 
@@ -112,7 +113,14 @@ def _value_columns(runs: Sequence[Run], metric: str | None = None) -> list[str]:
     ceiling = score if score in names("noise_ceiling") else NOISE_CEILING
     if ceiling in names("noise_ceiling"):
         cols.append(f"noise_ceiling.{ceiling}")
+    # a fixed model's scores on all pairs (metrics.json all_pairs): the `test.*` columns are
+    # fold means of within-fold test pairs
+    cols += [f"all_pairs.test.{s}" for s in ALL_PAIRS if any(_has_all_pairs(m, s) for m in ok)]
     return cols + transfer_columns(ok)  # only when runs have evaluation.transfer_subjects
+
+
+def _has_all_pairs(result: RunMetrics, score: str) -> bool:
+    return score in ((result.all_pairs or {}).get("test") or {})
 
 
 def frame(runs: Sequence[Run], metric: str | None = None) -> pd.DataFrame:

@@ -10,7 +10,11 @@ config); each group aggregates its subjects' test scores:
   n = 4-8; `stats.group`);
 - `_2f_mean`, `_2f_ci_low`, `_2f_ci_high`: where the runs share test images (stimulus ids), the
   2-factor bootstrap over subjects and images with the variance correction of Schütt et al.
-  2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images;
+  2023 (`stats.two_factor`), on the test pairs among the `n_images_shared` shared images; for a
+  fitted model it is conditional on the models fitted once per fold (`fits_nothing` False:
+  `2f scope` says so), for a fixed model it generalises to new subjects and new images;
+- `all_pairs_<score>_mean`: a fixed model's score on all pairs (metrics.json `all_pairs`),
+  mean over subjects;
 - baselines and noise ceilings: their means over subjects;
 - the other comparison measures a run scored (evaluation.measures: tau_a, corr_cov, ...) and the
   variance partition of `model=weighted` runs (`vp_<component>`): t intervals over subjects.
@@ -147,6 +151,10 @@ def _subject_rows(runs: Sequence[Run], keys: Sequence[str]) -> pd.DataFrame:
         res = run.result
         assert isinstance(res, RunMetrics)
         row: dict[str, Any] = {**settings(run, keys), "subject": subject_of(run)}
+        row["fits_nothing"] = bool(res.fits_nothing)  # unrecorded (older runs): fitted
+        for s in SCORES:
+            entry = ((res.all_pairs or {}).get("test") or {}).get(s) or {}
+            row[f"all_pairs_{s}"] = entry.get("mean")
         for s in (*SCORES, *EXTRA_SCORES):
             row[f"test_{s}"] = res.test_score(s)
         row |= _partition(run.metrics or {})

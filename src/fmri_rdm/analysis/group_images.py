@@ -61,7 +61,7 @@ def load_run_images(run_dir: Path) -> RunImages:
     indices, folds = load_folds(Path(run_dir))
     ids = run_stimulus_ids(Path(run_dir), indices)
     return RunImages(
-        [Fold(ids[f.i], ids[f.j], f.target, f.prediction) for _, f in sorted(folds.items())]
+        [Fold(ids[f.i], ids[f.j], f.target, f.prediction, f.raw) for _, f in sorted(folds.items())]
     )
 
 
@@ -87,11 +87,13 @@ def shared_images(runs: Sequence[RunImages]) -> np.ndarray:
 
 def shared_pairs(run: RunImages, shared: np.ndarray) -> list[FoldPairs]:
     """Per fold (a, b, target, prediction) of the test pairs whose two images are in `shared`
-    (a, b: positions in `shared`); folds without such pairs are left out."""
+    (a, b: positions in `shared`); folds without such pairs are left out. The prediction is the
+    raw one where the run saved it: the 2-factor bootstrap scores correlations only."""
     out = []
     for f in run.folds:
         keep = np.isin(f.i, shared) & np.isin(f.j, shared)
         if keep.sum() >= 3:  # a correlation needs 3 pairs
             a, b = np.searchsorted(shared, f.i[keep]), np.searchsorted(shared, f.j[keep])
-            out.append((a, b, f.target[keep].astype(np.float64), f.prediction[keep]))
+            prediction = f.correlated[keep].astype(np.float64)
+            out.append((a, b, f.target[keep].astype(np.float64), prediction))
     return out

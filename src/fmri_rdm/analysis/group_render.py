@@ -37,7 +37,14 @@ METHODS = [
     "far less often than 95 % (its spread is sd·√((n-1)/n) with normal quantiles); shown for "
     "reference, not for inference.",
     f"`2f` = {TF_METHOD}, on the test pairs among the images every subject saw "
-    "(`n_images_shared`, matched by stimulus id): generalises to new subjects AND new images.",
+    "(`n_images_shared`, matched by stimulus id). `2f scope`: `subjects+images` for a fixed "
+    "model (nothing fitted): generalises to new subjects AND new images; `subjects+images | "
+    "fits` for a fitted model (or a difference involving one): only the test images are "
+    "resampled, the models fitted once per fold are kept, so it is conditional on those fits "
+    "(not refit per resample, unlike rsatoolbox's bootstrap_crossval).",
+    "`pearson (all pairs)`: a fixed model scored on every pair of its run (metrics.json "
+    "all_pairs), mean over subjects; every other score is the mean over folds of each fold's "
+    "within-test pairs.",
     "Paired: `p` = exact two-sided sign-flip test over subjects (smallest possible p = 2/2^n: "
     "0.125 for 4 subjects), `p 2f` = t test of the 2-factor difference; both Holm-corrected "
     "over all comparisons of a score (family-wise error).",
@@ -113,6 +120,9 @@ def group_display(a: GroupAnalysis) -> pd.DataFrame:
         if f"test_{s}_mean" in t:
             shown[f"{s} (ci)"] = cells(t, f"test_{s}_mean", f"test_{s}_ci_low", f"test_{s}_ci_high")
     shown["images shared"] = t["n_images_shared"].astype(str)
+    shown["2f scope"] = scopes(t)
+    if "all_pairs_pearson_mean" in t:
+        shown["pearson (all pairs)"] = t["all_pairs_pearson_mean"].map(cell)
     return shown
 
 
@@ -130,6 +140,13 @@ def partition_display(a: GroupAnalysis) -> pd.DataFrame:
     return shown
 
 
+def scopes(frame: pd.DataFrame) -> list[str]:
+    """What each row's 2-factor interval generalises over (METHODS): `subjects+images` for
+    fixed models, `subjects+images | fits` otherwise."""
+    fixed = frame["fits_nothing"] if "fits_nothing" in frame else [False] * len(frame)
+    return ["subjects+images" if bool(f) else "subjects+images | fits" for f in fixed]
+
+
 def paired_display(a: GroupAnalysis) -> pd.DataFrame:
     p = a.paired
     if p.empty:
@@ -142,6 +159,7 @@ def paired_display(a: GroupAnalysis) -> pd.DataFrame:
     shown["p (Holm)"] = p_cells(p, "p_value", "p_adjusted")
     shown["diff (2f)"] = cells(p, "diff_2f_mean", "ci_2f_low", "ci_2f_high")
     shown["p 2f (Holm)"] = p_cells(p, "p_2f", "p_2f_adjusted")
+    shown["2f scope"] = scopes(p)
     return shown
 
 

@@ -21,7 +21,7 @@ from fmri_rdm.stats import two_factor as tf
 SCORES = ("pearson", "spearman")  # the scores the 2-factor bootstrap resamples
 # the other comparison measures a run may score (evaluation.measures): t intervals only
 EXTRA_SCORES = ("tau_a", "rho_a", "cosine", "corr_cov", "cosine_cov")
-_MEANS = ("baseline_", "noise_ceiling_", "transfer_")  # per-run columns shown as their mean
+_MEANS = ("baseline_", "noise_ceiling_", "transfer_", "all_pairs_")  # shown as their mean
 Resamples = dict[str, dict[str, tuple[float, np.ndarray]]]  # dir -> score -> (observed, (B,))
 
 
@@ -90,6 +90,7 @@ def _group_row(
     values: dict[str, Any], g: pd.DataFrame, res: Resamples, n: int, rng: Any, level: float
 ) -> dict[str, Any]:
     row: dict[str, Any] = {**values, "n_subjects": len(g), "subjects": ",".join(g["subject"])}
+    row["fits_nothing"] = _fixed(g)
     for s in (*SCORES, *EXTRA_SCORES):
         if f"test_{s}" not in g:
             continue
@@ -114,6 +115,11 @@ def _group_row(
                 float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else math.nan
             )
     return row
+
+
+def _fixed(runs: pd.DataFrame) -> bool:
+    """Whether every run of `runs` is a fixed model (nothing fitted)."""
+    return "fits_nothing" in runs and bool(runs["fits_nothing"].astype(bool).all())
 
 
 def _paired_rows(
@@ -144,6 +150,7 @@ def _paired_rows(
             | {"ci_2f_low": two.ci_low if two else math.nan}
             | {"ci_2f_high": two.ci_high if two else math.nan}
             | {"p_2f": two.p_value if two else math.nan, "n_images_shared": n if two else 0}
+            | {"fits_nothing": _fixed(g) and _fixed(r)}  # else: conditional on the fits
         )
     return rows
 

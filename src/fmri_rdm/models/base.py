@@ -84,6 +84,11 @@ class Learner(Protocol):
     resumable: ClassVar[bool]  # whether `ckpt_path=` can resume an interrupted fit
     # whether it fits on fit_* and selects on val_* (else it gets all training images as fit_*)
     uses_validation: ClassVar[bool]
+    # whether it fits nothing (a fixed model: the same prediction of a pair in every fold, e.g.
+    # classical RSA or a hypothesis RDM): the run then also scores it on ALL pairs (metrics.json
+    # `all_pairs`) and the group level knows its 2-factor interval is not conditional on fits.
+    # Read with `fits_nothing(...)`, which takes a learner without the attribute as fitted.
+    fits_nothing: ClassVar[bool]
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> Learner:
@@ -113,6 +118,12 @@ class Learner(Protocol):
     def saved_folds(cls, run_dir: Path) -> list[int]:
         """Folds whose fitted learner `run_dir` holds."""
         ...
+
+
+def fits_nothing(learner: Any) -> bool:
+    """Whether a learner (or learner class) is fixed: its `fits_nothing` class attribute
+    (False when it has none)."""
+    return bool(getattr(learner, "fits_nothing", False))
 
 
 def saved_fold_numbers(run_dir: Path, pattern: str) -> list[int]:

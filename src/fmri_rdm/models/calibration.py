@@ -4,8 +4,10 @@ The encoding model and classical RSA predict dissimilarities on another scale th
 RDM (the RDM of predicted responses, or of raw embeddings), so their R² and MSE say nothing.
 `CalibratedLearner` wraps any regression learner: after the inner fit, an affine map
 y ≈ a + b·p is fitted by least squares on (a seeded sample of) the fold's training pairs, with
-b > 0, so that Pearson and Spearman of the calibrated predictions equal the raw ones and only
-the scale-dependent scores (R², MSE) change. The map is saved beside the inner learner as
+b > 0; it serves the scale-dependent scores (R², MSE) only: the run scores Pearson and Spearman
+on the raw predictions (`predict_both`), since a clamped slope (1e-6 of the natural one) would
+leave the mapped values too little spread for a correlation (issue 35). Calibrated predictions
+are float64. The map is saved beside the inner learner as
 `calibration_fold{k}.json`; a run without that file (older runs) loads uncalibrated.
 
 `evaluation.calibration` chooses the pairs: `train` (all of the fold's training pairs), `cv`
@@ -179,6 +181,7 @@ class CalibratedLearner:
     # the inner learner's (a subclass per inner class carries them, see `calibrated`)
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False
     config_schema: ClassVar[type] = ModelConfig  # the inner learner checks the model config
 
     def __init__(self, inner: Learner, pairs: str = "train") -> None:
@@ -233,8 +236,16 @@ class CalibratedLearner:
         return report
 
     def predict(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        raw = np.asarray(self.inner.predict(table, i, j), dtype=np.float64)
-        return (self.intercept + self.slope * raw).astype(np.float32)
+        """(P,) float64 calibrated predictions (float32 would collapse a clamped map's values)."""
+        return self.calibrate(self.predict_raw(table, i, j))
+
+    def predict_raw(self, table: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """(P,) float64 predictions of the inner learner, before the map."""
+        return np.asarray(self.inner.predict(table, i, j), dtype=np.float64)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """a + b·raw in float64."""
+        return self.intercept + self.slope * np.asarray(raw, dtype=np.float64)
 
     def save(self, run_dir: Path, fold: int) -> Path | None:
         saved = self.inner.save(run_dir, fold)
@@ -249,6 +260,19 @@ class CalibratedLearner:
     @classmethod
     def saved_folds(cls, run_dir: Path) -> list[int]:
         return saved_fold_numbers(run_dir, FILE)
+
+
+def predict_both(
+    learner: Learner, table: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(raw, prediction), both (P,) float64, of the pairs (i, j): the learner's own predictions
+    and the calibrated ones (the same array for a learner that is not calibrated). The inner
+    learner predicts once."""
+    if isinstance(learner, CalibratedLearner):
+        raw = learner.predict_raw(table, i, j)
+        return raw, learner.calibrate(raw)
+    prediction = np.asarray(learner.predict(table, i, j), dtype=np.float64)
+    return prediction, prediction
 
 
 def wrap(inner: Learner, mode: str, fresh: Callable[[], Learner]) -> Learner:
@@ -278,13 +302,14 @@ def default_pairs(inner_class: type) -> str:
 @cache
 def calibrated(inner_class: type) -> type[CalibratedLearner]:
     """The wrapper class for learners of `inner_class`: its class-level protocol facts
-    (resumable, uses_validation) are the inner class's."""
+    (resumable, uses_validation, fits_nothing) are the inner class's."""
     return type(
         f"Calibrated{inner_class.__name__}",
         (CalibratedLearner,),
         {
             "resumable": bool(getattr(inner_class, "resumable", False)),
             "uses_validation": bool(getattr(inner_class, "uses_validation", False)),
+            "fits_nothing": bool(getattr(inner_class, "fits_nothing", False)),
         },
     )
 

@@ -51,13 +51,15 @@ def noise_free_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarr
 
 def session_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray) -> dict:
     """Leave-one-session-out bounds on the test pairs (RDM data with >= 2 sessions;
-    `stats.sessions`): {sessions_lower, sessions_upper}, empty otherwise."""
+    `stats.sessions`): {sessions_lower, sessions_upper} for the mean of the sessions (the run's
+    target) and {sessions_single_lower, sessions_single_upper} for one session, empty otherwise."""
     if inputs.sessions is None or len(inputs.sessions) < 2:
         return {}
     from fmri_rdm.stats.sessions import session_bounds
 
     bounds = session_bounds(inputs.sessions, rdm_lib.condensed_index(i, j, inputs.n_images))
-    return {k: bounds[k] for k in ("sessions_lower", "sessions_upper")}
+    names = ("sessions_lower", "sessions_upper", "sessions_single_lower", "sessions_single_upper")
+    return {k: bounds[k] for k in names}
 
 
 def noise_free_label_ceiling(inputs: Inputs, i: np.ndarray, j: np.ndarray, y: np.ndarray) -> dict:

@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from fmri_rdm.data.source import recorded_config, source_of
 from fmri_rdm.models import learner_class
+from fmri_rdm.models.base import fits_nothing
 from fmri_rdm.models.pair_network.callbacks import RunInterrupted
 from fmri_rdm.pipeline.data_kind import adapt_to_data, data_facts
 from fmri_rdm.pipeline.folds import FoldResult, fit_fold, fold_data
@@ -93,8 +94,8 @@ def _fold_loop(
     selected: list[int],
     resume: tuple[int, Path] | None,
     started: float,
-) -> list[FoldResult]:
-    """Fit, save, predict and score every selected fold."""
+) -> tuple[list[FoldResult], Any]:
+    """Fit, save, predict and score every selected fold; (results, the last fold's learner)."""
     settings, inputs = ctx.settings, ctx.inputs
     folds = make_folds(inputs.n_images, settings.evaluation, settings.seed)
     targets = task.targets(inputs)  # RDM values or binary labels, once per run
@@ -117,7 +118,7 @@ def _fold_loop(
                     learner, inputs.table, test.images, data.seed
                 )
             results.append(result)
-    return results
+    return results, learner
 
 
 def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
@@ -157,7 +158,9 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             statistics_device(settings.evaluation.statistics_device, settings.accelerator),
         )
         start = time.perf_counter()
-        results = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
+        results, last = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
+        fixed = fits_nothing(cls)  # a fixed model: also scored on all pairs (issue 35)
+        every = task.all_pairs(ctx, last, settings.seed) if fixed else None
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(settings, inputs, results, seconds, task)
@@ -167,6 +170,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             summary.extra |= run_facts(
                 cfg, inputs, make_folds(inputs.n_images, settings.evaluation, settings.seed)
             )
+        summary.fits_nothing, summary.all_pairs = fixed, every
         if ctx.inter_subject is not None:
             summary.inter_subject = ctx.inter_subject.info()
         if source.name == "folder":  # Algonauts runs keep their metrics.json as before

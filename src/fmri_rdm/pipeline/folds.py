@@ -11,6 +11,7 @@ import numpy as np
 
 from fmri_rdm.errors import ConfigError
 from fmri_rdm.models.base import FitReport, FoldData, Learner
+from fmri_rdm.models.calibration import predict_both
 from fmri_rdm.pipeline.inputs import Inputs
 from fmri_rdm.pipeline.settings import RunSettings
 from fmri_rdm.rsa.splits import PairSplit, image_disjoint_split, split_pairs
@@ -27,11 +28,13 @@ class TestPairs:
 
 @dataclass
 class FittedFold:
-    """A fitted learner's report, its fit time and its predictions of the fold's test pairs."""
+    """A fitted learner's report, its fit time and its predictions of the fold's test pairs
+    (calibrated, and raw: the learner's own, which the correlations are scored on)."""
 
     report: FitReport
     seconds: float
     prediction: np.ndarray
+    raw: np.ndarray | None = None  # None: `prediction` is the learner's own
 
 
 @dataclass
@@ -47,6 +50,7 @@ class FoldResult:
     train_prediction: np.ndarray | None = None
     history: dict[str, list[float | None]] = field(default_factory=dict)
     statistics: Any = None  # stats.report.FoldStatistics of a regression fold
+    raw: np.ndarray | None = None  # uncalibrated test predictions (predictions.npz fold<k>_raw)
 
 
 def _fit_and_val_images(
@@ -117,8 +121,8 @@ def fit_fold(learner: Learner, data: FoldData, table: np.ndarray, test: TestPair
     with stage("save"):
         learner.save(data.output_dir, data.fold)
     with stage("predict"):
-        prediction = learner.predict(table, test.pairs.i, test.pairs.j)
-    return FittedFold(report, seconds, prediction)
+        raw, prediction = predict_both(learner, table, test.pairs.i, test.pairs.j)
+    return FittedFold(report, seconds, prediction, None if raw is prediction else raw)
 
 
 def fold_sizes(data: FoldData, test: TestPairs) -> dict[str, int]:

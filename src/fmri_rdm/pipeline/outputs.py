@@ -16,7 +16,9 @@ from fmri_rdm.runtime.artifacts import write_json, write_npz
 def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np.ndarray]:
     """predictions.npz: the run's image indices, their stimulus ids (`stimulus_ids`, str; and
     NSD ids when the file names carry them), and per fold its test pairs, targets and
-    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`)."""
+    predictions (`fold<k>_i`, `fold<k>_j`, `fold<k>_target`, `fold<k>_prediction`: calibrated,
+    float64), and for a calibrated model the raw ones (`fold<k>_raw`), which the correlations
+    are scored on."""
     arrays: dict[str, np.ndarray] = {"image_indices": inputs.image_indices}
     ids = nsd_ids_or_none(inputs.paths)
     if ids is not None:  # matches images across subjects (`compare --across subject`)
@@ -27,6 +29,8 @@ def prediction_arrays(inputs: Inputs, results: list[FoldResult]) -> dict[str, np
         f = res.scores["fold"]
         arrays |= {f"fold{f}_i": res.i, f"fold{f}_j": res.j}
         arrays |= {f"fold{f}_target": res.target, f"fold{f}_prediction": res.prediction}
+        if res.raw is not None:
+            arrays[f"fold{f}_raw"] = res.raw
     return arrays
 
 

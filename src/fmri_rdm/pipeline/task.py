@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fmri_rdm.models.base import FoldData, Learner, TaskName
+from fmri_rdm.models.calibration import predict_both
 from fmri_rdm.pipeline.baselines import (
     encoding_baseline,
     noise_free_ceiling,
@@ -77,6 +78,10 @@ class Task:
     def finish(self, summary: RunMetrics, results: list[FoldResult]) -> None:
         """Run-level additions to the summary (nothing by default)."""
 
+    def all_pairs(self, ctx: ScoringContext, learner: Learner, seed: int) -> dict | None:
+        """metrics.json's `all_pairs` of a fixed model (None: the task has none)."""
+        return None
+
     def scatter(self, result: FoldResult) -> dict[str, Any]:
         """The run plots this task draws for a fold (`plots.save_run_plots` arguments)."""
         return {"confusion": result.scores.get("confusion_matrix")}
@@ -106,25 +111,25 @@ class RegressionTask(Task):
     ) -> FoldResult:
         inputs, evaluation = ctx.inputs, ctx.settings.evaluation
         t, prediction = test.pairs, fitted.prediction
+        raw = prediction if fitted.raw is None else fitted.raw  # correlations: raw (issue 35)
         sample = np.random.default_rng(data.seed).permutation(len(data.fit))[:TRAIN_SCORE_PAIRS]
         train = data.fit.take(sample)
         with stage("predict"):
-            train_pred = learner.predict(inputs.table, train.i, train.j)
+            train_raw, train_pred = predict_both(learner, inputs.table, train.i, train.j)
+        zero = self._zero_training(inputs, test)
         baselines = ev.regression_baselines(
-            data.fit.y, t.y, prediction, self._zero_training(inputs, test), seed=data.seed
+            data.fit.y, t.y, prediction, zero, seed=data.seed, raw=raw
         )
         if evaluation.encoding_baseline and inputs.responses is not None:
             with stage("encoding_baseline"):
-                encoded_prediction = encoding_baseline(
-                    ctx.settings, data, t.i, t.j, learner, prediction
-                )
+                encoded_prediction = encoding_baseline(ctx.settings, data, t.i, t.j, learner, raw)
             encoded = ev.regression_scores(t.y, encoded_prediction)
             baselines |= {
                 "encoding_pearson": encoded["pearson"],
                 "encoding_spearman": encoded["spearman"],
             }
         with stage("statistics"):
-            statistics = self._statistics(ctx, data, test, prediction)
+            statistics = self._statistics(ctx, data, test, prediction, raw)
         ceiling = noise_free_ceiling(inputs, t.i, t.j, t.y) | session_ceiling(inputs, t.i, t.j)
         if ctx.inter_subject is not None:
             ceiling |= ctx.inter_subject.bounds(t.i, t.j)
@@ -132,24 +137,31 @@ class RegressionTask(Task):
             **fold_sizes(data, test),
             **fitted.report.facts,
             "seconds": {"fit": fitted.seconds, **stage_seconds()},  # + predict, statistics, ...
-            "test": ev.regression_scores(t.y, prediction)
-            | measure_scores(evaluation.measures, t.y, prediction, t.i, t.j),
-            "train": ev.regression_scores(train.y, train_pred),
+            "test": ev.regression_scores(t.y, prediction, raw)
+            | measure_scores(evaluation.measures, t.y, raw, t.i, t.j),
+            "train": ev.regression_scores(train.y, train_pred, train_raw),
             "baselines": baselines,
             "noise_ceiling": ceiling,
             **statistics.as_metrics(),
         }
         history = fitted.report.history
-        return FoldResult(
+        result = FoldResult(
             scores, t.i, t.j, t.y, prediction, train.y, train_pred, history, statistics
         )
+        result.raw = fitted.raw
+        return result
 
     @staticmethod
     def _zero_training(inputs: Inputs, test: TestPairs) -> np.ndarray:
-        return rdm_lib.rdm_values(inputs.baseline_rdm, test.pairs.i, test.pairs.j, inputs.n_images)
+        """The raw inputs' dissimilarity of the test pairs, computed as classical RSA
+        (`model=rsa`) computes its predictions, so the two agree to the last bit."""
+        table = inputs.table.reshape(len(inputs.table), -1)
+        return rdm_lib.pair_distances(table, test.pairs.i, test.pairs.j, inputs.metric)
 
     @staticmethod
-    def _statistics(ctx: ScoringContext, data: FoldData, test: TestPairs, prediction: Any) -> Any:
+    def _statistics(
+        ctx: ScoringContext, data: FoldData, test: TestPairs, prediction: Any, raw: Any
+    ) -> Any:
         from fmri_rdm.stats.report import fold_statistics
 
         evaluation, t = ctx.settings.evaluation, test.pairs
@@ -166,7 +178,35 @@ class RegressionTask(Task):
             n_perm=evaluation.n_permutations,
             level=evaluation.ci_level,
             device=ctx.statistics_device,
+            raw=raw,
         )
+
+    def all_pairs(self, ctx: ScoringContext, learner: Learner, seed: int) -> dict | None:
+        """A fixed model's correlations on ALL of the run's pairs, with its bootstrap interval
+        and permutation p over all images, and the ceilings on the same pairs (metrics.json
+        `all_pairs`, `stats.report.all_pairs_metrics`)."""
+        from fmri_rdm.stats.report import all_pairs_metrics
+
+        inputs, evaluation = ctx.inputs, ctx.settings.evaluation
+        i, j, y = inputs.i, inputs.j, inputs.y
+        raw, _ = predict_both(learner, inputs.table, i, j)
+        out = all_pairs_metrics(
+            inputs.rdm,
+            inputs.n_images,
+            i,
+            j,
+            y,
+            raw,
+            seed=seed,
+            n_boot=evaluation.n_bootstrap,
+            n_perm=evaluation.n_permutations,
+            level=evaluation.ci_level,
+            device=ctx.statistics_device,
+        )
+        ceiling = noise_free_ceiling(inputs, i, j, y) | session_ceiling(inputs, i, j)
+        if ctx.inter_subject is not None:
+            ceiling |= ctx.inter_subject.bounds(i, j)
+        return out | {"noise_ceiling": ceiling}
 
     def finish(self, summary: RunMetrics, results: list[FoldResult]) -> None:
         summary.add_statistics([r.statistics for r in results])

@@ -39,6 +39,7 @@ import numpy as np
 from fmri_rdm.data.source import Subject
 from fmri_rdm.data.source import subject_key as _key
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.models.calibration import predict_both
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.stats import bootstrap as boot
 from fmri_rdm.stats.ceiling import (
@@ -164,20 +165,20 @@ def _score(
     la, lb = shared[a], shared[b]
     i, j = target.images[la], target.images[lb]  # run positions, i < j
     y = target.rdm[rdm_lib.condensed_index(la, lb, target.images.size)]
-    prediction = np.asarray(learner.predict(table, i, j), dtype=np.float64)
+    raw, prediction = predict_both(learner, table, i, j)  # correlations: raw (issue 35)
     ones = np.ones((1, shared.size), dtype=np.int64)
     observed = {
         k: float(v[0, 0])
-        for k, v in boot.bootstrap_scores(y, prediction, a, b, ones, SCORES).items()
+        for k, v in boot.bootstrap_scores(y, prediction, a, b, ones, SCORES, raw=raw).items()
     }
     stats = FoldStatistics(observed, level=level)
     if n_boot > 0:
         rng = np.random.default_rng([int(seed), 13, _seed_of(target.subject)])
         counts = boot.resample_counts(rng, shared.size, n_boot)
-        samples = boot.bootstrap_scores(y, prediction, a, b, counts, SCORES)
+        samples = boot.bootstrap_scores(y, prediction, a, b, counts, SCORES, raw=raw)
         stats.samples = {k: v[0] for k, v in samples.items()}
     own = target.ceiling.own[rdm_lib.condensed_index(la, lb, target.images.size)]
-    on_own = boot.bootstrap_scores(own, prediction, a, b, ones, SCORES)
+    on_own = boot.bootstrap_scores(own, prediction, a, b, ones, SCORES, raw=raw)
     entry = {
         "n_images_shared": int(shared.size),
         "n_pairs": int(i.size),

@@ -141,6 +141,7 @@ class WeightedRDMLearner:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False  # fits the candidates' weights per fold
     calibration_default: ClassVar[str] = "none"  # least squares on the targets already
     config_schema: ClassVar[type] = WeightedRDMConfig
 

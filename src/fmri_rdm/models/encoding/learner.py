@@ -76,6 +76,7 @@ class EncodingLearner:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False
     config_schema: ClassVar[type] = EncodingConfig
     # its distances live on another scale; calibrated on out-of-sample training pairs, since
     # in-sample ones overshoot (holdout test R²: -0.015 from training pairs, see calibration.py)

@@ -104,6 +104,7 @@ class FeatureReweightedRSA:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False
     # fitted on the targets by least squares: a training-pair map is the identity (nnls) or
     # undoes the shrinkage the inner CV chose (measured: holdout R² -0.002 -> -0.009)
     calibration_default: ClassVar[str] = "none"

@@ -148,6 +148,7 @@ class PairNetworkLearner:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = True
     uses_validation: ClassVar[bool] = True
+    fits_nothing: ClassVar[bool] = False
     config_schema: ClassVar[type] = PairNetworkConfig
     CHECKPOINT = "checkpoints/fold{fold}-best.ckpt"
 

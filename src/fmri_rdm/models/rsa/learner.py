@@ -23,6 +23,7 @@ class RSALearner:
     task: ClassVar[TaskName] = "regression"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = True  # the embedding RDM itself, whatever the fold
     config_schema: ClassVar[type] = ModelConfig  # nothing to configure
 
     def __init__(self, metric: str = "correlation") -> None:

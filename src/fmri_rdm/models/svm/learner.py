@@ -47,6 +47,7 @@ class SVMLearner:
     task: ClassVar[TaskName] = "classification"
     resumable: ClassVar[bool] = False
     uses_validation: ClassVar[bool] = False
+    fits_nothing: ClassVar[bool] = False
     config_schema: ClassVar[type] = SVMConfig
     FILE = "svm_fold{fold}.joblib"
 
