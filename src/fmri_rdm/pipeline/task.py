@@ -153,10 +153,7 @@ class RegressionTask(Task):
 
     @staticmethod
     def _zero_training(inputs: Inputs, test: TestPairs) -> np.ndarray:
-        """The raw inputs' dissimilarity of the test pairs, computed as classical RSA
-        (`model=rsa`) computes its predictions, so the two agree to the last bit."""
-        table = inputs.table.reshape(len(inputs.table), -1)
-        return rdm_lib.pair_distances(table, test.pairs.i, test.pairs.j, inputs.metric)
+        return rdm_lib.rdm_values(inputs.baseline_rdm, test.pairs.i, test.pairs.j, inputs.n_images)
 
     @staticmethod
     def _statistics(
