@@ -128,3 +128,22 @@ def test_a_comma_separated_table_says_so(tmp_path, capsys):
     )
     assert cli_main(["data", str(root), "--check"]) == 2
     assert "separate the columns with tabs" in capsys.readouterr().out
+
+
+def test_a_run_with_the_inter_subject_ceiling_checks_the_other_subjects_first(tmp_path):
+    """The ceiling reads every other subject with the ROI: a broken file there stops the run
+    before it starts, with the same line; a subject without the ROI does not."""
+    from fmri_rdm.errors import DataError
+    from fmri_rdm.pipeline.preflight import check_run_config
+    from tests.helpers import compose_config
+
+    root = generate_folder(tmp_path / "ds", n_subjects=3, n_images=12, n_units=6, seed=1)
+    (root / "sub-03" / "IT.npy").rename(root / "sub-03" / "hIT.npy")  # lacks IT: left out
+    args = ["data=folder", f"data.root={root}", "data.subject=sub-01", "data.roi=IT"]
+    check_run_config(compose_config([*args, "evaluation.noise_ceiling=inter_subject"]))
+    np.save(root / "sub-02" / "IT.npy", np.ones((6, 12)))  # transposed
+    check_run_config(compose_config(args))  # without the ceiling sub-02 plays no part
+    with pytest.raises(
+        DataError, match=r"sub-02/IT\.npy: responses of shape \(6, 12\) look transposed"
+    ):
+        check_run_config(compose_config([*args, "evaluation.noise_ceiling=inter_subject"]))

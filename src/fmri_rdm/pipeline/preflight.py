@@ -53,12 +53,26 @@ def check_run_config(cfg: Any) -> None:
 
         resolve_roi(roi)  # UnknownRoiError lists the valid names
     else:  # no data is read: directory entries only (the data source's `check`)
-        cls.from_config(cfg, create=False).check(subject, roi)
+        source = cls.from_config(cfg, create=False)
+        source.check(subject, roi)
+        if str((cfg.get("evaluation") or {}).get("noise_ceiling")) == "inter_subject":
+            _check_other_subjects(source, subject, roi)
     evaluation = cfg.get("evaluation") or {}
     if evaluation.get("transfer_subjects") is not None:  # its syntax, before any data is read
         from fmri_rdm.pipeline.transfer import requested_subjects
 
         requested_subjects(evaluation.get("transfer_subjects"), subject)
+
+
+def _check_other_subjects(source: Any, subject: Any, roi: str) -> None:
+    """The inter-subject ceiling reads every other subject with the ROI: their files are
+    checked before the run as its own (`fmri-rdm data ROOT --check` does all of them); those
+    without the ROI are left out of the ceiling with a note when it is built."""
+    from fmri_rdm.stats.ceiling import with_roi
+
+    others, _ = with_roi(source, [s for s in source.subjects() if s != subject], roi)
+    for other in others:
+        source.check(other, roi)
 
 
 __all__ = ["check_run_config", "check_settings"]
