@@ -4,15 +4,20 @@
     python -m bench.encoding_full_scale --voxels 5000        # a quick look
 
 Embeddings (D = 512) and responses are random (responses = a hidden linear map + noise), the
-code path is the project's: `EncodingLearner.fit` on 4/5 of the images (himalaya RidgeCV,
-21 alphas, 5-fold CV) and `predict` of every test pair (the RDM of the predicted responses).
-Prints one JSON line: seconds for fit and predict, peak RSS.
+code path is the project's: `EncodingLearner.fit` on 4/5 of the images (the direct eigh
+solver, 21 alphas, 5-fold CV, voxel batches) and `predict` of every test pair (the RDM of the
+predicted responses). Then, in the same process, the plain float32 direct solve of the same
+computation (`bench.svm_ridge.direct_ridge_cv`, same standardised inputs and splits): its
+seconds, the ratio, and the share of voxels whose alpha agrees (`--no-direct` skips it).
+Prints one JSON line: seconds (wall and CPU), peak RSS of the fit and predict (before the
+direct solve, which holds its own copies of Y).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -30,6 +35,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=9841)
     parser.add_argument("--voxels", type=int, default=39548)
     parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--no-direct", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.images, args.dim), dtype=np.float32)
@@ -46,28 +52,50 @@ def main() -> None:
         output_dir=Path("."),
     )  # fmt: skip
     learner = EncodingLearner()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = learner.fit(data)
-    fit_s = time.perf_counter() - start
+    fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     ti, tj = all_pairs(len(test))
     start = time.perf_counter()
     pred = learner.predict(x, test[ti], test[tj])
     predict_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "images": args.images,
-                "voxels": args.voxels,
-                "train_images": len(train),
-                "test_pairs": len(pred),
-                "fit_s": round(fit_s, 1),
-                "predict_s": round(predict_s, 1),
-                "peak_rss_mb": round(peak_mb),
-                "alpha_median": report.facts["alpha_median"],
-            }
-        )
-    )
+    row = {
+        "images": args.images,
+        "voxels": args.voxels,
+        "train_images": len(train),
+        "test_pairs": len(pred),
+        "fit_s": round(fit_s, 1),
+        "fit_cpu_s": round(fit_cpu, 1),
+        "predict_s": round(predict_s, 1),
+        "peak_rss_mb": round(peak_mb),
+        "alpha_median": report.facts["alpha_median"],
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+    if not args.no_direct:
+        row |= _direct(learner, x[train], y[train], data.seed, fit_s, fit_cpu)
+    print(json.dumps(row))
+
+
+def _direct(learner, x, y, seed, fit_s, fit_cpu):  # type: ignore[no-untyped-def]
+    """The plain direct solve of the learner's computation: seconds and agreement."""
+    from sklearn.model_selection import KFold
+
+    from bench.svm_ridge import direct_ridge_cv
+
+    xs = (x - learner.state["mean"]) / learner.state["scale"]
+    splits = list(KFold(learner.cv, shuffle=True, random_state=seed).split(xs))
+    start, cpu = time.perf_counter(), time.process_time()
+    chosen = direct_ridge_cv(xs, y, learner.alphas, splits)
+    direct_s, direct_cpu = time.perf_counter() - start, time.process_time() - cpu
+    agree = np.isclose(learner.state["best_alphas"], chosen, rtol=1e-4)
+    return {
+        "direct_s": round(direct_s, 1),
+        "direct_cpu_s": round(direct_cpu, 1),
+        "fit_over_direct": round(fit_s / direct_s, 2),
+        "fit_over_direct_cpu": round(fit_cpu / direct_cpu, 2),
+        "alphas_agree": float(agree.mean()),
+    }
 
 
 if __name__ == "__main__":

@@ -78,3 +78,23 @@ def test_encoding_solvers_agree(tmp_path) -> None:  # type: ignore[no-untyped-de
     # auto: himalaya on the GPU path (unchanged), eigh on the CPU
     assert EncodingLearner(backend="torch_cuda").solver == "himalaya"
     assert EncodingLearner(backend="torch").solver == "eigh"
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_voxel_batches_and_rows_give_the_one_batch_fit(device: str | None) -> None:
+    """Targets in batches of 4 (the outer loop), read from a larger array by row indices,
+    give the same alphas, scores and coefficients as one batch of all targets (float64)."""
+    x, y = _data(n=60, d=8, v=11, seed=3)
+    splits = list(KFold(4, shuffle=True, random_state=3).split(x))
+    whole = ridge_cv_eigh(x, y, ALPHAS, splits, dtype=np.float64, device=device)
+    rows = np.random.default_rng(3).permutation(80)[:60]  # where x's rows sit in `source`
+    source = np.zeros((80, y.shape[1]), dtype=np.float32)
+    source[rows] = y
+    args = dict(dtype=np.float64, device=device, n_targets_batch=4, rows=rows)
+    got = ridge_cv_eigh(x, source, ALPHAS, splits, **args)  # type: ignore[arg-type]
+    ref = ridge_cv_eigh(x, source[rows].astype(np.float64), ALPHAS, splits, dtype=np.float64)
+    np.testing.assert_array_equal(got.best_alphas, ref.best_alphas)
+    np.testing.assert_allclose(got.cv_scores, ref.cv_scores, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.coef, ref.coef, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.intercept, ref.intercept, rtol=1e-10, atol=1e-12)
+    assert len(np.unique(whole.best_alphas)) > 2

@@ -149,13 +149,14 @@ class EncodingLearner:
                 f"training images, the fold has {len(images)}: use more images or model.cv"
             )
         x = np.asarray(data.table[images], dtype=np.float32).reshape(len(images), -1)
-        y = np.asarray(data.responses[images], dtype=np.float32)
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale == 0] = 1.0
         cv = KFold(self.cv, shuffle=True, random_state=data.seed)
         solve = self._solve_eigh if self.solver == "eigh" else self._solve_himalaya
-        coef, intercept, alphas, cv_scores = solve((x - mean) / scale, y, cv)
+        # the responses' rows of the training images are read a voxel batch at a time (eigh)
+        # or copied once (himalaya), never the whole array twice
+        coef, intercept, alphas, cv_scores = solve((x - mean) / scale, data.responses, images, cv)
         self.state = {
             "coef": np.asarray(coef, dtype=np.float32),
             "intercept": np.asarray(intercept, dtype=np.float32),
@@ -168,26 +169,31 @@ class EncodingLearner:
         facts = {
             "alpha_median": float(np.median(alphas)),
             "cv_r2_median": float(np.median(self.state["cv_scores"])),
-            "n_voxels": int(y.shape[1]),
+            "n_voxels": int(data.responses.shape[1]),
             "ridge_solver": self.solver,
         }
         return FitReport(facts=facts)
 
-    def _solve_eigh(self, x: np.ndarray, y: np.ndarray, cv: Any) -> tuple[np.ndarray, ...]:
+    def _solve_eigh(
+        self, x: np.ndarray, responses: np.ndarray, rows: np.ndarray, cv: Any
+    ) -> tuple[np.ndarray, ...]:
         from fmri_rdm.models.encoding.ridge_eigh import ridge_cv_eigh
 
         device = "cuda" if self.backend == "torch_cuda" else None
         r = ridge_cv_eigh(
             x,
-            y,
+            responses,
             self.alphas,
             list(cv.split(x)),
             device=device,
             n_targets_batch=self.n_targets_batch,
+            rows=rows,
         )
         return r.coef, r.intercept, r.best_alphas, r.cv_scores
 
-    def _solve_himalaya(self, x: np.ndarray, y: np.ndarray, cv: Any) -> tuple[np.ndarray, ...]:
+    def _solve_himalaya(
+        self, x: np.ndarray, responses: np.ndarray, rows: np.ndarray, cv: Any
+    ) -> tuple[np.ndarray, ...]:
         from himalaya.backend import set_backend
         from himalaya.ridge import RidgeCV
         from himalaya.scoring import r2_score
@@ -204,7 +210,7 @@ class EncodingLearner:
                 "warn": False,
             },
         )
-        model.fit(x, y)
+        model.fit(x, np.asarray(responses[rows], dtype=np.float32))
         return (
             backend.to_numpy(model.coef_),
             backend.to_numpy(model.intercept_),

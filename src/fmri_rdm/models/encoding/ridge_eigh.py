@@ -6,6 +6,12 @@ centred training inputs' covariance X'X (D, D) is diagonalised once, the targets
 once (B = V' X' Y, (D, V)), and then every alpha costs one (n_test, D) @ (D, V) product, not a
 fresh solve. The refit on all images groups the targets by their alpha.
 
+Targets go in batches (`n_targets_batch` columns, the outer loop): each batch of Y is read
+once (only its rows of `rows`, never a copy of the whole Y), scored on every split and alpha
+in place (one prediction buffer; the test sum of squares once per split), its alphas chosen
+and refitted; the decompositions of the splits and of all rows are computed once before. Peak
+memory is Y's owner plus a few batches.
+
 Runs on numpy (float32 by default: the speed of the direct solve; float64 for the tests) or on
 torch (CPU or CUDA) with the same code.
 """
@@ -30,6 +36,18 @@ class RidgeCVResult:
     cv_scores: np.ndarray
 
 
+@dataclass
+class _Split:
+    """One split's decomposition: train / test rows, eigenvalues s (D,), test inputs in the
+    eigenbasis a (n_test, D), training inputs in it xtv (n_train, D)."""
+
+    train: Any
+    test: Any
+    s: Any
+    a: Any
+    xtv: Any
+
+
 def _eigh_cov(xtr: Any, xp: Any) -> tuple[Any, Any]:
     """Eigenvalues (clipped at 0: float32 round-off) and vectors of X'X."""
     cov = xtr.T @ xtr
@@ -43,11 +61,29 @@ def _eigh_cov(xtr: Any, xp: Any) -> tuple[Any, Any]:
     return np.clip(s, 0, None), v
 
 
-def _r2(y: Any, pred: Any) -> Any:
-    """R² per column as himalaya's r2_score: 1 − SSE / SST (SST about the test mean)."""
-    sse = ((y - pred) ** 2).sum(0)
-    sst = ((y - y.mean(0)) ** 2).sum(0)
-    return 1 - sse / sst
+def _split(xa: Any, train: np.ndarray, test: np.ndarray, xp: Any) -> _Split:
+    xtr, xte = xa[train], xa[test]
+    mean = xtr.mean(0)
+    xtr, xte = xtr - mean, xte - mean
+    s, v = _eigh_cov(xtr, xp)
+    return _Split(train, test, s, xte @ v, xtr @ v)
+
+
+def _batch_scores(sp: _Split, yb: Any, al: Any, xp: Any, scores: np.ndarray) -> None:
+    """Add each alpha's test R² (himalaya's r2_score: 1 - SSE / SST about the test mean) of the
+    targets yb (N, Vb) on split sp to scores (n_alphas, Vb)."""
+    ytr, yte = yb[sp.train], yb[sp.test]
+    ymean = ytr.mean(0)
+    ytr -= ymean
+    yte -= ymean
+    b = sp.xtv.T @ ytr  # (D, Vb)
+    sst = _to_numpy(((yte - yte.mean(0)) ** 2).sum(0))
+    pred = xp.empty_like(yte)
+    for k in range(len(al)):
+        xp.matmul(sp.a / (sp.s + al[k]), b, out=pred)
+        pred -= yte
+        pred *= pred
+        scores[k] += 1 - _to_numpy(pred.sum(0)) / sst
 
 
 def ridge_cv_eigh(
@@ -58,65 +94,58 @@ def ridge_cv_eigh(
     dtype: Any = np.float32,
     device: str | None = None,
     n_targets_batch: int = 8192,
+    rows: np.ndarray | None = None,
 ) -> RidgeCVResult:
-    """x (N, D), y (N, V), splits [(train rows, test rows)] -> per-target alphas and the refit.
+    """x (N, D), y (N, V) (or (M, V) with rows (N,): the rows of y that x describes), splits
+    [(train rows, test rows)] of the N rows -> per-target alphas and the refit.
     device: None for numpy, else a torch device ("cpu", "cuda")."""
-    xp: Any
-    xa: Any
-    ya: Any
-    al: Any
-    if device is None:
-        xp = np
-        xa, ya = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
-        al = np.asarray(alphas, dtype=dtype)
-    else:
+    xp: Any = np
+    if device is not None:
         import torch
 
         xp = torch
-        tdtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
-        xa = torch.as_tensor(np.asarray(x), dtype=tdtype, device=device)
-        ya = torch.as_tensor(np.asarray(y), dtype=tdtype, device=device)
-        al = torch.as_tensor(np.asarray(alphas), dtype=tdtype, device=device)
-    n_alphas, n_targets = len(al), ya.shape[1]
-    scores = np.zeros((n_alphas, n_targets))  # summed over splits, float64 as himalaya's mean
-    for train, test in splits:
-        xtr, xte = xa[train], xa[test]
-        mean = xtr.mean(0)
-        xtr, xte = xtr - mean, xte - mean
-        s, v = _eigh_cov(xtr, xp)
-        a = xte @ v  # (n_test, D)
-        xtv = xtr @ v  # (n_train, D)
-        for start in range(0, n_targets, n_targets_batch):
-            cols = slice(start, start + n_targets_batch)
-            ytr, yte = ya[train][:, cols], ya[test][:, cols]
-            ymean = ytr.mean(0)
-            b = xtv.T @ (ytr - ymean)  # (D, V_batch)
-            yte = yte - ymean
-            for k in range(n_alphas):
-                pred = (a / (s + al[k])) @ b
-                scores[k, cols] += _to_numpy(_r2(yte, pred))
-    mean_scores = scores / len(splits)
-    # himalaya's tie rule: an epsilon slope towards the larger alpha
+    to = _converter(xp, dtype, device)
+    xa, al = to(x), to(alphas)
+    n_targets = y.shape[1]
+    split_parts = [_split(xa, train, test, xp) for train, test in splits]
+    mean = xa.mean(0)
+    xc = xa - mean
+    s, v = _eigh_cov(xc, xp)
+    xcv = xc @ v
     alphas64 = np.asarray(alphas, dtype=np.float64)  # the caller's values, not float32's
-    chosen = np.argmax(mean_scores + 1e-10 * np.log(alphas64)[:, None], axis=0)
-    cv_scores = mean_scores[chosen, np.arange(n_targets)]
-    coef, intercept = _refit(xa, ya, al, chosen, xp)
+    coef = np.zeros((xa.shape[1], n_targets), dtype=np.dtype(dtype))
+    ymean = np.zeros(n_targets, dtype=np.dtype(dtype))
+    chosen = np.zeros(n_targets, dtype=np.intp)
+    cv_scores = np.zeros(n_targets)
+    for start in range(0, n_targets, n_targets_batch):
+        cols = slice(start, min(start + n_targets_batch, n_targets))
+        yb = to(y[:, cols]) if rows is None else to(y[rows, cols], copy=False)
+        scores = np.zeros((len(al), yb.shape[1]))  # summed over splits, float64 as himalaya
+        for sp in split_parts:
+            _batch_scores(sp, yb, al, xp, scores)
+        mean_scores = scores / len(split_parts)
+        # himalaya's tie rule: an epsilon slope towards the larger alpha
+        best = np.argmax(mean_scores + 1e-10 * np.log(alphas64)[:, None], axis=0)
+        chosen[cols], cv_scores[cols] = best, mean_scores[best, np.arange(len(best))]
+        ybm = yb.mean(0)
+        yb -= ybm
+        ymean[cols] = _to_numpy(ybm)
+        b = xcv.T @ yb  # (D, Vb)
+        for k in np.unique(best):
+            sel = np.flatnonzero(best == k)
+            idx = sel if xp is np else xp.as_tensor(sel, device=yb.device)
+            coef[:, start + sel] = _to_numpy(v @ (b[:, idx] / (s + al[int(k)])[:, None]))
+    intercept = ymean - _to_numpy(mean) @ coef
     return RidgeCVResult(alphas64[chosen], coef, intercept, cv_scores)
 
 
-def _refit(xa: Any, ya: Any, al: Any, chosen: np.ndarray, xp: Any) -> tuple[np.ndarray, ...]:
-    """Coefficients on all rows, each target with its chosen alpha (grouped by alpha)."""
-    mean, ymean = xa.mean(0), ya.mean(0)
-    xc = xa - mean
-    s, v = _eigh_cov(xc, xp)
-    coef = np.zeros((xa.shape[1], ya.shape[1]), dtype=_to_numpy(ya[:1, :1]).dtype)
-    for k in np.unique(chosen):
-        cols = np.flatnonzero(chosen == k)
-        idx = cols if xp is np else xp.as_tensor(cols, device=ya.device)
-        b = (xc @ v).T @ (ya[:, idx] - ymean[idx])
-        coef[:, cols] = _to_numpy(v @ (b / (s + al[int(k)])[:, None]))
-    intercept = _to_numpy(ymean) - _to_numpy(mean) @ coef
-    return coef, intercept
+def _converter(xp: Any, dtype: Any, device: str | None) -> Any:
+    """numpy array -> an array of the backend in `dtype`: a copy (batches change in place),
+    unless copy=False and the input is already a fresh array of that dtype (numpy)."""
+    if xp is np:
+        return lambda a, copy=True: np.array(a, dtype=dtype, copy=copy or None)
+    tdtype = xp.float64 if np.dtype(dtype) == np.float64 else xp.float32
+    return lambda a, copy=True: xp.tensor(np.asarray(a), dtype=tdtype, device=device)
 
 
 def _to_numpy(a: Any) -> np.ndarray:
