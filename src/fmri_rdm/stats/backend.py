@@ -120,11 +120,13 @@ class NumpyBackend:
         perms = np.asarray(perms)
 
         def some(ones: np.ndarray, start: int) -> np.ndarray:
-            out = np.zeros((min(16, len(perms) - start), q))
-            for r, p in enumerate(perms[start : start + 16]):
-                for i in range(0, n - 1, step):
+            block = perms[start : start + 16]
+            out = np.zeros((len(block), q))
+            for i in range(0, n - 1, step):  # a weight block stays in cache for 16 perms
+                weight = w[i : i + step, i:]
+                for r, p in enumerate(block):
                     y = np.take(np.take(t, p[i : i + step], axis=0), p[i:], axis=1)
-                    y *= w[i : i + step, i:]
+                    y *= weight
                     y = y.reshape(-1, q)  # float32 sums of one row block, float64 across
                     out[r] += ones[: y.shape[0]] @ y
             return out
