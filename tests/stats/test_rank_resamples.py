@@ -51,6 +51,20 @@ def test_matches_the_per_resample_reference(device: str, ties: bool, subset: boo
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_wide_chunks_take_the_cumulative_sum_path(device: str, monkeypatch) -> None:
+    """Chunks wider than the prefix-sum product (a GPU's one chunk of all pairs, a large tie
+    group) sum their segments with a cumulative sum instead: the same values."""
+    monkeypatch.setattr(rr, "PREFIX_PRODUCT_MAX", 1)
+    rng = np.random.default_rng(6)
+    a, b, target, preds = _fold(rng, 13, ties=True)
+    counts = boot.resample_counts(rng, 13, 8)
+    expected = ref.weighted_spearman(counts, a, b, target, preds)
+    np.testing.assert_allclose(
+        rr.weighted_spearman(counts, a, b, target, preds, device), expected, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_float64_path_matches(device: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above 4,096 images the integer ranks leave float32: the float64 path, forced here."""
     monkeypatch.setattr(rr, "backend_for", lambda d, exact=False: backend_for(d, exact=False))

@@ -90,7 +90,7 @@ class NumpyBackend:
         """flat[idx] for a 1-D flat and an integer idx of any shape."""
         return np.take(flat, idx)
 
-    def matmul(self, left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def matmul(self, left: np.ndarray, right: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         return np.matmul(left, right, out=out)
 
     def mul(self, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -189,6 +189,8 @@ class TorchBackend:
         return flat[idx]
 
     def matmul(self, left: Any, right: Any, out: Any) -> Any:
+        if out is None:
+            return self.torch.matmul(left, right)
         return self.torch.matmul(left, right, out=out)
 
     def mul(self, x: Any, y: Any, out: Any) -> Any:

@@ -40,6 +40,8 @@ import numpy as np
 from fmri_rdm.stats.backend import Backend, backend_for
 from fmri_rdm.stats.pair_sums import weighted_sums
 
+PREFIX_PRODUCT_MAX = 512  # segments per chunk up to which their prefix sums are one product
+
 
 @dataclass
 class Chunk:
@@ -142,6 +144,9 @@ class Workspace:
         self.stored[stored_rows] = 0  # the row that padding slots read
         m = xb.segment  # v of a segment = (2 * lower triangle of ones - identity) @ its w
         self.tri = xb.asarray(2 * np.tril(np.ones((m, m))) - np.eye(m))
+        # the segments' exclusive prefix sums, also one product where a chunk is not wider
+        k = min(slots // m, PREFIX_PRODUCT_MAX)
+        self.strict = xb.asarray(np.tril(np.ones((k, k)), -1))
 
 
 def pair_weights(xb: Backend, c: Any, chunk: Chunk, ws: Workspace) -> Any:
@@ -160,13 +165,14 @@ def ranks(xb: Backend, w: Any, chunk: Chunk, carry: Any, ws: Workspace) -> tuple
     v = ws.v[:slots]
     seg = v.reshape(xb.segment, chunk.width, r)
     xb.matmul(ws.tri, w.reshape(xb.segment, -1), out=v.reshape(xb.segment, -1))
-    totals = seg[-1] + w.reshape(xb.segment, chunk.width, r)[-1]  # twice each segment's sum
-    totals *= 0.5
-    offsets = xb.cumsum_short(totals)
-    after = carry + offsets[-1]
-    offsets -= totals
-    offsets += carry
-    offsets *= 2
+    twice = seg[-1] + w.reshape(xb.segment, chunk.width, r)[-1]  # twice each segment's sum
+    if chunk.width <= ws.strict.shape[0]:
+        offsets = xb.matmul(ws.strict[: chunk.width, : chunk.width], twice, out=None)
+    else:  # a wide chunk (a large tie group, or one chunk of all pairs on a GPU)
+        offsets = xb.cumsum_short(twice)
+        offsets -= twice
+    after = carry + (offsets[-1] + twice[-1]) * 0.5
+    offsets += 2 * carry
     seg += offsets  # every segment row: 2 * (weight before the segment)
     if chunk.tied is not None:  # cs = (v + w) / 2
         first, last = chunk.first, chunk.last
