@@ -39,7 +39,7 @@ def test_import_is_light_and_names_resolve():
 
 
 def test_library_dotted_paths_still_resolve():
-    """fmri_rdm.run / .config stay modules for Hydra `_target_`s and imports."""
+    """fmri_rdm.config stays a module for imports; the run layer is fmri_rdm.pipeline."""
     from hydra.utils import get_method
 
     assert (
@@ -238,3 +238,29 @@ def test_help_shows_the_function(name):
     function = getattr(import_module(fr._API[name]), name)  # the API function itself
     assert f"fmri_rdm.{name}({str(inspect.signature(function))[1:]}" in text
     assert inspect.getdoc(function).splitlines()[0] in text.split("DESCRIPTION")[1][:300]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["evaluation.calibration=bogus", "evaluation.k_folds=0", "model.net.dropout=high"],
+    ids=["calibration", "no_folds", "network_value"],
+)
+def test_both_front_doors_refuse_a_bad_setting_with_the_same_line(bad, tmp_path):
+    """`fr.run` and `python train.py` go through one job lifecycle (`entry.job.run_job`): the
+    same checks, the same message, the same failure record."""
+    from tests.helpers import train_py
+
+    cfg = fr.config("logger=none", bad, experiment="demo", output_dir=tmp_path / "api")
+    with pytest.raises(fr.FmriRdmError) as raised:
+        fr.run(cfg)
+    done = train_py(
+        ["experiment=demo", "logger=none", bad, f"hydra.run.dir={tmp_path / 'cli'}"],
+        tmp_path / "cache",
+        tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    line = [s for s in done.stderr.splitlines() if s.startswith("error:")]
+    assert len(line) == 1 and str(raised.value) in line[0], (line, str(raised.value))
+    for run_dir in ("api", "cli"):
+        recorded = json.loads((tmp_path / run_dir / "metrics.json").read_text())
+        assert recorded["status"] == "failed" and str(raised.value) in recorded["error"]

@@ -1,8 +1,10 @@
-"""User-facing errors.
+"""User-facing errors, and the interruption of a run.
 
 Library code raises these; only the entry points (`train.py`, `predict.py`, the `python -m` CLIs)
 turn them into one readable line and exit status 2. Anything else is a bug and keeps its traceback.
 """
+
+import signal
 
 
 class FmriRdmError(Exception):
@@ -19,6 +21,27 @@ class ConfigError(FmriRdmError):
 
 class EmbeddingError(FmriRdmError):
     """Embeddings cannot be computed or loaded (e.g. weights unavailable offline)."""
+
+
+class RunInterrupted(Exception):
+    # not an FmriRdmError: nothing to fix, the run stopped on a signal; the front doors print
+    # how to resume and exit with 128 + the signal number
+    """Training stopped by Ctrl-C or SIGTERM; `checkpoint` resumes it (None: nothing to resume)."""
+
+    def __init__(self, signum: int, fold: int, epoch: int, checkpoint: str | None) -> None:
+        self.signum, self.fold, self.epoch, self.checkpoint = signum, fold, epoch, checkpoint
+        how = (
+            f"resume with the same command plus ckpt_path={checkpoint}"
+            if checkpoint
+            else "no epoch of this fold finished, so there is nothing to resume: run it again"
+        )
+        super().__init__(
+            f"{signal.Signals(signum).name} stopped fold {fold} during epoch {epoch}; {how}"
+        )
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
 
 
 def one_line(what: object, limit: int | None = None) -> str:

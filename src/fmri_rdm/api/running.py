@@ -1,10 +1,10 @@
 """`run(cfg)`: one experiment from Python, with train.py's checks and failure records.
 
-The same steps as `fmri-rdm train` (`entry.train.run_training`): `skip_completed`, the
-data-path and ROI preflight, the job's CPU threads, the experiment, and a failed run recorded
-in its metrics.json (so `compare` lists it and `skip_completed` runs it again). Errors are
-raised (`ConfigError`, `DataError`, ...), never an exit; Lightning's banner lines (GPU/TPU
-available, tips) are quiet unless `quiet=False`.
+The same job as `fmri-rdm train` (`entry.job.run_job`, which both front doors call):
+`skip_completed`, the data-path and ROI preflight, the DDP launch and settings checks, the job's
+CPU threads, the experiment, and a failed run recorded in its metrics.json (so `compare` lists it
+and `skip_completed` runs it again). Errors are raised (`ConfigError`, `DataError`, ...), never
+an exit; Lightning's banner lines (GPU/TPU available, tips) are quiet unless `quiet=False`.
 """
 
 from __future__ import annotations
@@ -50,17 +50,6 @@ def _record_overrides(cfg: DictConfig, out: Path) -> None:
         (out / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
 
 
-def _record_user_error(out: Path, cfg: DictConfig, err: Exception) -> None:
-    """A user error in the run's metrics.json, as train.py records it (a bug is not: it keeps
-    its traceback and leaves no record)."""
-    from fmri_rdm.entry.train import _record_failure
-    from fmri_rdm.entry.wrapper import user_error
-
-    found = user_error(err, running=True)
-    if found is not None:
-        _record_failure(out, cfg, f"{found[0]}: {found[1]}")
-
-
 def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
     """Train and evaluate one configuration; its outputs go into `cfg.paths.output_dir`.
 
@@ -82,41 +71,15 @@ def run(cfg: DictConfig, quiet: bool = True) -> RunMetrics:
         >>> result = fr.run(fr.config("model=rsa", "logger=none", experiment="demo"))
         >>> result.summary_frame()
     """
-    from fmri_rdm.entry.train import _record_failure
-    from fmri_rdm.pipeline.completed import skip_or_prepare
-    from fmri_rdm.pipeline.preflight import check_run_config
+    from fmri_rdm.entry.job import run_job
     from fmri_rdm.runtime.console import run_log
-    from fmri_rdm.runtime.parallel import configure_job
 
     out = Path(str(cfg.paths.output_dir))
     out.mkdir(parents=True, exist_ok=True)  # as Hydra makes it for train.py, before the job
-    try:
-        decision = skip_or_prepare(cfg, out)
-        if decision is not None and decision.skip:
-            return RunMetrics.load(out)
-        check_run_config(cfg)
-    except Exception as err:
-        _record_user_error(out, cfg, err)
-        raise
-    resources = configure_job(cfg)
-    from fmri_rdm.pipeline.experiment import RunInterrupted
-    from fmri_rdm.pipeline.experiment import run as run_experiment
-
-    try:
-        _record_overrides(cfg, out)
-        with quiet_lightning(quiet), run_log(out / "train.log"):  # as train.py's run has
-            metrics = run_experiment(cfg)
-    except RunInterrupted as stop:
-        _record_failure(out, cfg, f"interrupted: {stop}", resume_from=stop.checkpoint)
-        raise
-    except KeyboardInterrupt:
-        _record_failure(out, cfg, "interrupted: Ctrl-C outside training")
-        raise
-    except Exception as err:
-        _record_user_error(out, cfg, err)
-        raise
-    finally:
-        resources.release()
-    metrics.run_dir = out
+    with quiet_lightning(quiet), run_log(out / "train.log"):  # as train.py's run has
+        job = run_job(cfg, before_run=lambda: _record_overrides(cfg, out))
+    if job.metrics is None:  # skip_completed: the finished run's metrics, without training
+        return RunMetrics.load(out)
+    job.metrics.run_dir = out
     log.info("run directory: %s", out)
-    return metrics
+    return job.metrics

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from fmri_rdm.entry.wrapper import (
     BUG_MARK,
@@ -25,9 +25,8 @@ from fmri_rdm.entry.wrapper import (
     report_and_exit,
     user_error,
 )
-from fmri_rdm.errors import one_line
+from fmri_rdm.errors import RunInterrupted, one_line
 from fmri_rdm.reporting.results import RunMetrics
-from fmri_rdm.runtime.artifacts import write_json
 
 log = logging.getLogger("fmri_rdm")
 
@@ -117,28 +116,13 @@ def print_results(metrics: RunMetrics | Mapping[str, Any]) -> None:
         Console().print("[bold yellow]embeddings came from randomly initialised weights[/]")
 
 
-def _record_failure(out: Path, cfg: DictConfig, error: str, **extra: Any) -> None:
-    """metrics.json of a run that did not finish (read by `compare` as a failed job)."""
-    from fmri_rdm.reporting.results import FailedRun
-
-    config = OmegaConf.to_container(cfg, resolve=False)
-    try:
-        write_json(out / "metrics.json", FailedRun(error, config, extra).to_json())
-    except OSError as err:  # the disk that failed the run may fail this too
-        log.warning("the failure could not be recorded in %s (%s)", out / "metrics.json", err)
-
-
-def _user_error_exit(err: Exception, out: Path, cfg: DictConfig) -> None:
-    """Record a user error in metrics.json and end the run (exit 2), or, in a sweep, log it and
-    return so the sweep goes on; a bug is re-raised with its traceback."""
-    from fmri_rdm.runtime.distributed import is_global_zero
-
+def _user_error_exit(err: Exception) -> None:
+    """End the run on a user error (one line, exit 2), or, in a sweep, log it and return so the
+    sweep goes on (the job recorded it in metrics.json); a bug is re-raised with its traceback."""
     found = user_error(err, running=True)
     if found is None:
         setattr(err, BUG_MARK, True)  # hydra_main must not take it for a composition error
         raise err
-    if is_global_zero():
-        _record_failure(out, cfg, f"{found[0]}: {found[1]}")
     if full_error_requested():
         traceback.print_exc()
     if _sweep_name() is not None:
@@ -155,50 +139,29 @@ def run_training(cfg: DictConfig) -> float | None:
     Data-path and ROI mistakes are reported before torch, Lightning or a logger is loaded
     (`preflight`); the job's CPU threads (and GPU in a parallel sweep) are set before torch
     is imported (`parallel.configure_job`)."""
+    from fmri_rdm.entry.job import run_job
     from fmri_rdm.entry.shorthands import REWRITTEN
-    from fmri_rdm.pipeline.completed import skip_or_prepare
-    from fmri_rdm.pipeline.preflight import check_run_config, check_settings
     from fmri_rdm.runtime.console import HEADLINE, quiet_console, verbose_requested
-    from fmri_rdm.runtime.distributed import check_ddp_launch, is_global_zero
-    from fmri_rdm.runtime.parallel import configure_job
+    from fmri_rdm.runtime.distributed import is_global_zero
 
     quiet_console(verbose_requested(cfg))  # one line per fold + the table, unless verbose
     for given, read in REWRITTEN:
         log.info("%s is read as %s (network settings live under model.net)", given, read)
     out = Path(cfg.paths.output_dir)
     try:
-        decision = skip_or_prepare(cfg, out)  # skip_completed=true: a finished job is skipped
-        if decision is not None and decision.skip:
-            return decision.value
-        check_run_config(cfg)
-        check_ddp_launch(cfg.get("trainer") or {}, multirun=_sweep_name() is not None)
-        resources = configure_job(cfg)
-    except Exception as err:
-        _user_error_exit(err, out, cfg)
-        return None
-    try:  # after the threads are set (it may import torch), before Lightning and the loggers
-        check_settings(cfg)
-    except Exception as err:
-        resources.release()
-        _user_error_exit(err, out, cfg)
-        return None
-    from fmri_rdm.pipeline.experiment import RunInterrupted, run
-
-    try:
-        metrics = run(cfg, sweep_name=_sweep_name())
+        job = run_job(cfg, sweep_name=_sweep_name())
     except RunInterrupted as stop:
-        _record_failure(out, cfg, f"interrupted: {stop}", resume_from=stop.checkpoint)
         print(f"interrupted: {stop}", file=sys.stderr)
         sys.exit(stop.exit_status)
     except KeyboardInterrupt:
-        _record_failure(out, cfg, "interrupted: Ctrl-C outside training")
         print("interrupted: Ctrl-C outside training; nothing to resume", file=sys.stderr)
         sys.exit(130)
     except Exception as err:
-        _user_error_exit(err, out, cfg)
+        _user_error_exit(err)
         return None
-    finally:
-        resources.release()
+    if job.metrics is None:  # skip_completed: the finished run's value
+        return job.skipped_value
+    metrics = job.metrics
     if is_global_zero():
         print_results(metrics)
         log.info("run directory: %s", out, extra=HEADLINE)

@@ -13,8 +13,9 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-from fmri_rdm.data.source import DataSource, run_roi, run_subject
+from fmri_rdm.data.source import DataSource
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.pipeline.settings import RunSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,11 @@ def _stimulus_input(cfg: DictConfig) -> dict[str, str]:
     return {"encoding_baseline": "the model reads candidate RDMs, not embeddings alone"}
 
 
-def adapt_to_data(cfg: DictConfig, cls: Any, source: DataSource) -> dict[str, Any]:
+def adapt_to_data(cfg: DictConfig, settings: RunSettings, source: DataSource) -> dict[str, Any]:
     """Check the model against the run's data kind and switch off what RDM data cannot feed;
     returns metrics.json's `data` section ({kind, skipped}); changes `cfg.model` and
-    `cfg.evaluation` in place."""
-    subject, roi = run_subject(cfg), run_roi(cfg)
+    `cfg.evaluation` in place (the learner's `from_config` and a re-parse read them)."""
+    cls, subject, roi = settings.learner, settings.subject, settings.roi
     check_images(cfg, source)
     kind = source.kind(subject, roi)
     record: dict[str, Any] = {"kind": kind}

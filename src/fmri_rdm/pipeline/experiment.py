@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,8 @@ import numpy as np
 from omegaconf import DictConfig
 
 from fmri_rdm.data.source import recorded_config, source_of
-from fmri_rdm.models import learner_class
+from fmri_rdm.errors import RunInterrupted
 from fmri_rdm.models.base import fits_nothing
-from fmri_rdm.models.pair_network.callbacks import RunInterrupted
 from fmri_rdm.pipeline.data_kind import adapt_to_data, data_facts
 from fmri_rdm.pipeline.folds import FoldResult, fit_fold, fold_data
 from fmri_rdm.pipeline.inputs import Inputs, prepare_inputs
@@ -86,8 +86,7 @@ def _inter_subject_ceiling(settings: RunSettings, inputs: Inputs) -> Any:
 
 
 def _fold_loop(
-    cfg: DictConfig,
-    cls: Any,
+    new_learner: Callable[[], Any],
     task: Task,
     ctx: ScoringContext,
     loggers: RunLoggers,
@@ -106,7 +105,7 @@ def _fold_loop(
         # times the fold's stages (fit, predict, statistics, ...); a fold that raises leaves
         # no stage timer behind
         with progress.fold(fold):
-            learner = task.prepare(cls.from_config(cfg), settings, lambda: cls.from_config(cfg))
+            learner = task.prepare(new_learner(), settings, new_learner)
             ckpt = resume[1] if resume is not None and resume[0] == fold else None
             data, test = fold_data(
                 settings, inputs, learner, targets, fold, folds[fold], loggers.for_fold(fold), ckpt
@@ -137,17 +136,21 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         with writing(out / "run_config.yaml"):
             (out / "run_config.yaml").write_text(recorded_config(cfg))
     try:
-        cls = learner_class(cfg.model)
-        source = source_of(cfg)
-        data_record = adapt_to_data(cfg, cls, source)  # RDM data: what needs responses is off
+        cls = settings.learner
+        source = source_of(cfg)  # the data source's own from_config
+        data_record = adapt_to_data(cfg, settings, source)  # RDM data: responses' uses are off
         settings = RunSettings.from_config(cfg)  # with what adapt_to_data switched off
         if writer and data_record.get("skipped"):
             (out / "run_config.yaml").write_text(recorded_config(cfg))
-        cls.from_config(cfg)  # config mistakes fail before the data is read
+
+        def new_learner() -> Any:  # the one place the learner is built from the config
+            return cls.from_config(cfg)
+
+        new_learner()  # config mistakes fail before the data is read
         selected = selected_folds(settings.evaluation)
         resume = resume_fold(settings, cls, selected)
         task = task_of(cls)
-        inputs = prepare_inputs(cfg, source)
+        inputs = prepare_inputs(cfg, source, settings)
         sort_labels(inputs, settings.sort_by)  # an unknown column fails before training
         ceiling = _inter_subject_ceiling(settings, inputs)
         ctx = ScoringContext(
@@ -158,7 +161,7 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             statistics_device(settings.evaluation.statistics_device, settings.accelerator),
         )
         start = time.perf_counter()
-        results, last = _fold_loop(cfg, cls, task, ctx, loggers, selected, resume, started)
+        results, last = _fold_loop(new_learner, task, ctx, loggers, selected, resume, started)
         fixed = fits_nothing(cls)  # a fixed model: also scored on all pairs (issue 35)
         every = task.all_pairs(ctx, last, settings.seed) if fixed else None
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)

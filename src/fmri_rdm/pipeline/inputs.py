@@ -22,12 +22,11 @@ from fmri_rdm.data.source import (
     Stimuli,
     Subject,
     SubjectData,
-    run_roi,
-    run_subject,
     select_rows,
     source_of,
 )
 from fmri_rdm.errors import ConfigError
+from fmri_rdm.pipeline.settings import RunSettings
 from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa.pairs import COLOR_NAMES, DEFAULT_COLORS, select_pairs
 
@@ -201,16 +200,20 @@ def _finite_run_pairs(
     return labels, i, j, y
 
 
-def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
+def prepare_inputs(
+    cfg: DictConfig, source: DataSource | None = None, settings: RunSettings | None = None
+) -> Inputs:
     """Load, compute and select everything a run needs (timed per stage); `source`: the run's
-    data source when the caller has it (`data.source.source_of`)."""
-    metric = str(cfg.metric.name)
+    data source and `settings` its parsed settings, when the caller has them (a script may
+    pass the config alone)."""
+    settings = settings if settings is not None else RunSettings.from_config(cfg)
+    metric = settings.metric
     if metric not in rdm_lib.METRICS:
         raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(rdm_lib.METRICS)}")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     source = source if source is not None else source_of(cfg)
-    subject, roi = run_subject(cfg), run_roi(cfg)
+    subject, roi = settings.subject, settings.roi
     images, stimuli, data = load_run_data(cfg, source, subject, roi)
     paths = stimuli.paths
     seconds["data"] = time.perf_counter() - start
@@ -245,20 +248,7 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
         settings = cfg.evaluation.get("time") or {}
         timed = time_inputs(data.timed, settings, metric, bool(cfg.data.standardize))
         seconds["time_rdms"] = time.perf_counter() - start
-    what = (
-        f"{data.responses.shape[1]} units"
-        if data.responses is not None
-        else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
-    )
-    log.info(
-        "subject %s, ROI %s: %d images, %s, %d pairs (%s)",
-        subject,
-        roi,
-        len(paths),
-        what,
-        len(i),
-        cfg.distribution.name,
-    )
+    _log_inputs(data, subject, roi, len(paths), len(i), str(cfg.distribution.name))
     return Inputs(
         root=source.root,
         subject=subject,
@@ -286,3 +276,12 @@ def prepare_inputs(cfg: DictConfig, source: DataSource | None = None) -> Inputs:
         time=timed,
         has_images=stimuli.has_images,
     )
+
+
+def _log_inputs(data: SubjectData, subject: Any, roi: str, n: int, pairs: int, dist: str) -> None:
+    what = (
+        f"{data.responses.shape[1]} units"
+        if data.responses is not None
+        else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
+    )
+    log.info("subject %s, ROI %s: %d images, %s, %d pairs (%s)", subject, roi, n, what, pairs, dist)

@@ -8,6 +8,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from fmri_rdm.data.source import Subject, run_roi, run_subject
 from fmri_rdm.errors import ConfigError
 
 
@@ -61,7 +62,9 @@ def _measures(names: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """What the experiment loop needs of the config; learners read theirs in `from_config`."""
+    """What the experiment loop needs of the config, read once: what is run (subject, ROI,
+    metric, data source, learner class), how it is evaluated, where it goes. Below the pipeline
+    only the learners' own `from_config` read the raw config."""
 
     output_dir: Path
     seed: int
@@ -73,10 +76,16 @@ class RunSettings:
     ckpt_path: Path | None
     standardize: bool
     evaluation: EvaluationSettings
+    subject: Subject  # data.subject (a folder name), else subject.id (Algonauts)
+    roi: str  # data.roi, else roi.name
+    metric: str  # metric.name: the distance of the measured RDM
+    learner: Any  # the learner class `model.learner` names (models.registry)
     sort_by: str | None = None  # plots.sort_by: a metadata column of the stimuli
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> RunSettings:
+        from fmri_rdm.models.registry import learner_class  # a network's module imports torch
+
         ckpt = cfg.get("ckpt_path")
         trainer: Any = cfg.get("trainer") or {}
         return cls(
@@ -90,6 +99,10 @@ class RunSettings:
             ckpt_path=None if ckpt in (None, "") else Path(str(ckpt)).expanduser(),
             standardize=bool(cfg.data.standardize),
             evaluation=EvaluationSettings.from_config(cfg.evaluation),
+            subject=run_subject(cfg),
+            roi=run_roi(cfg),
+            metric=str(cfg.metric.name),
+            learner=learner_class(cfg.model),
             sort_by=(cfg.get("plots") or {}).get("sort_by") or None,
         )
 

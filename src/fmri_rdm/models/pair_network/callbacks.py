@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -76,22 +75,3 @@ class FoldCheckpoint(pl.callbacks.ModelCheckpoint):
         # would share Lightning's key, which Lightning refuses; their file names tell them apart.
         key = super().state_key
         return key if self.monitor is not None else f"{key}[{self.filename}]"
-
-
-class RunInterrupted(Exception):
-    """Training stopped by Ctrl-C or SIGTERM; `checkpoint` resumes it (None: nothing to resume)."""
-
-    def __init__(self, signum: int, fold: int, epoch: int, checkpoint: str | None) -> None:
-        self.signum, self.fold, self.epoch, self.checkpoint = signum, fold, epoch, checkpoint
-        how = (
-            f"resume with the same command plus ckpt_path={checkpoint}"
-            if checkpoint
-            else "no epoch of this fold finished, so there is nothing to resume: run it again"
-        )
-        super().__init__(
-            f"{signal.Signals(signum).name} stopped fold {fold} during epoch {epoch}; {how}"
-        )
-
-    @property
-    def exit_status(self) -> int:
-        return 128 + self.signum

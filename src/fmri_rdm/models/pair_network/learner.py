@@ -291,25 +291,7 @@ class PairNetworkLearner:
         module = self._module(data)
         ckpt_dir = data.output_dir / "checkpoints"
         callbacks = fold_callbacks(ckpt_dir, fold, seed, has_val, self.plan.early_stopping_patience)
-        if block_images is None:
-            log.info(
-                "fold %d: %d training pairs, batch size %d (%d steps per epoch)",
-                fold,
-                len(data.fit),
-                batch_size,
-                math.ceil(len(data.fit) / batch_size),
-            )
-        else:
-            n_fit = len(data.fit_images)
-            log.info(
-                "fold %d: %d training pairs among %d fit images, blocks of %d images "
-                "(%d steps per epoch)",
-                fold,
-                len(data.fit),
-                n_fit,
-                min(block_images, n_fit),
-                block_steps,
-            )
+        _log_plan(data, batch_size, block_images, block_steps)
         trainer = run_trainer(
             self.plan.trainer,
             callbacks,
@@ -365,3 +347,19 @@ class PairNetworkLearner:
     @classmethod
     def saved_folds(cls, run_dir: Path) -> list[int]:
         return saved_fold_numbers(run_dir, cls.CHECKPOINT)
+
+
+def _log_plan(data: FoldData, batch_size: int, block_images: int | None, block_steps: int) -> None:
+    """What a fold trains on: pairs and batches, or blocks of fit images."""
+    if block_images is None:
+        steps = math.ceil(len(data.fit) / batch_size)
+        log.info(
+            "fold %d: %d training pairs, batch size %d (%d steps per epoch)",
+            *(data.fold, len(data.fit), batch_size, steps),
+        )
+        return
+    n_fit = len(data.fit_images)
+    log.info(
+        "fold %d: %d training pairs among %d fit images, blocks of %d images (%d steps per epoch)",
+        *(data.fold, len(data.fit), n_fit, min(block_images, n_fit), block_steps),
+    )

@@ -15,12 +15,11 @@ import torch
 from hydra.utils import instantiate
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from fmri_rdm.errors import ConfigError, DataError
+from fmri_rdm.errors import ConfigError, DataError, RunInterrupted
 from fmri_rdm.models.pair_network.callbacks import (
     EpochHistory,
     EpochSeed,
     FoldCheckpoint,
-    RunInterrupted,
 )
 
 log = logging.getLogger(__name__)
