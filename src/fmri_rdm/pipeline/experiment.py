@@ -120,6 +120,36 @@ def _fold_loop(
     return results, learner
 
 
+def _add_run_facts(
+    cfg: DictConfig,
+    summary: RunMetrics,
+    task: Task,
+    ctx: ScoringContext,
+    results: list[FoldResult],
+    selected: list[int],
+    source_name: str,
+    data_record: dict[str, Any],
+) -> None:
+    """What metrics.json holds beside the fold scores: the task's run-level values, a learner's
+    run facts, the inter-subject ceiling, the data kind, transfer, the time course."""
+    settings, inputs, cls = ctx.settings, ctx.inputs, ctx.settings.learner
+    task.finish(summary, results)
+    run_facts = getattr(cls, "run_facts", None)  # a learner's run-level results
+    if callable(run_facts):
+        folds = make_folds(inputs.n_images, settings.evaluation, settings.seed)
+        summary.extra |= run_facts(cfg, inputs, folds)
+    if ctx.inter_subject is not None:
+        summary.inter_subject = ctx.inter_subject.info()
+    if source_name == "folder":  # Algonauts runs keep their metrics.json as before
+        summary.extra["data"] = data_facts(inputs, data_record)
+    if ctx.transfer is not None:
+        summary.transfer = ctx.transfer.summary([r.scores for r in results])
+    if inputs.time is not None:  # time-resolved data: every window too
+        from fmri_rdm.pipeline.time_course import time_course
+
+        summary.extra["time_course"] = time_course(cfg, cls, task, ctx, selected)
+
+
 def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
     """The whole experiment; writes metrics.json, predictions.npz and plots/ into the run
     directory and returns its metrics. `sweep_name` groups the runs of one multirun in wandb."""
@@ -167,23 +197,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
         seconds["total"] = time.perf_counter() - started
         summary = summarize(settings, inputs, results, seconds, task)
-        task.finish(summary, results)
-        run_facts = getattr(cls, "run_facts", None)  # a learner's run-level results
-        if callable(run_facts):
-            summary.extra |= run_facts(
-                cfg, inputs, make_folds(inputs.n_images, settings.evaluation, settings.seed)
-            )
+        _add_run_facts(cfg, summary, task, ctx, results, selected, source.name, data_record)
         summary.fits_nothing, summary.all_pairs = fixed, every
-        if ctx.inter_subject is not None:
-            summary.inter_subject = ctx.inter_subject.info()
-        if source.name == "folder":  # Algonauts runs keep their metrics.json as before
-            summary.extra["data"] = data_facts(inputs, data_record)
-        if ctx.transfer is not None:
-            summary.transfer = ctx.transfer.summary([r.scores for r in results])
-        if inputs.time is not None:  # time-resolved data: every window too
-            from fmri_rdm.pipeline.time_course import time_course
-
-            summary.extra["time_course"] = time_course(cfg, cls, task, ctx, selected)
         plots = (
             write_outputs(out, inputs, results, summary, task, settings.sort_by) if writer else {}
         )

@@ -240,14 +240,7 @@ def prepare_inputs(
     start = time.perf_counter()
     labels, i, j, y = _finite_run_pairs(cfg, rdm, paths, metric)
     seconds["pairs"] = time.perf_counter() - start
-    timed = None
-    if data.timed is not None:
-        from fmri_rdm.pipeline.time_course import time_inputs
-
-        start = time.perf_counter()
-        settings = cfg.evaluation.get("time") or {}
-        timed = time_inputs(data.timed, settings, metric, bool(cfg.data.standardize))
-        seconds["time_rdms"] = time.perf_counter() - start
+    timed = _timed_inputs(cfg, data, metric, seconds)
     _log_inputs(data, subject, roi, len(paths), len(i), str(cfg.distribution.name))
     return Inputs(
         root=source.root,
@@ -285,3 +278,17 @@ def _log_inputs(data: SubjectData, subject: Any, roi: str, n: int, pairs: int, d
         else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
     )
     log.info("subject %s, ROI %s: %d images, %s, %d pairs (%s)", subject, roi, n, what, pairs, dist)
+
+
+def _timed_inputs(cfg: DictConfig, data: SubjectData, metric: str, seconds: dict) -> Any:
+    """The per-window RDMs of time-resolved data (`evaluation.time`), None without a time axis;
+    timed in `seconds["time_rdms"]`."""
+    if data.timed is None:
+        return None
+    from fmri_rdm.pipeline.time_course import time_inputs
+
+    start = time.perf_counter()
+    window = cfg.evaluation.get("time") or {}
+    timed = time_inputs(data.timed, window, metric, bool(cfg.data.standardize))
+    seconds["time_rdms"] = time.perf_counter() - start
+    return timed
