@@ -69,7 +69,8 @@ def test_generalization_and_fit_at(tmp_path, cache_dir, timed_root):
     assert matrix.shape == (6, 6)
     np.testing.assert_allclose(np.diagonal(matrix), course["scores"]["spearman"]["mean"])
     assert (tmp_path / "gen" / "plots" / "generalization.png").is_file()
-    at = ["model=rsa", "evaluation.time.fit_at_ms=44", "evaluation.time.window_ms=20"]
+    at = ["model=rsa", "evaluation.time.fit_at_ms=44", "evaluation.time.window_ms=20",
+          "evaluation.time.rdm_at_ms=[5,45]"]  # fmt: skip
     once = _run(tmp_path / "at", cache_dir, timed_root, at)["time_course"]
     assert once["fitted"] == {"at_ms": 45.0} and once["window_samples"] == 2
     assert len(once["scores"]["pearson"]["mean"]) == 5

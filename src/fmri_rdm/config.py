@@ -87,6 +87,7 @@ class TimeSchema:
     generalize: bool = MISSING
     fit_at_ms: float | None = MISSING
     n_bootstrap: int = MISSING
+    rdm_at_ms: list[float] | None = MISSING
 
 
 @dataclass

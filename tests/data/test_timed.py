@@ -119,6 +119,10 @@ def test_files_that_do_not_fit_the_times(tmp_path):
     np.save(root / "sub-01" / "MEG.rdm.npy", np.stack([square] * 70))
     with pytest.raises(DataError, match=r"save \(71, 6, 6\) or \(71, 15\)"):
         load_timed(source, "sub-01", "MEG")
+    (root / "sub-01" / "MEG.rdm.npy").rename(root / "sub-01" / "MEG.trials.npy")
+    with pytest.raises(DataError, match="trial-level time-resolved"):
+        load_timed(source, "sub-01", "MEG")
+    (root / "sub-01" / "MEG.trials.npy").rename(root / "sub-01" / "MEG.rdm.npy")
     (root / "times.tsv").unlink()
     with pytest.raises(DataError, match=r"no times\.tsv"):
         load_timed(source, "sub-01", "MEG")

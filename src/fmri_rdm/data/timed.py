@@ -121,6 +121,11 @@ def load_timed(
         )
     if path.name.endswith(".rdm.hdf5"):
         raise DataError(f"{path}: time-resolved RDMs come as <roi>.rdm.npy (times, n, n)")
+    if path.name.endswith(".trials.npy"):
+        raise DataError(
+            f"{path}: trial-level time-resolved data are not read yet: average the trials per "
+            "stimulus into <roi>.npy (n_stimuli, units, times)"
+        )
     times = read_times(found)
     n = len(source.stimuli(subject))
     chosen = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)

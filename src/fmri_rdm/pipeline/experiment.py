@@ -206,7 +206,8 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
             from fmri_rdm.plots.time_course import run_time_plots
 
             course, rdms = summary.extra["time_course"], inputs.time.rdms
-            plots |= run_time_plots(out / "plots", course, task.headline, rdms)
+            at = (cfg.evaluation.get("time") or {}).get("rdm_at_ms")
+            plots |= run_time_plots(out / "plots", course, task.headline, rdms, at)
     except BaseException as err:
         loggers.finish(None, failed=f"{type(err).__name__}: {err}")
         raise

@@ -114,12 +114,16 @@ def rdm_frames_figure(
 
 
 def run_time_plots(
-    folder: Path, course: Mapping[str, Any], score: str, rdms: np.ndarray | None = None
+    folder: Path,
+    course: Mapping[str, Any],
+    score: str,
+    rdms: np.ndarray | None = None,
+    rdm_at_ms: Sequence[float] | None = None,
 ) -> dict[str, Path]:
     """A run's figures of its metrics.json `time_course`: the test `score` per window with its
     bootstrap band (time_course.png), with generalize the matrix (generalization.png), and
-    given the brain RDM of each window rdms (W, pairs), the RDM at five latencies evenly
-    spread over the windows (rdm_over_time.png)."""
+    given the brain RDM of each window rdms (W, pairs), the RDM at `rdm_at_ms` (default: five
+    latencies spread over the windows; rdm_over_time.png)."""
     values = course["scores"][score]
     nan = np.nan
     curve = {
@@ -138,7 +142,8 @@ def run_time_plots(
     }
     if rdms is not None:
         times = np.asarray(course["times_ms"], dtype=np.float64)
-        chosen = times[np.unique(np.linspace(0, times.size - 1, 5).round().astype(int))]
+        spread = times[np.unique(np.linspace(0, times.size - 1, 5).round().astype(int))]
+        chosen = np.asarray(spread if not rdm_at_ms else list(rdm_at_ms), dtype=np.float64)
         out["rdm_over_time"] = rdm_frames_figure(
             rdms, times.tolist(), chosen.tolist(), folder / "rdm_over_time.png"
         )
