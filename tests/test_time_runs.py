@@ -116,3 +116,18 @@ def test_inter_subject_ceiling_over_time(tmp_path, cache_dir):
     assert ceiling["subjects"] == ["sub-02", "sub-03"] and ceiling["n_stimuli"] == 15
     low, high = np.array(ceiling["pearson"]["lower"]), np.array(ceiling["pearson"]["upper"])
     assert np.all(low <= high) and low[0] < 0.3 < low[1:].min()  # no geometry before 10 ms
+
+
+def test_a_fixed_model_rdm_over_time_follows_the_switch(tmp_path, cache_dir):
+    root = generate_time_folder(
+        tmp_path / "ds", n_subjects=1, n_images=30, n_units=20, times_ms=TIMES, onset_ms=10,
+        switch_ms=30, signal=1.0,
+    )  # fmt: skip
+    scores = {}
+    for name in ("A", "B"):
+        extra = ["model=rdm", f"model.rdm={name}"]
+        course = _run(tmp_path / name, cache_dir, root, extra)["time_course"]
+        scores[name] = np.array(course["scores"]["spearman"]["mean"])
+    on_a, on_b = (TIMES >= 10) & (TIMES < 30), TIMES >= 30
+    assert scores["A"][on_a].min() > 0.3 > scores["A"][on_b].max()
+    assert scores["B"][on_b].min() > 0.3 > scores["B"][on_a].max()
