@@ -64,7 +64,7 @@ def check(command: str, marked: bool) -> None:
             fr.config(*overrides)  # raises ConfigError for a wrong key, option or value
         elif sub in ("compare", "export"):
             from fmri_rdm.analysis.compare import _parser as compare_parser
-            from fmri_rdm.entry.export import _parser as export_parser
+            from fmri_rdm.entry.export_cli import _parser as export_parser
 
             (compare_parser if sub == "compare" else export_parser)().parse_args(rest)
         elif sub == "predict":

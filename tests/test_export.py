@@ -16,7 +16,8 @@ from scipy.spatial.distance import pdist, squareform
 
 from fmri_rdm.data.algonauts import image_paths, load_responses
 from fmri_rdm.data.root import data_root
-from fmri_rdm.entry.export import export_rsatoolbox, fold_splits, main
+from fmri_rdm.entry.export import export_rsatoolbox, fold_splits
+from fmri_rdm.entry.export_cli import main
 from fmri_rdm.rsa.splits import image_disjoint_folds
 
 ROOT = Path(__file__).resolve().parents[1]

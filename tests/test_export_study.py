@@ -13,7 +13,8 @@ from scipy.spatial.distance import squareform
 
 from fmri_rdm.data.folder import FolderSource
 from fmri_rdm.data.synthetic_folder import generate_folder
-from fmri_rdm.entry.export import export_rsatoolbox, main
+from fmri_rdm.entry.export import export_rsatoolbox
+from fmri_rdm.entry.export_cli import main
 from tests.helpers import compose_config
 
 TINY = [

@@ -59,7 +59,7 @@ def compare(argv: Sequence[str]) -> int:
 
 
 def export(argv: Sequence[str]) -> int:
-    from fmri_rdm.entry.export import main
+    from fmri_rdm.entry.export_cli import main
 
     return main(argv)
 

@@ -3,7 +3,7 @@
 
 import sys
 
-from fmri_rdm.entry.export import main
+from fmri_rdm.entry.export_cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

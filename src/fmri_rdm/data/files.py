@@ -103,3 +103,11 @@ def read_mask(path: PathLike, n_vertices: int | None = None) -> np.ndarray:
     if not np.issubdtype(mask.dtype, np.number) or not np.all(np.isfinite(mask)):
         raise DataError(f"mask {path} holds non-numeric or non-finite codes: replace it")
     return mask.astype(np.int64)
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """A user's .npy array (no pickles), or a DataError naming the file and the fix."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable .npy array ({err}); save it with np.save") from err

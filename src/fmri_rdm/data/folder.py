@@ -38,6 +38,7 @@ import numpy as np
 from fmri_rdm.data import rdm_files
 from fmri_rdm.data import trials as trials_file
 from fmri_rdm.data.algonauts import zscore_columns
+from fmri_rdm.data.files import load_npy
 from fmri_rdm.data.images import image_files
 from fmri_rdm.data.source import DataKind, Stimuli, Subject, SubjectData
 from fmri_rdm.errors import ConfigError, DataError
@@ -271,9 +272,9 @@ class FolderSource:
             responses = zscore_columns(means) if standardize else means
             return SubjectData(kept, responses=responses, file=path, trials=trials)
         elif path.name.endswith(".rdm.npy"):
-            sessions = rdm_files.condensed_sessions(_load_npy(path), n, path)
+            sessions = rdm_files.condensed_sessions(load_npy(path), n, path)
         else:
-            return _responses(path, _load_npy(path), stimuli, chosen, standardize)
+            return _responses(path, load_npy(path), stimuli, chosen, standardize)
         sessions = rdm_files.check_values(sessions, path)
         if rows is not None:
             sessions = rdm_files.sub_rdm(sessions, n, chosen)
@@ -298,13 +299,6 @@ class FolderSource:
                 self.load(subject, roi, rows=None, standardize=False)  # raises the message
             return
         self.load(subject, roi, rows=None, standardize=False)
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise DataError(f"{path}: not a readable .npy array ({err}); save it with np.save") from err
 
 
 def _responses(

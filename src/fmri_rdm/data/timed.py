@@ -15,17 +15,31 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from fmri_rdm.data import rdm_files
+from fmri_rdm.data.files import load_npy
 from fmri_rdm.errors import DataError
 from fmri_rdm.rsa.windows import sampling_step
 
 if TYPE_CHECKING:
-    from fmri_rdm.data.folder import FolderSource
-    from fmri_rdm.data.source import Subject, SubjectData
+    from fmri_rdm.data.source import Stimuli, Subject, SubjectData
+
+
+class FolderSource(Protocol):
+    """What time-resolved loading reads of `data.folder.FolderSource` (which imports this
+    module: a structural type keeps the import one way)."""
+
+    root: Path
+
+    def _roi_file(self, subject: Subject, roi: str) -> Path: ...
+
+    def _subject_dir(self, subject: Subject) -> Path: ...
+
+    def stimuli(self, subject: Subject) -> Stimuli: ...
+
 
 TIMES = "times.tsv"
 COLUMN = "time_ms"
@@ -110,8 +124,6 @@ def load_timed(
 ) -> TimedData:
     """The time-resolved data of (subject, roi) on `rows` (positions in its stimuli; None:
     all): DataError when the subject has no times.tsv or the file does not fit it."""
-    from fmri_rdm.data.folder import _load_npy
-
     path = source._roi_file(subject, roi)
     found = times_file(source.root, source._subject_dir(subject))
     if found is None:
@@ -129,7 +141,7 @@ def load_timed(
     times = read_times(found)
     n = len(source.stimuli(subject))
     chosen = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    x = _load_npy(path)
+    x = load_npy(path)
     kept = np.arange(chosen.size)
     if path.name.endswith(".rdm.npy"):
         return TimedData(times, kept, rdms=_rdm_stack(path, x, n, times, chosen), file=path)

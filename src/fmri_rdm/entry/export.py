@@ -34,18 +34,15 @@ euclidean), or `as supplied` for RDM data. Read back with
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fmri_rdm.errors import DataError, FmriRdmError, one_line
+from fmri_rdm.errors import DataError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -231,44 +228,3 @@ def export_rsatoolbox(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
         rdms = _rdms(np.stack([predicted, measured]), paths, test, fold_of, desc, facts)
         written.append(_save(rdms, out / FOLD_FILE.format(fold=f)))
     return written
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m fmri_rdm.export",
-        description="Write a run's measured RDM and each fold's predicted test RDM as "
-        "rsatoolbox RDMs (hdf5; read with rsatoolbox.rdm.load_rdm).",
-    )
-    parser.add_argument(
-        "run", type=Path, help="a run directory (holding metrics.json); a sweep with --across"
-    )
-    parser.add_argument(
-        "--across",
-        choices=["subject"],
-        help="one file per study: every subject's measured RDMs of each ROI of the runs under "
-        "RUN (a sweep folder), over the stimuli they share",
-    )
-    parser.add_argument("--format", choices=FORMATS, default="rsatoolbox", help="file format")
-    parser.add_argument("--out", type=Path, help="output folder (default: RUN/export)")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.across == "subject":
-            from fmri_rdm.entry.export_study import export_study
-
-            written = export_study(args.run, args.out)
-        else:
-            written = export_rsatoolbox(args.run, args.out)
-    except FmriRdmError as err:
-        print(f"error: {one_line(err)}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -69,7 +69,7 @@ class Inputs:
     metadata: dict[str, list[str]] = field(default_factory=dict)
     source: DataSource | None = None
     data_file: Path | None = None
-    time: Any = None  # pipeline.time_course.TimeInputs of time-resolved data, else None
+    time: Any = None  # pipeline.time_inputs.TimeInputs of time-resolved data, else None
     has_images: bool = True  # False: stimuli without image files (paths are names only)
 
     @property
@@ -285,7 +285,7 @@ def _timed_inputs(cfg: DictConfig, data: SubjectData, metric: str, seconds: dict
     timed in `seconds["time_rdms"]`."""
     if data.timed is None:
         return None
-    from fmri_rdm.pipeline.time_course import time_inputs
+    from fmri_rdm.pipeline.time_inputs import time_inputs
 
     start = time.perf_counter()
     window = cfg.evaluation.get("time") or {}

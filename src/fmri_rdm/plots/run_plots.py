@@ -110,6 +110,11 @@ def save_run_plots(
     if color_labels is not None:
         jobs["color_examples"] = lambda: color_examples(paths, color_labels, colors)
 
+    return _draw_each(jobs, out)
+
+
+def _draw_each(jobs: Mapping[str, Callable[[], Figure]], out: Path) -> dict[str, Path]:
+    """Draw and save each plot on its own: a failure is a warning naming it, the rest go on."""
     written: dict[str, Path] = {}
     for name, draw in jobs.items():  # a handful of plots, each isolated
         try:

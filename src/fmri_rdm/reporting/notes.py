@@ -49,7 +49,7 @@ def r2_note(run: RunMetrics) -> str | None:
 
 def ceiling_note(run: RunMetrics) -> str | None:
     """Why a Pearson-scored run shows no noise ceiling (None when it shows one)."""
-    if run.noise_ceiling or run.task != "regression":
+    if run.noise_ceiling or "pearson" not in run.test:  # classification runs have no ceiling
         return None
     data = run.extra.get("data") or {}
     reasons = []
