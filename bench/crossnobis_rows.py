@@ -3,23 +3,27 @@ process.
 
     python -m bench.crossnobis_rows            # the issue-38 sizes (minutes on 2 cores)
     python -m bench.crossnobis_rows --quick    # tiny sizes: checks the machinery
+    python -m bench.crossnobis_rows --float32  # the project's products in float32
 
 Rows (`make bench --only crossnobis` runs the same through bench.run):
   * 300 conditions x 6 runs x 7,000 voxels, shrinkage_diag noise: project time and peak traced
     numpy memory (tracemalloc, one extra untimed call), rsatoolbox time
-    (`prec_from_unbalanced` + `calc_rdm_unbalanced(method='crossnobis')`) on the same trials,
+    (`prec_from_unbalanced` + `calc_rdm(method='crossnobis')`) on the same trials,
     ratio rsatoolbox / project and the largest difference of the two RDMs.
   * 9,841 conditions x 3 repeats x 4,361 voxels (an NSD subject's trials), shrinkage_diag:
     project time and peak memory; rsatoolbox on the first `nsd_base` conditions only (its
     trial-pair loop is quadratic in trials: the full size would take hours), ratio on that
     subset against the project on the same subset.
-Trials: a condition signal plus noise with 20 shared factors (correlated voxels) and white
-noise, float32, generated from a fixed seed.
+The operation column also gives the project's CPU seconds (both threads; on a shared machine
+the wall time can be several times CPU / 2). Trials: a condition signal plus noise with 20
+shared factors (correlated voxels) and white noise, float32, generated from a fixed seed.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 import tracemalloc
 from dataclasses import dataclass
 
@@ -52,22 +56,27 @@ def trials(n_cond: int, n_part: int, v: int, seed: int = 0) -> tuple[np.ndarray,
     return x, cond, part
 
 
+DTYPE: list[type[np.floating]] = [np.float64]  # the project's arithmetic (main: --float32)
+
+
 def _project(x: np.ndarray, cond: np.ndarray, part: np.ndarray) -> np.ndarray:
     from fmri_rdm.rsa.distances import trial_rdm
 
-    return trial_rdm(x, cond, part, method="crossnobis", noise="shrinkage_diag")[0]
+    method = {"method": "crossnobis", "noise": "shrinkage_diag", "dtype": DTYPE[0]}
+    return trial_rdm(x, cond, part, **method)[0]  # type: ignore[arg-type]
 
 
 def _rsatoolbox(x: np.ndarray, cond: np.ndarray, part: np.ndarray) -> np.ndarray:
     from rsatoolbox.data import Dataset
     from rsatoolbox.data.noise import prec_from_unbalanced
-    from rsatoolbox.rdm import calc_rdm_unbalanced
+    from rsatoolbox.rdm import calc_rdm
 
     data = Dataset(x.astype(np.float64), obs_descriptors={"stim": cond, "run": part})
     prec = prec_from_unbalanced(data, "stim", method="shrinkage_diag")
-    rdm = calc_rdm_unbalanced(
-        data, method="crossnobis", descriptor="stim", cv_descriptor="run", noise=prec
-    )
+    # calc_rdm: with one trial per (condition, run) its leave-one-run-out crossnobis equals
+    # calc_rdm_unbalanced's (tests/rsa), whose per-trial-pair loop copies the V x V precision
+    # for every pair (days at V = 7,000)
+    rdm = calc_rdm(data, method="crossnobis", descriptor="stim", cv_descriptor="run", noise=prec)
     return np.asarray(rdm.dissimilarities[0])  # conditions first appear in sorted order
 
 
@@ -84,7 +93,10 @@ def _row(name: str, shape: tuple[int, int, int], base_n: int, repeats: int, targ
     n_cond, n_part, v = shape
     x, cond, part = trials(n_cond, n_part, v)
     _project(*trials(4, 2, 8))  # warm-up: imports
+    _rsatoolbox(*trials(4, 2, 8))
+    cpu = time.process_time()
     project = best_of(lambda: _project(x, cond, part), repeats)
+    cpu = (time.process_time() - cpu) / repeats
     peak = _peak_mb(lambda: _project(x, cond, part))
     sub = cond < base_n
     xs, cs, ps = x[sub], cond[sub], part[sub]
@@ -96,8 +108,8 @@ def _row(name: str, shape: tuple[int, int, int], base_n: int, repeats: int, targ
     met = project <= limit_s and (limit_mb is None or peak <= limit_mb)
     size = f"C={n_cond} K={n_part} V={v}" + (f" (rsatoolbox C={base_n})" if base_n < n_cond else "")
     return Row(
-        f"{name} (max rel diff {diff:.1e})", size, project, base, ratio_of(base, project_sub),
-        peak_mb=peak, target=target, met=met,
+        f"{name} {DTYPE[0].__name__} (cpu {cpu:.1f} s, max rel diff {diff:.1e})", size,
+        project, base, ratio_of(base, project_sub), peak_mb=peak, target=target, met=met,
     )  # fmt: skip
 
 
@@ -116,6 +128,9 @@ def bench_crossnobis(sizes: object, trial_sizes: TrialSizes | None = None) -> li
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
+    if "--float32" in argv:
+        DTYPE[0] = np.float32
+    print(f"load average {os.getloadavg()}", flush=True)
     rows = bench_crossnobis(None, TrialSizes.quick() if quick else TrialSizes())
     print(format_table(rows))
 

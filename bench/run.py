@@ -68,6 +68,7 @@ FULL_GROUPS: dict[str, str] = {
 # run only when named in --only (the whole pipeline takes hours on a CPU)
 OPT_IN_GROUPS: dict[str, str] = {
     "pipeline": "bench.pipeline_rows:bench_pipeline",
+    "crossnobis": "bench.crossnobis_rows:bench_crossnobis",  # minutes: rsatoolbox's baseline
 }
 
 __all__ = [

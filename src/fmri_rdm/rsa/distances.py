@@ -120,11 +120,13 @@ def _cross_products(left: np.ndarray, right: np.ndarray, prec: Precision | None)
     With a precision P, `right` must be `left` (P symmetric: the k > l terms are the
     transposes of the k < l ones); without one, P is the identity.
     """
-    n_k = left.shape[0]
-    out = np.zeros((left.shape[1], right.shape[1]))
+    n_k, n_c, v = left.shape
+    out = np.zeros((n_c, right.shape[1]))
+    if prec is not None:  # one application to the K-1 blocks (fewer, larger products)
+        left = prec.apply(left[: n_k - 1].reshape(-1, v)).reshape(n_k - 1, n_c, v)
     tail = right[n_k - 1].copy()  # sum of right_l over l > k
     for k in range(n_k - 2, -1, -1):  # a few partitions
-        out += (left[k] if prec is None else prec.apply(left[k])) @ tail.T
+        out += left[k] @ tail.T
         tail += right[k]
     if prec is not None:
         out += out.T  # numpy buffers the overlapping transpose

@@ -52,15 +52,16 @@ class Precision:
     b: float = 0.0
     dense: np.ndarray | None = None
     core: np.ndarray | None = None
+    xd: np.ndarray | None = None  # X D^-1, (n, V), with `core`
 
     def apply(self, a: np.ndarray) -> np.ndarray:
         """a @ P for a (m, V) matrix (float32 or float64); returns (m, V) of a's dtype."""
         if self.dense is not None:
             return np.asarray(sla.cho_solve((self.dense, False), a.T).T)
         out = a / self.d.astype(a.dtype, copy=False)
-        if self.x is None or self.core is None:
+        if self.xd is None or self.core is None:
             return np.asarray(out)
-        xd = self.x / self.d.astype(self.x.dtype, copy=False)  # (n, V)
+        xd = self.xd
         inner = sla.cho_solve((self.core, False), xd @ a.T)  # (n, m)
         out -= inner.T @ xd
         return np.asarray(out)
@@ -187,7 +188,7 @@ def _factor(x: np.ndarray, d: np.ndarray, b: float, gram: np.ndarray) -> Precisi
         raise singular from err
     factor = factor.astype(x.dtype, copy=False)
     if n < v:
-        return Precision(d, x, b, core=factor)
+        return Precision(d, x, b, core=factor, xd=x / d.astype(x.dtype))
     return Precision(d, x, b, dense=factor)
 
 
