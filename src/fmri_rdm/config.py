@@ -67,6 +67,10 @@ class RoiSchema:
 @dataclass
 class MetricSchema:
     name: str = MISSING
+    # the noise precision of mahalanobis / crossnobis (rsa.noise.NOISE), estimated from the
+    # trial residuals pooled over partitions or one per partition; unused by the others
+    noise: str = MISSING
+    per_partition: bool = MISSING
 
 
 @dataclass
