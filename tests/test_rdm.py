@@ -209,3 +209,20 @@ def test_pair_distances_equal_pdist(metric, n_pairs):
     i, j = condensed_to_pairs(codes, 60)
     want = pdist(x.astype(np.float64), metric)[codes]
     np.testing.assert_allclose(pair_distances(x, i, j, metric), want, rtol=1e-5, atol=1e-5)
+
+
+def test_trial_metrics_compare_features_with_the_euclidean_distance() -> None:
+    from fmri_rdm.rsa.rdm import MEASURED_METRICS, feature_metric, pair_distances
+
+    x = _responses(n=6, v=9)
+    assert [feature_metric(m) for m in MEASURED_METRICS] == [
+        "correlation", "euclidean", "euclidean", "euclidean", "euclidean"
+    ]  # fmt: skip
+    np.testing.assert_array_equal(compute_rdm(x, "crossnobis"), compute_rdm(x, "euclidean"))
+    i, j = np.array([0, 1]), np.array([2, 5])
+    np.testing.assert_array_equal(pair_distances(x, i, j, "poisson_cv"),
+                                  pair_distances(x, i, j, "euclidean"))  # fmt: skip
+    labels = binarize_rdm(np.array([-0.2, -0.1, 0.3, 0.5]), "crossnobis")
+    np.testing.assert_array_equal(labels, [False, False, True, True])  # the median, not 0
+    with pytest.raises(ConfigError, match="unknown RDM metric"):
+        feature_metric("cosine")

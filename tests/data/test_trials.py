@@ -119,3 +119,25 @@ def test_trial_metrics_need_trials(tmp_path: Path) -> None:
     root = generate_folder(tmp_path / "r", n_images=12, n_units=8, n_subjects=1)
     with pytest.raises(DataError, match="needs trial-level data"):
         fmri_rdm.measured_rdm(root, "sub-01", "IT", metric="crossnobis")
+
+
+def test_split_half_rdms_measure_each_half_alone(trials_root: Path) -> None:
+    from fmri_rdm.data.trial_rdm import split_half_rdms, trials_rdm
+    from fmri_rdm.rsa.distances import trial_rdm
+
+    data = FolderSource(trials_root).load("sub-01", "IT", rows=None, standardize=False)
+    n = data.kept.size
+    halves = split_half_rdms(data.trials, n, "crossnobis", "diag")
+    assert halves is not None and halves.shape == (2, n * (n - 1) // 2)
+    t = data.trials
+    first = np.isin(t.partition, np.unique(t.partition)[0::2])
+    want, labels = trial_rdm(t.x[first], t.stimulus[first], t.partition[first], noise="diag")
+    if labels.size == n:  # every stimulus measured twice within the first half
+        np.testing.assert_allclose(halves[0], want)
+    full = trials_rdm(t, n, "crossnobis", "diag")
+    finite = np.isfinite(halves).all(axis=0)
+    assert finite.mean() > 0.3  # a stimulus missing a trial in a half: NaN in that half
+    assert np.corrcoef(halves[0, finite], full[finite])[0, 1] > 0.5
+    three = type(t)(t.x, t.stimulus, np.where(t.partition == "run4", "run3", t.partition), "run")
+    assert split_half_rdms(three, n, "crossnobis") is None  # 3 partitions: 2 + 1
+    assert split_half_rdms(three, n, "correlation") is not None

@@ -7,12 +7,8 @@ import numpy as np
 
 from fmri_rdm.data.trials import Trials
 from fmri_rdm.errors import ConfigError, DataError
-from fmri_rdm.rsa.distances import METHODS
 from fmri_rdm.rsa.noise import check_noise
-
-# metrics of the measured RDM that are computed from the trials (the others, correlation and
-# euclidean, from the averaged responses: rsa.rdm.compute_rdm, as for any responses)
-TRIAL_METRICS: tuple[str, ...] = tuple(m for m in METHODS if m not in ("euclidean", "correlation"))
+from fmri_rdm.rsa.rdm import TRIAL_METRICS, compute_rdm
 
 
 def needs_trials(metric: str) -> bool:
@@ -53,3 +49,62 @@ def trials_rdm(
     if not np.isfinite(rdm).all():
         raise DataError(f"{int((~np.isfinite(rdm)).sum())} {metric} dissimilarities are NaN")
     return rdm
+
+
+def split_half_rdms(
+    trials: Trials | None,
+    n_stimuli: int,
+    metric: str,
+    noise: str = "shrinkage_diag",
+    *,
+    per_partition: bool = False,
+    standardize: bool = True,
+) -> np.ndarray | None:
+    """(2, M(M-1)/2) float64 RDMs of the two halves of the partitions (alternate partitions in
+    sorted order), each with `metric` as the run measures it, for the within-subject split-half
+    ceiling; NaN for the pairs a half cannot measure. None without trials, or when a half has
+    too few partitions (a cross-validated metric needs two in each: 4 partitions in all).
+
+    correlation / euclidean: of each half's stimulus averages (z-scored per unit over the
+    stimuli when `standardize`, as the run's responses are).
+    """
+    if trials is None:
+        return None
+    labels = np.unique(trials.partition)
+    need = 2 if metric in ("crossnobis", "poisson_cv") else 1
+    if labels.size < 2 * need:
+        return None
+    out = np.full((2, n_stimuli * (n_stimuli - 1) // 2), np.nan)
+    for half in range(2):
+        chosen = np.isin(trials.partition, labels[half::2])
+        out[half] = _half_rdm(trials, chosen, n_stimuli, metric, noise, per_partition, standardize)
+    return out
+
+
+def _half_rdm(
+    trials: Trials, chosen: np.ndarray, n: int, metric: str, noise: str, per_partition: bool,
+    standardize: bool,
+) -> np.ndarray:  # fmt: skip
+    """The condensed RDM over all n stimuli from the `chosen` trials (NaN where not measured)."""
+    from scipy.spatial.distance import squareform
+
+    from fmri_rdm.rsa.distances import trial_rdm
+
+    x, stim, part = trials.x[chosen], trials.stimulus[chosen], trials.partition[chosen]
+    if metric in TRIAL_METRICS:
+        rdm, labels = trial_rdm(x, stim, part, method=metric, noise=noise,
+                                per_partition=per_partition)  # fmt: skip
+    else:
+        labels = np.unique(stim)
+        sums = np.zeros((labels.size, x.shape[1]))
+        pos = np.searchsorted(labels, stim)
+        np.add.at(sums, pos, x)
+        means = sums / np.bincount(pos)[:, None]
+        if standardize:
+            means = (means - means.mean(axis=0)) / np.where(means.std(axis=0) > 0,
+                                                           means.std(axis=0), 1.0)  # fmt: skip
+        rdm = compute_rdm(means, metric).astype(np.float64)
+    square = np.full((n, n), np.nan)
+    square[np.ix_(labels, labels)] = squareform(rdm, checks=False)
+    np.fill_diagonal(square, 0.0)
+    return np.asarray(squareform(square, checks=False))

@@ -18,6 +18,9 @@ from fmri_rdm.rsa.cancellation import PAIR_ELEMENTS, exact_squared, refine_close
 logger = logging.getLogger(__name__)
 
 METRICS: tuple[str, ...] = ("correlation", "euclidean")
+# metrics of a measured RDM computed from trial-level data (rsa.distances; data/trial_rdm.py)
+TRIAL_METRICS: tuple[str, ...] = ("mahalanobis", "crossnobis", "poisson_cv")
+MEASURED_METRICS: tuple[str, ...] = METRICS + TRIAL_METRICS
 
 # Elements per (rows x columns) block product: ~64 MB of float32, small next to a subject's
 # responses (~1.6 GB) while keeping the GEMM large enough to run near peak speed.
@@ -25,10 +28,20 @@ _BLOCK_ELEMENTS = 1 << 24
 
 
 def check_metric(metric: str) -> str:
-    """Return `metric` if it is supported, else raise ConfigError listing the valid ones."""
-    if metric not in METRICS:
-        raise ConfigError(f"unknown RDM metric {metric!r}; valid metrics: {', '.join(METRICS)}")
+    """Return `metric` if it is a measured RDM's metric, else ConfigError listing them."""
+    if metric not in MEASURED_METRICS:
+        raise ConfigError(
+            f"unknown RDM metric {metric!r}; valid metrics: {', '.join(MEASURED_METRICS)}"
+        )
     return metric
+
+
+def feature_metric(metric: str) -> str:
+    """The metric models use between two feature vectors (embeddings, predicted responses,
+    network outputs) when the measured RDM has `metric`: itself for correlation / euclidean;
+    euclidean for the trial metrics (mahalanobis, crossnobis, poisson_cv estimate squared
+    distances between patterns: a model's distance only has to rank and scale like them)."""
+    return "correlation" if check_metric(metric) == "correlation" else "euclidean"
 
 
 def n_pairs(n: int) -> int:
@@ -130,7 +143,8 @@ def square_rdm(rdm: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
 
 
 def binarize_rdm(rdm: np.ndarray, metric: str) -> np.ndarray:
-    """Binary "dissimilar" labels: d > 1 for correlation (r < 0), d > median for euclidean.
+    """Binary "dissimilar" labels: d > 1 for correlation (r < 0), d > median for the others
+    (crossnobis values can be negative: the median, not 0, splits them in halves).
 
     rdm: (L,) condensed. Returns (L,) bool.
     """
@@ -195,7 +209,8 @@ def compute_rdm(
     """Condensed RDM between the rows of `responses`, in `pdist` order.
 
     responses: (N, V) float32 or float64. metric: "correlation" (1 - Pearson r) or
-    "euclidean". block_rows: rows per block product (default: about N/8, 256 to ~16 M/N).
+    "euclidean" (a trial metric means its `feature_metric`, euclidean). block_rows: rows per
+    block product (default: about N/8, 256 to ~16 M/N).
     Returns (N(N-1)/2,) float32.
 
     Memory: one float32 (N, V) working copy plus the output plus one (block_rows, N) block.
@@ -204,7 +219,7 @@ def compute_rdm(
     contiguous run, so each row's run is written straight into the output, transformed on the
     way (1 - r, or the distance), while it is in cache.
     """
-    check_metric(metric)
+    metric = feature_metric(metric)
     responses = np.asarray(responses)
     if responses.ndim != 2:
         raise DataError(f"responses must be 2-D (images x units), got shape {responses.shape}")
@@ -261,7 +276,7 @@ def pair_distances(
     images is computed with GEMMs and indexed; for a few pairs among many images the pairs are
     gathered in chunks instead, so the cost follows P rather than N².
     """
-    check_metric(metric)
+    metric = feature_metric(metric)
     features = np.asarray(features)
     n = len(features)
     i, j = _check_pairs(np.asarray(i), np.asarray(j), n)
