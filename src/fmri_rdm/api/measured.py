@@ -21,13 +21,14 @@ def measured_rdm(
     per_partition: bool = False,
     standardize: bool = True,
 ) -> pd.DataFrame:
-    """The measured RDM of (subject, roi) of a folder dataset (docs/datasets.md).
+    """The measured RDM of (subject, roi) of a folder dataset (docs/crossnobis.md), computed
+    as a run computes its targets (`data.measured.measured_rdm`).
 
     metric: correlation or euclidean (of the averaged responses, z-scored per unit when
-    `standardize`, as a run computes them), or mahalanobis, crossnobis, poisson_cv (from the
-    `<roi>.trials.npy` trials, rsatoolbox's values: rsa/distances.py). noise: identity, diag,
-    shrinkage_diag or shrinkage_eye, the noise precision of mahalanobis / crossnobis,
-    estimated from the trial residuals pooled over partitions or one per partition.
+    `standardize`), or mahalanobis, crossnobis, poisson_cv (from the `<roi>.trials.npy`
+    trials, rsatoolbox's values: rsa/distances.py). noise: identity, diag, shrinkage_diag or
+    shrinkage_eye, the noise precision of mahalanobis / crossnobis, estimated from the trial
+    residuals pooled over partitions or one per partition.
     Returns a square (M, M) float64 DataFrame, index and columns the kept stimulus ids (stimuli
     without usable trials are left out with a warning), zero diagonal.
     """
@@ -35,24 +36,22 @@ def measured_rdm(
     from scipy.spatial.distance import squareform
 
     from fmri_rdm.data.folder import FolderSource
-    from fmri_rdm.data.trial_rdm import needs_trials, trials_rdm
+    from fmri_rdm.data.measured import measured_rdm as compute
     from fmri_rdm.errors import DataError
-    from fmri_rdm.rsa.rdm import check_metric, compute_rdm
+    from fmri_rdm.rsa.noise import check_noise
+    from fmri_rdm.rsa.rdm import check_metric
 
+    check_metric(metric)
+    check_noise(noise)
     source = FolderSource(os.fspath(root))
     stimuli = source.stimuli(subject)
     data = source.load(subject, roi, rows=None, standardize=standardize)
-    n = data.kept.shape[0]
-    if needs_trials(metric):
-        rdm = trials_rdm(data.trials, n, metric, noise, per_partition=per_partition)
-    else:
-        check_metric(metric)
-        if data.responses is None:
-            raise DataError(
-                f"{root}/{subject}: ROI {roi!r} is stored as an RDM, not responses: read the "
-                "file itself"
-            )
-        rdm = compute_rdm(data.responses, metric)
+    if data.responses is None:
+        raise DataError(
+            f"{root}/{subject}: ROI {roi!r} is stored as an RDM, not responses or trials: "
+            "read the file itself"
+        )
+    rdm = compute(data, metric, noise, per_partition=per_partition, dtype=np.float64)
     ids = stimuli.ids[data.kept]
-    square = squareform(np.asarray(rdm, dtype=np.float64), checks=False)
+    square = squareform(rdm, checks=False)
     return pd.DataFrame(square, index=pd.Index(ids, name="stimulus_id"), columns=ids)

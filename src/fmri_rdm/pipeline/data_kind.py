@@ -90,5 +90,13 @@ def data_facts(inputs: Any, record: dict[str, Any]) -> dict[str, Any]:
     facts["file"] = str(inputs.data_file) if inputs.data_file is not None else None
     if inputs.sessions is not None:
         facts["n_sessions"] = len(inputs.sessions)
+    trials = getattr(inputs, "trials", None)
+    if trials is not None:  # trial-level data: the sessions are the two partition halves
+        facts["trials"] = dict(trials)
+    facts["distance"] = {
+        "metric": inputs.metric,
+        "noise": getattr(inputs, "noise", "identity"),
+        "per_partition": bool(getattr(inputs, "per_partition", False)),
+    }
     facts["metadata"] = sorted(inputs.metadata)
     return facts

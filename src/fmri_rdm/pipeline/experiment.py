@@ -82,6 +82,8 @@ def _inter_subject_ceiling(settings: RunSettings, inputs: Inputs) -> Any:
         inputs.stimulus_ids,
         inputs.rdm,
         standardize=settings.standardize,
+        noise=inputs.noise,
+        per_partition=inputs.per_partition,
     )
 
 

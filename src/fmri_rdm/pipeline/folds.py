@@ -14,6 +14,7 @@ from fmri_rdm.models.base import FitReport, FoldData, Learner
 from fmri_rdm.models.calibration import predict_both
 from fmri_rdm.pipeline.inputs import Inputs
 from fmri_rdm.pipeline.settings import RunSettings
+from fmri_rdm.rsa import rdm as rdm_lib
 from fmri_rdm.rsa.splits import PairSplit, image_disjoint_split, split_pairs
 from fmri_rdm.runtime.progress import stage
 
@@ -91,7 +92,9 @@ def fold_data(
     data = FoldData(
         fold=fold,
         seed=seed,
-        metric=inputs.metric,
+        # models compare features with the measured metric's feature metric (euclidean for
+        # the trial metrics: rsa.rdm.feature_metric); the targets stay the measured RDM's
+        metric=rdm_lib.feature_metric(inputs.metric),
         table=inputs.table,
         train_images=train_imgs,
         fit_images=fit_imgs,

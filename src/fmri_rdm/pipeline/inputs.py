@@ -15,7 +15,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from fmri_rdm.data.images import dominant_colors, load_images
-from fmri_rdm.data.measured import measured_rdm
+from fmri_rdm.data.measured import distance_settings, measured_halves, measured_rdm
 from fmri_rdm.data.root import data_root as data_root  # re-exported: callers import it here
 from fmri_rdm.data.source import (
     DataSource,
@@ -39,7 +39,11 @@ class Inputs:
 
     table: (N, D) float32 embeddings, or (N, C, H, W) uint8 images for the CNN.
     responses: (N, V) float32 measured responses (voxels, neurons, ...), None for RDM data.
-    sessions: (S, N(N-1)/2) float64 per-session RDMs of RDM data (None for responses).
+    sessions: (S, N(N-1)/2) float64 per-session RDMs of RDM data; for trial data the RDMs
+    of the two halves of the partitions with the run's method (the split-half ceiling); None
+    for other responses.
+    noise / per_partition: the trial metrics' noise estimate (metric.noise, .per_partition);
+    trials: facts about trial-level data (n_trials, n_partitions, partition column) or None.
     rdm / rdm_noise_free / baseline_rdm: condensed (N(N-1)/2,) float32; for RDM data, rdm is
     the mean over sessions.
     i, j: (P,) int pair indices (i < j); y: (P,) float32 RDM values of those pairs.
@@ -71,6 +75,9 @@ class Inputs:
     data_file: Path | None = None
     time: Any = None  # pipeline.time_inputs.TimeInputs of time-resolved data, else None
     has_images: bool = True  # False: stimuli without image files (paths are names only)
+    noise: str = "identity"
+    per_partition: bool = False
+    trials: dict[str, Any] | None = None
 
     @property
     def n_images(self) -> int:
@@ -207,9 +214,11 @@ def prepare_inputs(
     data source and `settings` its parsed settings, when the caller has them (a script may
     pass the config alone)."""
     settings = settings if settings is not None else RunSettings.from_config(cfg)
-    metric = settings.metric
-    if metric not in rdm_lib.METRICS:
-        raise ConfigError(f"metric.name={metric!r} is not one of {', '.join(rdm_lib.METRICS)}")
+    metric, noise, per_partition = distance_settings(cfg.metric)
+    if metric not in rdm_lib.MEASURED_METRICS:
+        raise ConfigError(
+            f"metric.name={metric!r} is not one of {', '.join(rdm_lib.MEASURED_METRICS)}"
+        )
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     source = source if source is not None else source_of(cfg)
@@ -219,7 +228,13 @@ def prepare_inputs(
     seconds["data"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    rdm = measured_rdm(data, metric)
+    rdm = measured_rdm(data, metric, noise, per_partition=per_partition)
+    sessions = data.sessions
+    if sessions is None and data.trials is not None:
+        sessions = measured_halves(
+            data, metric, noise, per_partition=per_partition,
+            standardize=bool(cfg.data.standardize),
+        )  # fmt: skip
     noise_free = data.noise_free
     rdm_true = rdm_lib.compute_rdm(noise_free, metric) if noise_free is not None else None
     seconds["rdm"] = time.perf_counter() - start
@@ -262,18 +277,39 @@ def prepare_inputs(
         colors=tuple(str(c) for c in cfg.distribution.colors),
         seconds=seconds,
         stimulus_ids=stimuli.ids,
-        sessions=data.sessions,
+        sessions=sessions,
         metadata=stimuli.metadata,
         source=source,
         data_file=data.file,
         time=timed,
         has_images=stimuli.has_images,
+        noise=noise,
+        per_partition=per_partition,
+        trials=_trials_facts(data),
     )
 
 
+def _trials_facts(data: SubjectData) -> dict[str, Any] | None:
+    """metrics.json's facts about trial-level data (None for other data)."""
+    t = data.trials
+    if t is None:
+        return None
+    return {
+        "n_trials": int(t.x.shape[0]),
+        "n_partitions": int(np.unique(t.partition).size),
+        "partition": t.column,
+    }
+
+
 def _log_inputs(data: SubjectData, subject: Any, roi: str, n: int, pairs: int, dist: str) -> None:
+    facts = _trials_facts(data)
+    trials = (
+        ""
+        if facts is None
+        else (f" from {facts['n_trials']} trials in {facts['n_partitions']} {facts['partition']}s")
+    )
     what = (
-        f"{data.responses.shape[1]} units"
+        f"{data.responses.shape[1]} units{trials}"
         if data.responses is not None
         else f"RDMs of {len(data.sessions) if data.sessions is not None else 0} session(s)"
     )

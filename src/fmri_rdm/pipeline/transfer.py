@@ -264,7 +264,8 @@ def _subject_target(
         return None
     rdm = subject_rdm(
         source, subject, inputs.roi, inputs.metric, own_ids[images],
-        standardize=standardize, ids=their,
+        standardize=standardize, ids=their, noise=getattr(inputs, "noise", "identity"),
+        per_partition=getattr(inputs, "per_partition", False),
     )  # fmt: skip
     ceiling = ceiling_from_rdms(images, inputs.rdm, inputs.n_images, [subject], [rdm])
     log.info("transfer to subject %s: %d shared images", subject, images.size)

@@ -21,6 +21,9 @@ DPI = 120
 METRIC_LABELS = {
     "correlation": "dissimilarity (1 − Pearson r)",
     "euclidean": "Euclidean distance (z-scored responses)",
+    "mahalanobis": "squared Mahalanobis distance / units",
+    "crossnobis": "crossnobis (cross-validated Mahalanobis / units)",
+    "poisson_cv": "cross-validated Poisson KL divergence / units",
 }
 
 

@@ -135,11 +135,14 @@ def inter_subject_ceiling(
     *,
     standardize: bool = True,
     subjects: Sequence[Subject] | None = None,
+    noise: str = "identity",
+    per_partition: bool = False,
 ) -> InterSubjectCeiling:
     """Pool the other subjects' RDMs of `roi` on the run's stimuli that all of them saw.
 
     ids: (N,) stimulus ids of the run's selected stimuli; rdm: the run's condensed RDM over
-    them. subjects: the others to use (default: every subject of the source). Raises DataError
+    them. subjects: the others to use (default: every subject of the source). noise,
+    per_partition: the trial metrics' noise estimate, as the run's. Raises DataError
     when there is no other subject or fewer than 3 stimuli are shared by all of them.
     """
     own_ids = np.asarray(ids).astype(str)
@@ -170,7 +173,17 @@ def inter_subject_ceiling(
     images = np.flatnonzero(np.isin(own_ids, common))  # run positions, ascending
     wanted = own_ids[images]
     rdms = [
-        subject_rdm(source, s, roi, metric, wanted, standardize=standardize, ids=t)
+        subject_rdm(
+            source,
+            s,
+            roi,
+            metric,
+            wanted,
+            standardize=standardize,
+            ids=t,
+            noise=noise,
+            per_partition=per_partition,
+        )
         for s, t in their_ids.items()
     ]
     log.info("inter-subject ceiling: %d shared images, subjects %s", images.size, others)
@@ -213,11 +226,14 @@ def subject_rdm(
     *,
     standardize: bool = True,
     ids: np.ndarray | None = None,
+    noise: str = "identity",
+    per_partition: bool = False,
 ) -> np.ndarray:
     """(M(M-1)/2,) float64 condensed RDM of `subject` on the stimuli with ids `wanted` (M,),
     in that order: of its responses, standardised over those M stimuli as the run standardises
-    over its own, or its mean RDM over sessions. ids: the subject's stimulus ids (read when
-    None); every wanted id must be among them."""
+    over its own, or its mean RDM over sessions; trial metrics from its trials with the
+    run's noise estimate (`noise`, `per_partition`). ids: the subject's stimulus ids (read
+    when None); every wanted id must be among them."""
     if ids is None:
         ids = source.stimuli(subject).ids
     ids = np.asarray(ids).astype(str)
@@ -227,10 +243,12 @@ def subject_rdm(
     data = source.load(subject, roi, rows=rows, standardize=standardize)
     if data.kept.size != rows.size:
         raise DataError(
-            f"subject {subject_key(subject)} has NaN/inf responses for "
-            f"{rows.size - data.kept.size} of the shared stimuli in ROI {roi!r}: fix the data"
+            f"subject {subject_key(subject)} has no usable data (NaN/inf responses, or trials "
+            f"in fewer than two partitions) for {rows.size - data.kept.size} of the shared "
+            f"stimuli in ROI {roi!r}: fix the data"
         )
-    return measured_rdm(data, metric).astype(np.float64)
+    rdm = measured_rdm(data, metric, noise, per_partition=per_partition, dtype=np.float64)
+    return np.asarray(rdm, dtype=np.float64)
 
 
 def ceiling_from_rdms(

@@ -196,6 +196,12 @@ class PairNetworkLearner:
             kwargs["metric"] = data.metric
         bounded = str(kwargs.get("head")) == "sigmoid"
         if bounded:
+            if float(data.fit.y.min()) < 0:
+                raise ConfigError(
+                    "a sigmoid head outputs positive values but the targets go below 0 "
+                    "(crossnobis): use an unbounded head (mlp: model.net.head=linear; "
+                    "siamese: symmetric, concat or metric)"
+                )
             # a sigmoid head covers the metric's range: [0, 2] for correlation distances
             top = 2.0 if data.metric == "correlation" else float(data.fit.y.max()) * 1.1
             kwargs["output_scale"] = top
