@@ -93,8 +93,8 @@ def _exit_2_one_line(result) -> str:
         (  # the suggestion first, then Hydra's words without its config search path
             "model=siamse",
             "error: model=siamse: did you mean 'siamese'? In 'config': Could not find "
-            "'model/siamse' Available options in 'model': encoding frrsa mlp rsa siamese "
-            "siamese_cnn svm",
+            "'model/siamse' Available options in 'model': encoding frrsa mlp rdm rsa siamese "
+            "siamese_cnn svm weighted",
         ),
         (  # our suggestion, not Hydra's `+model.dropuot=0.1` (the schema would reject it)
             "model.dropuot=0.1",

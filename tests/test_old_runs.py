@@ -86,3 +86,27 @@ def test_todays_paths_are_left_alone_and_old_learner_paths_move():
         resolve_path("fmri_rdm.models.svm.SVMPairClassifier")
         == "fmri_rdm.models.svm.classifier.SVMPairClassifier"
     )
+
+
+def test_a_pickle_naming_a_moved_module_loads(tmp_path):
+    """An SVM fold file written before the design pass pickles `PairKernel` from
+    `fmri_rdm.models.svm_nystroem`: it loads through `legacy.old_module_names`, which leaves
+    no alias behind."""
+    import pickle
+    import sys
+
+    import joblib
+
+    from fmri_rdm.models.legacy import old_module_names
+    from fmri_rdm.models.svm.nystroem import PairKernel
+
+    old = pickle.dumps(PairKernel("rbf", 0.5), protocol=0).replace(
+        b"fmri_rdm.models.svm.nystroem", b"fmri_rdm.models.svm_nystroem"
+    )
+    (tmp_path / "fold.joblib").write_bytes(old)
+    with pytest.raises(ModuleNotFoundError):
+        joblib.load(tmp_path / "fold.joblib")
+    with old_module_names():
+        kernel = joblib.load(tmp_path / "fold.joblib")
+    assert kernel == PairKernel("rbf", 0.5)
+    assert "fmri_rdm.models.svm_nystroem" not in sys.modules

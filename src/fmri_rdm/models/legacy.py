@@ -7,6 +7,10 @@ model config through `upgrade_model_config`, so a rename or a layout change is o
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -87,6 +91,27 @@ MOVED: dict[str, str] = {
 
 # model keys that configure the run, not a network (the flat layout before `model.net`)
 _RUN_LEVEL = ("name", "learner", "input", "save_path", "load_path")
+
+
+@contextmanager
+def old_module_names() -> Iterator[None]:
+    """While unpickling a file written by older code (a joblib model): every moved module also
+    answers to its old name, so the pickle's class paths (module + name) resolve. The aliases are
+    removed afterwards; a module of today's that already holds an old name is left alone."""
+    added = []
+    for old, new in MOVED.items():
+        if old in sys.modules or old.rpartition(".")[2][:1].isupper():
+            continue  # already importable, or a class path (no module to alias)
+        try:
+            sys.modules[old] = importlib.import_module(new)
+        except ImportError:  # a class path whose last part is lower-case, or a gone module
+            continue
+        added.append(old)
+    try:
+        yield
+    finally:
+        for old in added:
+            sys.modules.pop(old, None)
 
 
 def resolve_path(dotted: str) -> str:

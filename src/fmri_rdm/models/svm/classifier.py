@@ -214,7 +214,10 @@ class SVMPairClassifier:
     @classmethod
     def load(cls, path: str | Path) -> SVMPairClassifier:
         """Read a classifier written by `save` (joblib/pickle: only load files you trust)."""
-        obj: Any = joblib.load(Path(path))
+        from fmri_rdm.models.legacy import old_module_names
+
+        with old_module_names():  # files of older runs name the modules they were written from
+            obj: Any = joblib.load(Path(path))
         if not isinstance(obj, cls):
             raise ConfigError(f"{path} does not hold an SVMPairClassifier")
         return obj
