@@ -229,27 +229,13 @@ def prepare_inputs(
 
     start = time.perf_counter()
     rdm = measured_rdm(data, metric, noise, per_partition=per_partition)
-    sessions = data.sessions
-    if sessions is None and data.trials is not None:
-        sessions = measured_halves(
-            data, metric, noise, per_partition=per_partition,
-            standardize=bool(cfg.data.standardize),
-        )  # fmt: skip
+    sessions = _session_rdms(cfg, data, metric, noise, per_partition)
     noise_free = data.noise_free
     rdm_true = rdm_lib.compute_rdm(noise_free, metric) if noise_free is not None else None
     seconds["rdm"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    if cfg.model.get("input") == STIMULUS_INPUT:  # no embeddings: no zero-training baseline
-        table, info = stimulus_table(source, stimuli.ids)
-        baseline = np.zeros_like(rdm, dtype=np.float32)
-    elif cfg.model.get("input") == f"{STIMULUS_INPUT}+embeddings":  # positions, embeddings
-        embedded, info = model_table(cfg, paths)
-        baseline = _baseline_rdm(embedded, metric)
-        table = np.hstack([stimulus_table(source, stimuli.ids)[0], embedded.astype(np.float32)])
-    else:
-        table, info = model_table(cfg, paths)
-        baseline = _baseline_rdm(table, metric)
+    table, info, baseline = _input_table(cfg, source, stimuli, metric, rdm)
     seconds["embeddings"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -328,3 +314,34 @@ def _timed_inputs(cfg: DictConfig, data: SubjectData, metric: str, seconds: dict
     timed = time_inputs(data.timed, window, metric, bool(cfg.data.standardize))
     seconds["time_rdms"] = time.perf_counter() - start
     return timed
+
+
+def _input_table(
+    cfg: DictConfig, source: DataSource, stimuli: Any, metric: str, rdm: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+    """(the model's input table, its description, the zero-training baseline RDM): stimulus
+    positions (candidate RDMs: no embeddings, a zero baseline), positions beside embeddings,
+    or embeddings / pixels (`model.input`)."""
+    reads = cfg.model.get("input")
+    if reads == STIMULUS_INPUT:  # no embeddings: no zero-training baseline
+        table, info = stimulus_table(source, stimuli.ids)
+        return table, info, np.zeros_like(rdm, dtype=np.float32)
+    embedded, info = model_table(cfg, stimuli.paths)
+    baseline = _baseline_rdm(embedded, metric)
+    if reads == f"{STIMULUS_INPUT}+embeddings":  # positions, then embeddings
+        positions = stimulus_table(source, stimuli.ids)[0]
+        return np.hstack([positions, embedded.astype(np.float32)]), info, baseline
+    return embedded, info, baseline
+
+
+def _session_rdms(
+    cfg: DictConfig, data: SubjectData, metric: str, noise: str, per_partition: bool
+) -> np.ndarray | None:
+    """The RDMs the within-subject ceiling compares: the sessions of RDM data, or for trial data
+    the measured RDMs of two halves of the partitions (same method), else None."""
+    if data.sessions is not None or data.trials is None:
+        return data.sessions
+    standardize = bool(cfg.data.standardize)
+    return measured_halves(
+        data, metric, noise, per_partition=per_partition, standardize=standardize
+    )
