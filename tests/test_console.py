@@ -33,23 +33,27 @@ def test_quiet_run_is_one_line_per_fold_plus_the_table(runs: dict[str, str]) -> 
     lines = runs["quiet"].splitlines()
     folds = [line for line in lines if re.match(r"fold \d/3 done in ", line)]
     assert len(folds) == 3
-    table = [line for line in lines if line[:1] in "┏┃┡│└"]
-    title = [line for line in lines if "siamese · subject 1" in line]
+    # the results table (title, header, rule, score rows by section) and its notes
+    start = next(k for k, line in enumerate(lines) if "siamese · subject 1" in line)
+    end = lines.index("embeddings came from randomly initialised weights")
+    block = lines[start:end]
+    rows = [line for line in block if re.match(r"^\s+[a-z][a-z0-9_]*\s+-?\d", line)]
+    assert len(rows) == 15  # 4 test scores, 9 baselines, 2 ceilings
+    assert all(len(line) <= 80 for line in block)  # an 80-column terminal (issue 36)
     # warnings stay (this tiny run has a few: random weights, the alpha grid, calibration)
     warnings = [line for line in lines if line.startswith("warning: ")]
     assert "warning: ViT-B-32 has RANDOM weights" in "\n".join(warnings)
-    rest = {"embeddings came from randomly initialised weights"}
     others = [
         line
-        for line in lines
-        if line not in folds + table + title + warnings
-        and line not in rest
+        for k, line in enumerate(lines)
+        if not start <= k < end
+        and line not in folds + warnings
+        and line != "embeddings came from randomly initialised weights"
         and not line.startswith("run directory: ")
     ]
     assert others == [], runs["quiet"]
-    # folds, table, its title, the random-weights note, the run directory
-    assert len(lines) == 3 + len(table) + 1 + 1 + 1 + len(warnings)
-    assert len(table) == 19  # 3 header lines, 15 scores, the bottom rule
+    # folds, the table and its notes, warnings, the random-weights note, the run directory
+    assert len(lines) == 3 + len(block) + len(warnings) + 1 + 1
     assert not any(noise in runs["quiet"] for noise in NOISE)
 
 

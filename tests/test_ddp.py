@@ -48,7 +48,7 @@ def test_two_cpu_ranks_split_the_epoch_and_match_one_process(tmp_path_factory) -
     assert len(list(ddp_cwd.rglob("metrics.json"))) == 1
     assert len(list(ddp_cwd.rglob("predictions.npz"))) == 1
     assert len(list(ddp_cwd.rglob("run_config.yaml"))) == 1
-    assert stdout.count("noise ceiling pearson") == 1  # the results table, printed once
+    assert stdout.count("siamese · subject 1 ·") == 1  # the results table, printed once
     rank1_log = (ddp_dir / "train_ddp_process_1.log").read_text()
     assert "wrote" not in rank1_log and "wrote" in (ddp_dir / "train.log").read_text()
 

@@ -22,6 +22,8 @@ from fmri_rdm.data.source import (
     Stimuli,
     Subject,
     SubjectData,
+    run_roi,
+    run_subject,
     select_rows,
     source_of,
 )
@@ -213,7 +215,6 @@ def prepare_inputs(
     """Load, compute and select everything a run needs (timed per stage); `source`: the run's
     data source and `settings` its parsed settings, when the caller has them (a script may
     pass the config alone)."""
-    settings = settings if settings is not None else RunSettings.from_config(cfg)
     metric, noise, per_partition = distance_settings(cfg.metric)
     if metric not in rdm_lib.MEASURED_METRICS:
         raise ConfigError(
@@ -222,7 +223,10 @@ def prepare_inputs(
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     source = source if source is not None else source_of(cfg)
-    subject, roi = settings.subject, settings.roi
+    # a script's config alone may lack Hydra's run directory: then only subject and ROI are read
+    subject, roi = (
+        (settings.subject, settings.roi) if settings else (run_subject(cfg), run_roi(cfg))
+    )
     images, stimuli, data = load_run_data(cfg, source, subject, roi)
     paths = stimuli.paths
     seconds["data"] = time.perf_counter() - start
