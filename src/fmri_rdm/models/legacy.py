@@ -94,12 +94,15 @@ _RUN_LEVEL = ("name", "learner", "input", "save_path", "load_path")
 
 
 @contextmanager
-def old_module_names() -> Iterator[None]:
-    """While unpickling a file written by older code (a joblib model): every moved module also
-    answers to its old name, so the pickle's class paths (module + name) resolve. The aliases are
-    removed afterwards; a module of today's that already holds an old name is left alone."""
+def old_module_names(within: str) -> Iterator[None]:
+    """While unpickling a file written by older code (a joblib model): every moved module whose
+    home is under `within` (a family's package: only its modules are imported, never Lightning
+    or the pipeline's) also answers to its old name, so the pickle's class paths resolve. The
+    aliases are removed afterwards; a module of today's holding an old name is left alone."""
     added = []
     for old, new in MOVED.items():
+        if not new.startswith(within + ".") and new != within:
+            continue
         if old in sys.modules or old.rpartition(".")[2][:1].isupper():
             continue  # already importable, or a class path (no module to alias)
         try:

@@ -216,7 +216,9 @@ class SVMPairClassifier:
         """Read a classifier written by `save` (joblib/pickle: only load files you trust)."""
         from fmri_rdm.models.legacy import old_module_names
 
-        with old_module_names():  # files of older runs name the modules they were written from
+        with old_module_names(
+            within="fmri_rdm.models.svm"
+        ):  # files of older runs name the modules they were written from
             obj: Any = joblib.load(Path(path))
         if not isinstance(obj, cls):
             raise ConfigError(f"{path} does not hold an SVMPairClassifier")
