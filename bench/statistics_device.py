@@ -1,8 +1,9 @@
 """One full-scale fold's statistics: the linear resample blocks (`stats/rank_resamples.py`,
-`stats/permutation.py`, numpy or torch) against the per-resample numpy reference
-(`bench/statistics_reference.py`, what the project ran before issue 40), in one process.
+`stats/permutation.py`: compiled kernels on the CPU, torch elsewhere) against the
+per-resample numpy reference (`bench/statistics_reference.py`, what the project ran before
+issue 40), in one process.
 
-    python -m bench.statistics_device --device cpu     # numpy blocks on the CPU
+    python -m bench.statistics_device --device cpu     # compiled kernels on the CPU
     python -m bench.statistics_device --device cuda    # torch blocks on the GPU
     python -m bench.statistics_device --images 600 --test 120 --device torch-cpu   # small
 

@@ -121,3 +121,18 @@ def test_bootstrap_scores_route_spearman_to_the_device() -> None:
     assert list(torch) == list(numpy)
     for name in boot.SCORES:
         np.testing.assert_allclose(torch[name], numpy[name], atol=1e-12)
+
+
+@pytest.mark.parametrize(("block", "bucket_rows"), [(1, 3), (4, 7), (16, 1)])
+def test_compiled_blocks_and_buckets_match(block: int, bucket_rows: int, monkeypatch) -> None:
+    """The CPU kernels with blocks of resamples and join buckets that cut tie groups and end
+    mid-block: the per-resample reference's values."""
+    monkeypatch.setattr(rr, "COMPILED_BLOCK", block)
+    monkeypatch.setattr(rr, "BUCKET_ROWS", bucket_rows)
+    rng = np.random.default_rng(7)
+    a, b, target, preds = _fold(rng, 12, ties=True, subset=True)
+    counts = boot.resample_counts(rng, 12, 19)
+    expected = ref.weighted_spearman(counts, a, b, target, preds)
+    got = rr.weighted_spearman(counts, a, b, target, preds, "cpu")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -112,29 +112,20 @@ class NumpyBackend:
     def permuted_sums(self, tables: np.ndarray, weights: np.ndarray, perms: np.ndarray) -> Any:
         """(R, q) sums over a < b of weights[k, a, b] * tables[k, p[a], p[b]] for each
         permutation row p of perms (R, n); tables, weights (q, n, n) float32, weights zero on
-        and below the diagonal. A few rows at a time (cache), float64 between them."""
-        q, n, _ = tables.shape
-        t = np.ascontiguousarray(np.moveaxis(tables, 0, -1))  # (n, n, q): a gather moves q
-        w = np.ascontiguousarray(np.moveaxis(weights, 0, -1))
-        step = max(1, (1 << 16) // max(n * q, 1))
-        perms = np.asarray(perms)
+        and below the diagonal. Compiled (`stats/kernels.py`), 16 permutations per task."""
+        from fmri_rdm.stats.kernels import permuted_block
 
-        def some(ones: np.ndarray, start: int) -> np.ndarray:
-            block = perms[start : start + 16]
-            out = np.zeros((len(block), q))
-            for i in range(0, n - 1, step):  # a weight block stays in cache for 16 perms
-                weight = w[i : i + step, i:]
-                for r, p in enumerate(block):
-                    y = np.take(np.take(t, p[i : i + step], axis=0), p[i:], axis=1)
-                    y *= weight
-                    y = y.reshape(-1, q)  # float32 sums of one row block, float64 across
-                    out[r] += ones[: y.shape[0]] @ y
+        t = np.ascontiguousarray(tables, dtype=np.float32)
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        perms = np.ascontiguousarray(perms, dtype=np.intp)
+
+        def some(_: None, start: int) -> np.ndarray:
+            out = np.zeros((len(perms[start : start + 16]), t.shape[0]))
+            permuted_block(t, w, perms[start : start + 16], out)
             return out
 
-        parts = self.map_blocks(
-            some, range(0, len(perms), 16), lambda: np.ones(step * n, dtype=np.float32)
-        )
-        return np.concatenate(parts) if parts else np.zeros((0, q))
+        parts = self.map_blocks(some, range(0, len(perms), 16), lambda: None)
+        return np.concatenate(parts) if parts else np.zeros((0, t.shape[0]))
 
 
 class TorchBackend:

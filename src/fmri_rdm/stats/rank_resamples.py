@@ -1,5 +1,6 @@
-"""Spearman rho of every stimulus-bootstrap resample, linear in the pairs, written once for numpy
-and torch (`stats/backend.py`).
+"""Spearman rho of every stimulus-bootstrap resample, linear in the pairs: compiled kernels on the
+CPU (`stats/kernels.py`, `_compiled`), and the array form below for torch (`stats/backend.py`;
+the GPU) and for numpy where the permutation null of a pair subset reuses it.
 
 A resample with image counts c weights pair p = (a, b) by w_p = c_a * c_b (`stats/bootstrap.py`),
 and its Spearman rho is the weighted Pearson r of the mid-ranks the duplicated pairs would get.
@@ -37,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from fmri_rdm.stats.backend import Backend, backend_for
+from fmri_rdm.stats.backend import Backend, NumpyBackend, backend_for
 from fmri_rdm.stats.pair_sums import weighted_sums
 
 PREFIX_PRODUCT_MAX = 512  # segments per chunk up to which their prefix sums are one product
@@ -202,6 +203,8 @@ def weighted_spearman(
     a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
     if a.size == 0 or n_boot == 0:
         return np.full((preds.shape[0], n_boot), np.nan)
+    if isinstance(xb, NumpyBackend):
+        return _compiled(xb, counts, a, b, target, preds)
     t_chunks, p_chunks, rows = _orders(xb, a, b, n, target, preds)
     # without ties, sum w (v - W)^2 = (W^3 - sum w^3) / 3 (the ties of duplicated pairs only):
     # one product with the cubed counts for all resamples instead of a pass per resample
@@ -221,6 +224,59 @@ def weighted_spearman(
     blocks = xb.map_blocks(
         one_block, range(0, n_boot, block), lambda: Workspace(xb, slots, block, rows)
     )
+    return np.concatenate(blocks, axis=1)
+
+
+COMPILED_BLOCK = 16  # resamples per pass of the compiled kernels (a pair's row: one cache line)
+BUCKET_ROWS = 16384  # target rows joined at a time by the compiled kernels (a core's cache)
+
+
+def _compiled(
+    xb: NumpyBackend,
+    counts: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    target: np.ndarray,
+    preds: np.ndarray,
+) -> np.ndarray:
+    """(K, B) as `weighted_spearman`, on the CPU: one fused walk per sort order and block of
+    resamples (`stats/kernels.py`), blocks on the process's threads."""
+    from fmri_rdm.stats import kernels
+
+    n_boot, n = counts.shape
+    order = np.argsort(target, kind="stable")
+    at, bt = a[order], b[order]
+    t_starts = kernels.group_starts(target[order])
+    position = np.empty(a.size, dtype=np.intp)
+    position[order] = np.arange(a.size)
+    cuts = np.arange(BUCKET_ROWS, a.size, BUCKET_ROWS)
+    sorted_preds = []
+    for p in preds:
+        o = np.argsort(p, kind="stable")
+        join = kernels.join_layout(position[o], cuts)
+        sorted_preds.append((a[o], b[o], kernels.group_starts(p[o]), *join))
+    block = min(n_boot, COMPILED_BLOCK)
+
+    def one_block(buffers: tuple[np.ndarray, np.ndarray], s: int) -> np.ndarray:
+        stored, products = buffers
+        part = counts[s : s + block]
+        c = np.zeros((n, block))  # a last, short block: resamples without images (NaN)
+        c[:, : len(part)] = part.T
+        total, stt = kernels.target_pass(c, at, bt, t_starts, stored)
+        cube = total**3
+        rows = []
+        for ap, bp, starts, slot, slot_target in sorted_preds:
+            spp, stp = kernels.prediction_pass(
+                c, ap, bp, starts, slot, slot_target, stored, products
+            )
+            rows.append(rho_from_sums(stp - cube, stt - cube, spp - cube, cube))
+        return np.stack(rows)[:, : len(part)]
+
+    def buffers() -> tuple[np.ndarray, np.ndarray]:
+        # v are whole numbers below 2 W <= n^2: float32 holds them exactly where xb says so
+        return np.empty((a.size, block), dtype=xb.dtype), np.empty((a.size, block))
+
+    blocks = xb.map_blocks(one_block, range(0, n_boot, block), buffers)
     return np.concatenate(blocks, axis=1)
 
 
