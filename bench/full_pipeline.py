@@ -48,10 +48,13 @@ FOLD_STAGES = ("fit", "predict", "encoding_baseline", "statistics", "save")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+MODEL = ["siamese"]  # --model
+
+
 def _overrides(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> list[str]:
     return [
         "experiment=demo",
-        "model=siamese",
+        f"model={MODEL[0]}",
         "logger=none",
         f"roi={roi}",
         f"data.n_images={n_images}",
@@ -88,6 +91,7 @@ def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> 
     for stage in FOLD_STAGES:
         stages[stage] = sum(f["seconds"].get(stage, 0.0) for f in metrics["folds"])
     stages["fold other"] = metrics["seconds"]["training"] - sum(stages[s] for s in FOLD_STAGES)
+    stages["all_pairs"] = metrics["seconds"].get("all_pairs", 0.0)  # fixed models (issue 35)
     stages["total"] = metrics["seconds"]["total"]  # the run: real data is read, not generated
     peak_gpu = None
     if "torch" in sys.modules:
@@ -110,9 +114,9 @@ def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> 
 
 
 def measure(roi: str, n_images: int, epochs: int, extra: list[str]) -> dict[str, Any]:
-    out = ROOT / "outputs" / "bench_full_pipeline" / f"{roi}_{n_images}"
+    out = ROOT / "outputs" / "bench_full_pipeline" / f"{MODEL[0]}_{roi}_{n_images}"
     cmd = [sys.executable, "-m", "bench.full_pipeline", "--child", roi, str(n_images)]
-    cmd += ["--epochs", str(epochs), "--out", str(out), *extra]
+    cmd += ["--model", MODEL[0], "--epochs", str(epochs), "--out", str(out), *extra]
     # The run's log (its per-fold lines) goes straight to our stderr, so a run cut short by a
     # time limit still shows how far it got; only the result line is read from stdout.
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -170,10 +174,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default=str(FULL_IMAGES), help="image counts, e.g. 300,600")
     parser.add_argument("--rois", default="all,V1v")
     parser.add_argument("--epochs", type=int, default=FULL_EPOCHS)
+    parser.add_argument("--model", default="siamese", help="model=... of every run")
     parser.add_argument("--json", type=Path, default=ROOT / "outputs" / "bench_full_pipeline.json")
     parser.add_argument("--child", nargs=2, metavar=("ROI", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args, extra = parser.parse_known_args(argv)
+    MODEL[0] = args.model
     if args.child:
         child(args.child[0], int(args.child[1]), args.epochs, args.out, extra)
         return

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import pearsonr, spearmanr
+from scipy.stats import pearsonr, spearmanr, ttest_1samp
 
 TARGETS = {
     "crossnobis": ["metric=crossnobis", "metric.noise=shrinkage_diag"],
@@ -91,6 +91,15 @@ def main(argv: list[str] | None = None) -> None:
             mean = {k: np.mean([g[k] for g in got]) for k in got[0]}
             print(f"mean {model:8s} {target:22s} Spearman {mean['spearman']:.3f} Pearson "
                   f"{mean['pearson']:.3f} targets {mean['target_spearman']:.3f}")  # fmt: skip
+    for model in MODELS:  # paired over seeds: the same data, the same seed, two targets
+        for score in ("spearman", "pearson"):
+            by = {t: [r[3][score] for r in rows if r[1] == model and r[2] == t] for t in TARGETS}
+            diff = np.subtract(*by.values())
+            se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
+            p = ttest_1samp(diff, 0.0).pvalue if diff.size > 1 else float("nan")
+            print(f"paired {model:8s} {score:8s} crossnobis - euclidean {diff.mean():+.3f} "
+                  f"(se {se:.3f}, higher in {int((diff > 0).sum())}/{diff.size} seeds, "
+                  f"t-test p {p:.2g})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -136,3 +136,16 @@ def test_compiled_blocks_and_buckets_match(block: int, bucket_rows: int, monkeyp
     got = rr.weighted_spearman(counts, a, b, target, preds, "cpu")
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("stored", [np.int32, np.float64])
+def test_compiled_stored_types_match(stored: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above 4,096 images the target's v leave float32 (int32, then float64): forced here."""
+    monkeypatch.setattr(rr, "stored_dtype", lambda n: stored)
+    rng = np.random.default_rng(8)
+    a, b, target, preds = _fold(rng, 12, ties=True)
+    counts = boot.resample_counts(rng, 12, 9)
+    expected = ref.weighted_spearman(counts, a, b, target, preds)
+    np.testing.assert_allclose(
+        rr.weighted_spearman(counts, a, b, target, preds), expected, atol=1e-6
+    )

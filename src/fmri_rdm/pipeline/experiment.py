@@ -122,6 +122,23 @@ def _fold_loop(
     return results, learner
 
 
+def _all_pairs(
+    task: Task, ctx: ScoringContext, learner: Any, seed: int, seconds: dict[str, float]
+) -> dict | None:
+    """A fixed model's scores on all pairs (`task.all_pairs`), timed as seconds.all_pairs:
+    at full scale its resamples cover every pair, many times a fold's."""
+    inputs, evaluation = ctx.inputs, ctx.settings.evaluation
+    if evaluation.n_bootstrap or evaluation.n_permutations:
+        log.info(
+            "all %d pairs of %d images (fixed model): %d bootstrap resamples, %d permutations",
+            len(inputs.i), inputs.n_images, evaluation.n_bootstrap, evaluation.n_permutations,
+        )  # fmt: skip
+    start = time.perf_counter()
+    out = task.all_pairs(ctx, learner, seed)
+    seconds["all_pairs"] = time.perf_counter() - start
+    return out
+
+
 def _add_run_facts(
     cfg: DictConfig,
     summary: RunMetrics,
@@ -194,9 +211,9 @@ def run(cfg: DictConfig, sweep_name: str | None = None) -> RunMetrics:
         )
         start = time.perf_counter()
         results, last = _fold_loop(new_learner, task, ctx, loggers, selected, resume, started)
-        fixed = fits_nothing(cls)  # a fixed model: also scored on all pairs (issue 35)
-        every = task.all_pairs(ctx, last, settings.seed) if fixed else None
         seconds = dict(inputs.seconds, training=time.perf_counter() - start)
+        fixed = fits_nothing(cls)  # a fixed model: also scored on all pairs (issue 35)
+        every = _all_pairs(task, ctx, last, settings.seed, seconds) if fixed else None
         seconds["total"] = time.perf_counter() - started
         summary = summarize(settings, inputs, results, seconds, task)
         _add_run_facts(cfg, summary, task, ctx, results, selected, source.name, data_record)

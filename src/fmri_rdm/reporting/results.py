@@ -10,7 +10,7 @@ A finished run (`RunMetrics`):
                  {name: value}, confusion_matrix, test_ci, test_p_value, statistics]
     test, train, baselines, noise_ceiling   {name: {mean, std, n}} over folds; test entries of
                  regression runs also carry ci_low / ci_high / p_value (`stats.report`)
-    seconds     {embeddings..., training, total}
+    seconds     {embeddings..., training, [all_pairs,] total}
     optimized_metric {name, value}
     inter_subject    (only with evaluation.noise_ceiling=inter_subject)
     transfer         {subjNN: ...} (only with evaluation.transfer_subjects; folds[k] then

@@ -161,9 +161,9 @@ def join_layout(at_target: np.ndarray, bucket_starts: np.ndarray) -> tuple[np.nd
     of `stored` at a time), in the prediction's order within a bucket."""
     bucket = np.searchsorted(bucket_starts, at_target, side="right")
     order = np.argsort(bucket, kind="stable")
-    slot = np.empty(at_target.size, dtype=np.intp)
-    slot[order] = np.arange(at_target.size)
-    return slot, np.ascontiguousarray(at_target[order], dtype=np.intp)
+    slot = np.empty(at_target.size, dtype=at_target.dtype)
+    slot[order] = np.arange(at_target.size, dtype=at_target.dtype)
+    return slot, np.ascontiguousarray(at_target[order])
 
 
 def group_starts(sorted_values: np.ndarray) -> np.ndarray:

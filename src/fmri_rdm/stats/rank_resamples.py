@@ -229,6 +229,14 @@ def weighted_spearman(
 
 COMPILED_BLOCK = 16  # resamples per pass of the compiled kernels (a pair's row: one cache line)
 BUCKET_ROWS = 16384  # target rows joined at a time by the compiled kernels (a core's cache)
+BUFFER_BYTES = 4 << 30  # the compiled kernels' buffers, all threads together
+
+
+def stored_dtype(n: int) -> type[np.number]:
+    """The smallest exact type of the target's v among n images: whole numbers below
+    2 W <= n^2, exact in float32 below 2^24 and in int32 below 2^31 (the prediction's w v can
+    pass 2^31: float64)."""
+    return np.float32 if n * n < 1 << 24 else np.int32 if n * n < 1 << 31 else np.float64
 
 
 def _compiled(
@@ -244,18 +252,27 @@ def _compiled(
     from fmri_rdm.stats import kernels
 
     n_boot, n = counts.shape
+    # int32 positions halve the index traffic of a pass (all pairs of 9,841 images: 48 M)
+    idx = np.int32 if a.size < 2**31 else np.intp
     order = np.argsort(target, kind="stable")
-    at, bt = a[order], b[order]
-    t_starts = kernels.group_starts(target[order])
-    position = np.empty(a.size, dtype=np.intp)
-    position[order] = np.arange(a.size)
+    at, bt = a[order].astype(idx), b[order].astype(idx)
+    t_starts = kernels.group_starts(target[order]).astype(idx)
+    position = np.empty(a.size, dtype=idx)
+    position[order] = np.arange(a.size, dtype=idx)
+    del order
     cuts = np.arange(BUCKET_ROWS, a.size, BUCKET_ROWS)
     sorted_preds = []
     for p in preds:
         o = np.argsort(p, kind="stable")
-        join = kernels.join_layout(position[o], cuts)
-        sorted_preds.append((a[o], b[o], kernels.group_starts(p[o]), *join))
-    block = min(n_boot, COMPILED_BLOCK)
+        slot, slot_target = kernels.join_layout(position[o], cuts)
+        starts = kernels.group_starts(p[o]).astype(idx)
+        sorted_preds.append((a[o].astype(idx), b[o].astype(idx), starts, slot.astype(idx),
+                             slot_target.astype(idx)))  # fmt: skip
+    stored_type = stored_dtype(n)
+    # each thread's two (pairs x block) buffers stay within its share of BUFFER_BYTES (all
+    # pairs of a full subject, 48 M, get blocks of one resample)
+    per_resample = a.size * (np.dtype(stored_type).itemsize + 8) * max(xb.workers, 1)
+    block = max(1, min(n_boot, COMPILED_BLOCK, BUFFER_BYTES // per_resample))
 
     def one_block(buffers: tuple[np.ndarray, np.ndarray], s: int) -> np.ndarray:
         stored, products = buffers
@@ -273,8 +290,7 @@ def _compiled(
         return np.stack(rows)[:, : len(part)]
 
     def buffers() -> tuple[np.ndarray, np.ndarray]:
-        # v are whole numbers below 2 W <= n^2: float32 holds them exactly where xb says so
-        return np.empty((a.size, block), dtype=xb.dtype), np.empty((a.size, block))
+        return np.empty((a.size, block), dtype=stored_type), np.empty((a.size, block))
 
     blocks = xb.map_blocks(one_block, range(0, n_boot, block), buffers)
     return np.concatenate(blocks, axis=1)
