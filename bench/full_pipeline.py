@@ -92,6 +92,10 @@ def child(roi: str, n_images: int, epochs: int, out: Path, extra: list[str]) -> 
         stages[stage] = sum(f["seconds"].get(stage, 0.0) for f in metrics["folds"])
     stages["fold other"] = metrics["seconds"]["training"] - sum(stages[s] for s in FOLD_STAGES)
     stages["all_pairs"] = metrics["seconds"].get("all_pairs", 0.0)  # fixed models (issue 35)
+    # of the fit: the cross-fitted calibration's refits (`evaluation.calibration=cv`)
+    stages["(fit: calibration)"] = sum(
+        f["seconds"].get("calibration", 0.0) for f in metrics["folds"]
+    )
     stages["total"] = metrics["seconds"]["total"]  # the run: real data is read, not generated
     peak_gpu = None
     if "torch" in sys.modules:

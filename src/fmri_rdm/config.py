@@ -104,6 +104,7 @@ class EvaluationSchema:
     n_bootstrap: int = MISSING
     n_permutations: int = MISSING
     ci_level: float = MISSING
+    all_pairs_statistics: str = MISSING  # auto | always | never (pipeline.settings)
     noise_ceiling: str = MISSING
     # the encoding baseline's settings: conf/model/encoding.yaml, composed here by Hydra
     encoding_model: Any = MISSING

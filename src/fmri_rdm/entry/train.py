@@ -56,7 +56,10 @@ def all_pairs_rows(all_pairs: Mapping[str, Any] | None) -> list[tuple[str, ...]]
 
     if not all_pairs:
         return []
-    rows: list[tuple[str, ...]] = [(f"all {all_pairs.get('n_pairs')} pairs (fixed model)",)]
+    heading = f"all {all_pairs.get('n_pairs')} pairs (fixed model)"
+    if all_pairs.get("statistics") == "none":
+        heading += ", no interval or p (evaluation.all_pairs_statistics)"
+    rows: list[tuple[str, ...]] = [(heading,)]
     for name, entry in (all_pairs.get("test") or {}).items():
         value = entry.get("mean")
         shown = "-" if value is None else f"{value:.3f}"

@@ -44,6 +44,7 @@ from fmri_rdm.models.base import (
 from fmri_rdm.rsa.splits import PairSplit
 from fmri_rdm.runtime.artifacts import write_json
 from fmri_rdm.runtime.once import warn_once
+from fmri_rdm.runtime.progress import stage
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ class CalibratedLearner:
             if self.fresh is None:
                 raise ConfigError("cross-fitted calibration needs a learner factory (from_config)")
             sample = np.random.default_rng(data.seed).permutation(len(data.train))
-            raw, target = cross_fitted(data, self.fresh, sample[: CV_FOLDS * CALIBRATION_PAIRS])
+            with stage("calibration"):  # part of the fit: CV_FOLDS refits on fewer images
+                raw, target = cross_fitted(data, self.fresh, sample[: CV_FOLDS * CALIBRATION_PAIRS])
         else:
             pairs = _pairs(data, self.pairs)
             keep = np.random.default_rng(data.seed).permutation(len(pairs))[:CALIBRATION_PAIRS]

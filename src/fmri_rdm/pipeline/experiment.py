@@ -25,7 +25,7 @@ from fmri_rdm.pipeline.folds import FoldResult, fit_fold, fold_data
 from fmri_rdm.pipeline.inputs import Inputs, prepare_inputs
 from fmri_rdm.pipeline.outputs import sort_labels, write_outputs
 from fmri_rdm.pipeline.selection import make_folds, resume_fold, selected_folds
-from fmri_rdm.pipeline.settings import RunSettings
+from fmri_rdm.pipeline.settings import ALL_PAIRS_AUTO_MAX, RunSettings
 from fmri_rdm.pipeline.task import ScoringContext, Task, task_of
 from fmri_rdm.pipeline.transfer import build_transfer
 from fmri_rdm.reporting.loggers import RunLoggers
@@ -126,16 +126,29 @@ def _all_pairs(
     task: Task, ctx: ScoringContext, learner: Any, seed: int, seconds: dict[str, float]
 ) -> dict | None:
     """A fixed model's scores on all pairs (`task.all_pairs`), timed as seconds.all_pairs:
-    at full scale its resamples cover every pair, many times a fold's."""
+    at full scale their resamples cover every pair, many times a fold's, so above
+    `evaluation.all_pairs_statistics`'s limit they are left out, loudly."""
     inputs, evaluation = ctx.inputs, ctx.settings.evaluation
-    if evaluation.n_bootstrap or evaluation.n_permutations:
+    n_pairs = len(inputs.i)
+    resample = evaluation.resamples_all_pairs(n_pairs)
+    if resample:
         log.info(
             "all %d pairs of %d images (fixed model): %d bootstrap resamples, %d permutations",
-            len(inputs.i), inputs.n_images, evaluation.n_bootstrap, evaluation.n_permutations,
+            n_pairs, inputs.n_images, evaluation.n_bootstrap, evaluation.n_permutations,
+        )  # fmt: skip
+    elif evaluation.n_bootstrap or evaluation.n_permutations:
+        log.warning(
+            "all %d pairs (fixed model): scores and ceilings without a bootstrap interval or "
+            "permutation p (over %d pairs with evaluation.all_pairs_statistics=%s; `always` "
+            "computes them, about %.0f min on 2 cores); the fold scores have theirs",
+            n_pairs, ALL_PAIRS_AUTO_MAX, evaluation.all_pairs_statistics,
+            n_pairs / 48.4e6 * 14,
         )  # fmt: skip
     start = time.perf_counter()
-    out = task.all_pairs(ctx, learner, seed)
+    out = task.all_pairs(ctx, learner, seed, resample)
     seconds["all_pairs"] = time.perf_counter() - start
+    if out is not None:
+        out["statistics"] = "bootstrap and permutations" if resample else "none"
     return out
 
 

@@ -30,6 +30,15 @@ class EvaluationSettings:
     encoding_model: DictConfig | None  # conf/model/encoding.yaml, for the encoding baseline
     # RDM comparison measures scored beside pearson/spearman (rsa.measures: tau_a, corr_cov, ...)
     measures: tuple[str, ...] = ()
+    all_pairs_statistics: str = "auto"  # a fixed model's all-pairs intervals: auto|always|never
+
+    def resamples_all_pairs(self, n_pairs: int) -> bool:
+        """Whether a fixed model's all-pairs scores get their bootstrap interval and
+        permutation p (`evaluation.all_pairs_statistics`; auto: up to ALL_PAIRS_AUTO_MAX)."""
+        if not (self.n_bootstrap or self.n_permutations):
+            return False
+        chosen = self.all_pairs_statistics
+        return chosen == "always" or (chosen == "auto" and n_pairs <= ALL_PAIRS_AUTO_MAX)
 
     @classmethod
     def from_config(cls, evaluation: DictConfig) -> EvaluationSettings:
@@ -49,7 +58,20 @@ class EvaluationSettings:
             statistics_device=str(evaluation.get("statistics_device", "auto")),
             encoding_model=None if model is None else OmegaConf.create(model),
             measures=_measures(evaluation.get("measures")),
+            all_pairs_statistics=_all_pairs_choice(evaluation.get("all_pairs_statistics")),
         )
+
+
+ALL_PAIRS_AUTO_MAX = 5_000_000  # pairs (about 3,160 images): all-pairs resampling in ~1.5 min
+
+
+def _all_pairs_choice(value: Any) -> str:
+    chosen = "auto" if value is None else str(value)
+    if chosen not in ("auto", "always", "never"):
+        raise ConfigError(
+            f"evaluation.all_pairs_statistics={chosen!r}: choose auto, always or never"
+        )
+    return chosen
 
 
 def _measures(names: Any) -> tuple[str, ...]:

@@ -78,8 +78,11 @@ class Task:
     def finish(self, summary: RunMetrics, results: list[FoldResult]) -> None:
         """Run-level additions to the summary (nothing by default)."""
 
-    def all_pairs(self, ctx: ScoringContext, learner: Learner, seed: int) -> dict | None:
-        """metrics.json's `all_pairs` of a fixed model (None: the task has none)."""
+    def all_pairs(
+        self, ctx: ScoringContext, learner: Learner, seed: int, resample: bool = True
+    ) -> dict | None:
+        """metrics.json's `all_pairs` of a fixed model (None: the task has none); resample:
+        with its bootstrap interval and permutation p."""
         return None
 
     def scatter(self, result: FoldResult) -> dict[str, Any]:
@@ -178,7 +181,9 @@ class RegressionTask(Task):
             raw=raw,
         )
 
-    def all_pairs(self, ctx: ScoringContext, learner: Learner, seed: int) -> dict | None:
+    def all_pairs(
+        self, ctx: ScoringContext, learner: Learner, seed: int, resample: bool = True
+    ) -> dict | None:
         """A fixed model's correlations on ALL of the run's pairs, with its bootstrap interval
         and permutation p over all images, and the ceilings on the same pairs (metrics.json
         `all_pairs`, `stats.report.all_pairs_metrics`)."""
@@ -195,8 +200,8 @@ class RegressionTask(Task):
             y,
             raw,
             seed=seed,
-            n_boot=evaluation.n_bootstrap,
-            n_perm=evaluation.n_permutations,
+            n_boot=evaluation.n_bootstrap if resample else 0,
+            n_perm=evaluation.n_permutations if resample else 0,
             level=evaluation.ci_level,
             device=ctx.statistics_device,
         )
