@@ -131,14 +131,15 @@ def permuted_block(
     """out[r, k] += sum over x < y of weights[k, x, y] * tables[k, p[x], p[y]] for each row p
     of perms (R, n); tables, weights: (q, n, n) float32 (weights zero on and below the
     diagonal); out: (R, q) float64. A row's products add in float32 (four accumulators: the
-    additions overlap), rows in float64."""
+    additions overlap), rows in float64; rows outermost, so a row of weights serves all the
+    block's permutations."""
     q, n = tables.shape[0], tables.shape[1]
-    for r in range(perms.shape[0]):
-        p = perms[r]
-        for k in range(q):
-            total = np.float64(0.0)
-            for x in range(n - 1):
-                row, wrow = tables[k, p[x]], weights[k, x]
+    for k in range(q):
+        for x in range(n - 1):
+            wrow = weights[k, x]  # read once for the block's permutations (it stays in cache)
+            for r in range(perms.shape[0]):
+                p = perms[r]
+                row = tables[k, p[x]]
                 a0 = a1 = a2 = a3 = np.float32(0.0)
                 y = x + 1
                 while y + 3 < n:
@@ -150,8 +151,7 @@ def permuted_block(
                 while y < n:
                     a0 += wrow[y] * row[p[y]]
                     y += 1
-                total += (a0 + a1) + (a2 + a3)
-            out[r, k] += total
+                out[r, k] += (a0 + a1) + (a2 + a3)
 
 
 def join_layout(at_target: np.ndarray, bucket_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
