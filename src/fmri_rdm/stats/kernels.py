@@ -28,6 +28,19 @@ import numpy as np
 
 
 @numba.njit(nogil=True, cache=False, fastmath=False)
+def _group_weight(
+    c: np.ndarray, a: np.ndarray, b: np.ndarray, s: int, e: int, group: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """group[j] = sum of the weights c[a, j] * c[b, j] of sorted positions s..e-1 (a tie
+    group: its pairs share one mid-rank, so their total weight comes first)."""
+    group[:] = 0.0
+    for p in range(s, e):
+        ca, cb = c[a[p]], c[b[p]]
+        for j in range(group.size):
+            group[j] += ca[j] * cb[j]
+
+
+@numba.njit(nogil=True, cache=False, fastmath=False)
 def target_pass(
     c: np.ndarray, a: np.ndarray, b: np.ndarray, starts: np.ndarray, stored: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -52,11 +65,7 @@ def target_pass(
                 square[j] += w * v * v
                 carry[j] += w
             continue
-        group[:] = 0.0
-        for p in range(s, e):
-            ca, cb = c[a[p]], c[b[p]]
-            for j in range(r):
-                group[j] += ca[j] * cb[j]
+        _group_weight(c, a, b, s, e, group)
         for p in range(s, e):
             ca, cb = c[a[p]], c[b[p]]
             for j in range(r):
@@ -104,11 +113,7 @@ def prediction_pass(
                 square[j] += w * v * v
                 carry[j] += w
             continue
-        group[:] = 0.0
-        for p in range(s, e):
-            ca, cb = c[a[p]], c[b[p]]
-            for j in range(r):
-                group[j] += ca[j] * cb[j]
+        _group_weight(c, a, b, s, e, group)
         for p in range(s, e):
             ca, cb, u = c[a[p]], c[b[p]], products[slot[p]]
             for j in range(r):
