@@ -178,6 +178,10 @@ def all_pairs_metrics(
     test (`fold_statistics` on one fold holding every image). `mean` is the score itself
     (one value, no folds)."""
     images = np.unique(np.concatenate([np.asarray(i), np.asarray(j)]))
+    scores = regression_scores(target, prediction)
+    if n_boot == 0 and n_perm == 0:  # the scores alone (their resampled form would repeat them)
+        test = {name: {"mean": scores[name]} for name in ALL_PAIRS_SCORES}
+        return {"n_pairs": len(i), "n_images": int(images.size), "test": test}
     stats = fold_statistics(
         rdm,
         n_images,
@@ -193,7 +197,6 @@ def all_pairs_metrics(
         scores=ALL_PAIRS_SCORES,
         device=device,
     )
-    scores = regression_scores(target, prediction)
     intervals, p_values = stats.intervals(), stats.p_values()
     test = {
         name: {"mean": scores[name], **intervals.get(name, {})}
