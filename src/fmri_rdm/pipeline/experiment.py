@@ -148,7 +148,9 @@ def _all_pairs(
     out = task.all_pairs(ctx, learner, seed, resample)
     seconds["all_pairs"] = time.perf_counter() - start
     if out is not None:
-        out["statistics"] = "bootstrap and permutations" if resample else "none"
+        made = [name for name, k in (("bootstrap", evaluation.n_bootstrap),
+                                     ("permutations", evaluation.n_permutations)) if k]  # fmt: skip
+        out["statistics"] = " and ".join(made) if resample else "none"
     return out
 
 

@@ -18,8 +18,8 @@ A finished run (`RunMetrics`):
     fits_nothing     whether the model is fixed (nothing fitted: `Learner.fits_nothing`)
     all_pairs        (fixed regression models only) {n_pairs, n_images, test: {pearson,
                      spearman: {mean, ci_low, ci_high, p_value}}, noise_ceiling: {name: value},
-                     statistics: "bootstrap and permutations" | "none" (no interval or p:
-                     `evaluation.all_pairs_statistics`)}:
+                     statistics: "bootstrap and permutations" (or one of them) | "none" (no
+                     interval or p: `evaluation.all_pairs_statistics`)}:
                      the model scored on ALL of the run's pairs, the ceiling on the same pairs
                      (`stats.report.all_pairs_metrics`); `test` etc. are fold means of each
                      fold's within-test pairs

@@ -270,7 +270,7 @@ def _compiled(
                              slot_target.astype(idx)))  # fmt: skip
     stored_type = stored_dtype(n)
     # each thread's two (pairs x block) buffers stay within its share of BUFFER_BYTES (all
-    # pairs of a full subject, 48 M, get blocks of one resample)
+    # pairs of a full subject, 48 M, get blocks of 3 resamples on 2 threads)
     per_resample = a.size * (np.dtype(stored_type).itemsize + 8) * max(xb.workers, 1)
     block = max(1, min(n_boot, COMPILED_BLOCK, BUFFER_BYTES // per_resample))
 
