@@ -128,7 +128,7 @@ def test_compiled_blocks_and_buckets_match(block: int, bucket_rows: int, monkeyp
     """The CPU kernels with blocks of resamples and join buckets that cut tie groups and end
     mid-block: the per-resample reference's values."""
     monkeypatch.setattr(rr, "COMPILED_BLOCK", block)
-    monkeypatch.setattr(rr, "BUCKET_ROWS", bucket_rows)
+    monkeypatch.setattr(rr, "BUCKET_BYTES", bucket_rows * block * 4)  # float32 rows
     rng = np.random.default_rng(7)
     a, b, target, preds = _fold(rng, 12, ties=True, subset=True)
     counts = boot.resample_counts(rng, 12, 19)

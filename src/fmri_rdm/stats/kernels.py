@@ -4,10 +4,12 @@ and block of resamples, with every step fused (issue 40).
 The array form in `stats/rank_resamples.py` (numpy or torch) spends a fold's Spearman
 bootstrap in a dozen full passes over (pairs x resamples) buffers per order: gathers of the
 counts, products, a cumulative sum as a matrix product, offsets, a store, a gather and a sum.
-Here one loop walks each sorted order once, keeps the running weight of each resample in a
-small array and writes only what the two orders must share: the target's v per pair, and the
-prediction's w v, which a second loop joins with them bucket by bucket (a block of resamples
-is the inner, contiguous axis). The
+Here one loop walks each sorted order once and keeps the running weight of each resample in
+a small array. A prediction's walk writes its w (v - W) per pair in its own order (float32: a
+rounding of 2^-24 relative, so at most 2^-24 on rho); the target's walk keeps its v - W for
+one bucket of consecutive sorted positions in cache and joins every prediction's pairs of
+that bucket at once, so only the predictions' rows travel through memory (a block of
+resamples is the inner, contiguous axis: one pair's row of 16 float32 is one cache line). The
 permutation null is one loop per permutation over the upper triangle, gathering the relabelled
 target from one row of the table at a time (a row stays in the core's cache).
 
@@ -18,7 +20,8 @@ release the GIL, so blocks of resamples run on this process's share of the cores
 
 Definitions are those of `stats/rank_resamples.py`: with pair weights w = c[a] * c[b] in a
 resample, a pair's v = 2 * (weight before its tie group) + (weight of its tie group) is twice
-its mid-rank plus a constant, and with W = sum w the centred sums are sum w v v' - W^3.
+its mid-rank plus a constant, and with W = sum w its weighted mean is W: the kernels centre
+as they go, so no sum cancels.
 """
 
 from __future__ import annotations
@@ -27,109 +30,125 @@ import numba
 import numpy as np
 
 
-@numba.njit(nogil=True, cache=False, fastmath=False)
-def _group_weight(
-    c: np.ndarray, a: np.ndarray, b: np.ndarray, s: int, e: int, group: np.ndarray
-) -> None:  # pragma: no cover - compiled
-    """group[j] = sum of the weights c[a, j] * c[b, j] of sorted positions s..e-1 (a tie
-    group: its pairs share one mid-rank, so their total weight comes first)."""
-    group[:] = 0.0
-    for p in range(s, e):
-        ca, cb = c[a[p]], c[b[p]]
-        for j in range(group.size):
-            group[j] += ca[j] * cb[j]
-
-
-@numba.njit(nogil=True, cache=False, fastmath=False)
-def target_pass(
-    c: np.ndarray, a: np.ndarray, b: np.ndarray, starts: np.ndarray, stored: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Walk the target's sorted pairs once for a block of resamples.
-
-    c: (n, r) float64 counts; a, b: (P,) pair images in sorted order; starts: (G + 1,)
-    first sorted position of each tie group, then P; stored: (P, r) out, v of each sorted
-    position. Returns (W (r,), sum w v^2 (r,)), float64.
-    """
-    r = c.shape[1]
-    carry = np.zeros(r)
-    square = np.zeros(r)
-    group = np.zeros(r)
-    for g in range(starts.size - 1):
-        s, e = starts[g], starts[g + 1]
-        if e - s == 1:
-            ca, cb = c[a[s]], c[b[s]]
-            for j in range(r):
-                w = ca[j] * cb[j]
-                v = 2.0 * carry[j] + w
-                stored[s, j] = v
-                square[j] += w * v * v
-                carry[j] += w
-            continue
-        _group_weight(c, a, b, s, e, group)
-        for p in range(s, e):
-            ca, cb = c[a[p]], c[b[p]]
-            for j in range(r):
-                v = 2.0 * carry[j] + group[j]
-                stored[p, j] = v
-                square[j] += ca[j] * cb[j] * v * v
-        for j in range(r):
-            carry[j] += group[j]
-    return carry, square
-
-
-@numba.njit(nogil=True, cache=False, fastmath=False)
-def prediction_pass(
+@numba.njit(nogil=True, cache=True, fastmath=False)
+def _walk(
     c: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
     starts: np.ndarray,
+    groups: tuple[int, int],
+    total: np.ndarray,
+    state: np.ndarray,
     slot: np.ndarray,
-    slot_target: np.ndarray,
-    stored: np.ndarray,
-    products: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Walk one prediction's sorted pairs once for a block of resamples, then join their
-    w v with the target's v (`stored`, from `target_pass`).
+    out: np.ndarray,
+    weighted: bool,
+) -> None:  # pragma: no cover - compiled
+    """Tie groups groups[0]..groups[1] - 1 of one sorted order, for a block of resamples.
 
-    As `target_pass`, with slot: (P,) where each of these sorted pairs writes its w v in
-    `products` (P, r) float64, and slot_target: (P,) the row of `stored` of the pair in each
-    slot (`join_layout`). The join is a loop of its own: its reads of `stored` are
-    independent of each other (many in flight), where inside the walk they queued behind it.
-    Returns (sum w v^2, sum w v v_target), each (r,) float64.
+    c: (n, r) counts; a, b: (P,) pair images in sorted order; starts: (G + 1,) first sorted
+    position of each tie group, then P; total: (r,) W; state: (3, r) float64, the running
+    weight, sum w (v - W)^2 and a tie group's weight, carried from the groups before. Each
+    position p writes d = v - W (weighted: w d) to row slot[p] of out, or with an empty
+    slot, row p - starts[groups[0]].
     """
     r = c.shape[1]
-    carry = np.zeros(r)
-    square = np.zeros(r)
-    cross = np.zeros(r)
-    group = np.zeros(r)
-    for g in range(starts.size - 1):
+    first = starts[groups[0]]
+    for g in range(groups[0], groups[1]):
         s, e = starts[g], starts[g + 1]
-        if e - s == 1:
-            ca, cb, u = c[a[s]], c[b[s]], products[slot[s]]
+        if e - s > 1:  # a tie group's pairs share its mid-rank: its total weight first
+            for j in range(r):
+                state[2, j] = 0.0
+            for p in range(s, e):
+                ca, cb = c[a[p]], c[b[p]]
+                for j in range(r):
+                    state[2, j] += ca[j] * cb[j]
+        for p in range(s, e):
+            ca, cb = c[a[p]], c[b[p]]
+            row = out[slot[p]] if slot.size else out[p - first]
             for j in range(r):
                 w = ca[j] * cb[j]
-                v = 2.0 * carry[j] + w
-                u[j] = w * v
-                square[j] += w * v * v
-                carry[j] += w
-            continue
-        _group_weight(c, a, b, s, e, group)
-        for p in range(s, e):
-            ca, cb, u = c[a[p]], c[b[p]], products[slot[p]]
+                k = state[0, j]
+                d = 2.0 * k + (w if e - s == 1 else state[2, j]) - total[j]
+                row[j] = w * d if weighted else d
+                state[1, j] += w * d * d
+                if e - s == 1:
+                    state[0, j] = k + w
+        if e - s > 1:
             for j in range(r):
-                v = 2.0 * carry[j] + group[j]
-                u[j] = ca[j] * cb[j] * v
-                square[j] += u[j] * v
-        for j in range(r):
-            carry[j] += group[j]
-    for m in range(slot_target.size):
-        u, t = products[m], stored[slot_target[m]]
-        for j in range(r):
-            cross[j] += u[j] * t[j]
-    return square, cross
+                state[0, j] += state[2, j]
 
 
-@numba.njit(nogil=True, cache=False, fastmath=False)
+@numba.njit(nogil=True, cache=True, fastmath=False)
+def prediction_walk(
+    c: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    starts: np.ndarray,
+    total: np.ndarray,
+    slot: np.ndarray,
+    products: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Walk one prediction's sorted pairs once for a block of resamples (`_walk`).
+
+    slot: (P,) the row of products (P, r) float32 where each sorted position writes its
+    w (v - W) (a rounding of 2^-24 relative, so at most 2^-24 on rho): rows grouped by the
+    target's join bucket (`join_layout`), so the writes go to one sequential stream per
+    bucket and the join reads them in order. Returns sum w (v - W)^2, (r,) float64.
+    """
+    state = np.zeros((3, c.shape[1]))
+    _walk(c, a, b, starts, (0, starts.size - 1), total, state, slot, products, True)
+    return state[1].copy()
+
+
+@numba.njit(nogil=True, cache=True, fastmath=False)
+def target_join(
+    c: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    starts: np.ndarray,
+    total: np.ndarray,
+    bucket_groups: np.ndarray,
+    products: np.ndarray,
+    local: np.ndarray,
+    bounds: np.ndarray,
+    buffer: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Walk the target's sorted pairs once for a block of resamples (`_walk`), joining each
+    bucket of them with every prediction's w (v - W) while the bucket's v - W are in cache.
+
+    bucket_groups: (H + 1,) the first tie group of each bucket of consecutive sorted
+    positions, then G; products: (K, P, r) of the predictions (`prediction_walk`); rows m in
+    bounds[k, h]..bounds[k, h + 1] of prediction k join row local[k, m] (local: (K, P)) of
+    bucket h; buffer: (rows, r), a bucket's v - W (float32 where exact). Returns (sum
+    w (v - W)^2 (r,), sum w (v - W)(v_k - W) (K, r)), float64.
+    """
+    r = c.shape[1]
+    state = np.zeros((3, r))
+    none = np.empty(0, dtype=bounds.dtype)
+    # two rows of sums per prediction: consecutive rows add into different ones (the
+    # additions of one row do not wait for those of the row before)
+    cross = np.zeros((products.shape[0], 2, r))
+    for h in range(bucket_groups.size - 1):
+        groups = (bucket_groups[h], bucket_groups[h + 1])
+        _walk(c, a, b, starts, groups, total, state, none, buffer, False)
+        for k in range(products.shape[0]):
+            into = cross[k]
+            m, end = bounds[k, h], bounds[k, h + 1]
+            while m + 1 < end:
+                u0, t0 = products[k, m], buffer[local[k, m]]
+                u1, t1 = products[k, m + 1], buffer[local[k, m + 1]]
+                for j in range(r):
+                    into[0, j] += u0[j] * t0[j]
+                    into[1, j] += u1[j] * t1[j]
+                m += 2
+            if m < end:
+                u0, t0 = products[k, m], buffer[local[k, m]]
+                for j in range(r):
+                    into[0, j] += u0[j] * t0[j]
+    return state[1].copy(), cross[:, 0] + cross[:, 1]
+
+
+@numba.njit(nogil=True, cache=True, fastmath=False)
 def permuted_block(
     tables: np.ndarray, weights: np.ndarray, perms: np.ndarray, out: np.ndarray
 ) -> None:  # pragma: no cover - compiled
@@ -159,16 +178,28 @@ def permuted_block(
                 out[r, k] += (a0 + a1) + (a2 + a3)
 
 
-def join_layout(at_target: np.ndarray, bucket_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(slot, slot_target) of `prediction_pass` for at_target (P,), the target-sorted
-    position of each of a prediction's sorted pairs, and the target positions where the
-    buckets after the first start: slots grouped by bucket (the join reads one bucket's rows
-    of `stored` at a time), in the prediction's order within a bucket."""
-    bucket = np.searchsorted(bucket_starts, at_target, side="right")
-    order = np.argsort(bucket, kind="stable")
-    slot = np.empty(at_target.size, dtype=at_target.dtype)
-    slot[order] = np.arange(at_target.size, dtype=at_target.dtype)
-    return slot, np.ascontiguousarray(at_target[order])
+def bucket_layout(starts: np.ndarray, rows: int) -> np.ndarray:
+    """(H + 1,) first tie group of each bucket of about `rows` consecutive sorted positions
+    (a bucket ends where a tie group ends), then G; starts as in `prediction_walk`."""
+    cuts = np.searchsorted(starts[:-1], np.arange(rows, starts[-1], rows), side="left")
+    return np.unique(np.concatenate([[0], cuts, [starts.size - 1]]))
+
+
+def join_layout(
+    target_position: np.ndarray, bucket_first: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(slot, local, bounds) of one prediction in `prediction_walk` and `target_join`:
+    target_position (P,) is the target-sorted position of each of its sorted pairs,
+    bucket_first (H + 1,) the first sorted position of each bucket, then P. Rows are grouped
+    by bucket, in the prediction's order within one."""
+    bucket = np.searchsorted(bucket_first, target_position, side="right") - 1
+    small = np.int16 if bucket_first.size <= 1 << 15 else np.int32  # int16: a radix sort
+    at = np.argsort(bucket.astype(small), kind="stable")
+    local = target_position[at] - bucket_first[bucket[at]]
+    bounds = np.searchsorted(bucket[at], np.arange(bucket_first.size), side="left")
+    slot = np.empty_like(at)
+    slot[at] = np.arange(at.size)
+    return slot, local, bounds
 
 
 def group_starts(sorted_values: np.ndarray) -> np.ndarray:

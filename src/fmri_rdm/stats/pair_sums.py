@@ -36,3 +36,26 @@ def weighted_sums(
             xs = sparse.csr_matrix((values[:, k], (a, b)), shape=(n, n))
             out[:, k] = np.einsum("nb,bn->b", xs @ c.T, c)
     return out
+
+
+def pair_totals(counts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(B,) float64 total pair weight sum_p counts[:, a_p] * counts[:, b_p] of each resample.
+
+    Where the pairs are every pair of the n images once (a fold's test pairs), it is
+    ((sum c)^2 - sum c^2) / 2, exact for whole counts, without the matrix product.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    n = c.shape[1]
+    if len(a) == n * (n - 1) // 2 and _every_pair_once(np.asarray(a), np.asarray(b), n):
+        s = c.sum(axis=1)
+        return (s * s - np.einsum("bn,bn->b", c, c)) / 2
+    return weighted_sums(c, a, b, np.ones(len(a)))[:, 0]
+
+
+def _every_pair_once(a: np.ndarray, b: np.ndarray, n: int) -> bool:
+    """Whether the unordered pairs (a, b) are n * (n - 1) / 2 distinct pairs of distinct
+    images in [0, n) (given that many pairs, distinct means every one)."""
+    if a.size == 0 or (a == b).any() or min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
+        return a.size == 0
+    flat = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    return bool(np.bincount(flat, minlength=n * n).max() <= 1)

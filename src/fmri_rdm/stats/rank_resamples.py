@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from fmri_rdm.stats.backend import Backend, NumpyBackend, backend_for
-from fmri_rdm.stats.pair_sums import weighted_sums
+from fmri_rdm.stats.pair_sums import pair_totals, weighted_sums
 
 PREFIX_PRODUCT_MAX = 512  # segments per chunk up to which their prefix sums are one product
 
@@ -227,15 +227,14 @@ def weighted_spearman(
     return np.concatenate(blocks, axis=1)
 
 
-COMPILED_BLOCK = 16  # resamples per pass of the compiled kernels (a pair's row: one cache line)
-BUCKET_ROWS = 16384  # target rows joined at a time by the compiled kernels (a core's cache)
+COMPILED_BLOCK = 32  # resamples per pass of the compiled kernels (a pair's row: two cache lines)
+BUCKET_BYTES = 1 << 19  # the target's v - W of one join bucket (half a core's L2 cache)
 BUFFER_BYTES = 4 << 30  # the compiled kernels' buffers, all threads together
 
 
 def stored_dtype(n: int) -> type[np.number]:
-    """The smallest exact type of the target's v among n images: whole numbers below
-    2 W <= n^2, exact in float32 below 2^24 and in int32 below 2^31 (the prediction's w v can
-    pass 2^31: float64)."""
+    """The smallest exact type of the target's v - W among n images: whole numbers of
+    magnitude below W <= n^2 / 2, exact in float32 below 2^24 and in int32 below 2^31."""
     return np.float32 if n * n < 1 << 24 else np.int32 if n * n < 1 << 31 else np.float64
 
 
@@ -252,45 +251,59 @@ def _compiled(
     from fmri_rdm.stats import kernels
 
     n_boot, n = counts.shape
-    # int32 positions halve the index traffic of a pass (all pairs of 9,841 images: 48 M)
-    idx = np.int32 if a.size < 2**31 else np.intp
-    order = np.argsort(target, kind="stable")
+    # 32-bit positions halve the index traffic of a pass (all pairs of 9,841 images: 48 M);
+    # unsigned, so the compiled code need not wrap negative indices
+    idx = np.uint32 if a.size < 2**32 else np.uintp
+    # the order inside a tie group never matters (its pairs share a mid-rank): no stable sort
+    order = np.argsort(target)
     at, bt = a[order].astype(idx), b[order].astype(idx)
     t_starts = kernels.group_starts(target[order]).astype(idx)
     position = np.empty(a.size, dtype=idx)
     position[order] = np.arange(a.size, dtype=idx)
     del order
-    cuts = np.arange(BUCKET_ROWS, a.size, BUCKET_ROWS)
-    sorted_preds = []
-    for p in preds:
-        o = np.argsort(p, kind="stable")
-        slot, slot_target = kernels.join_layout(position[o], cuts)
-        starts = kernels.group_starts(p[o]).astype(idx)
-        sorted_preds.append((a[o].astype(idx), b[o].astype(idx), starts, slot.astype(idx),
-                             slot_target.astype(idx)))  # fmt: skip
     stored_type = stored_dtype(n)
-    # each thread's two (pairs x block) buffers stay within its share of BUFFER_BYTES (all
-    # pairs of a full subject, 48 M, get blocks of 3 resamples on 2 threads)
-    per_resample = a.size * (np.dtype(stored_type).itemsize + 8) * max(xb.workers, 1)
+    # each thread's (predictions x pairs x block) float32 rows within its share of BUFFER_BYTES
+    # (all pairs of a full subject, 48 M, get blocks of 11 resamples on 2 threads)
+    per_resample = a.size * 4 * len(preds) * max(xb.workers, 1)
     block = max(1, min(n_boot, COMPILED_BLOCK, BUFFER_BYTES // per_resample))
+    rows = max(1, BUCKET_BYTES // (block * np.dtype(stored_type).itemsize))
+    bucket_groups = kernels.bucket_layout(t_starts, rows).astype(idx)
+    bucket_first = t_starts[bucket_groups]
+    walks, joins = [], []
+    for p in preds:
+        o = np.argsort(p)
+        walks.append((a[o].astype(idx), b[o].astype(idx), kernels.group_starts(p[o]).astype(idx)))
+        joins.append(kernels.join_layout(position[o], bucket_first))
+    slot_k, local_k, bounds_k = (np.stack([j[i] for j in joins]).astype(idx) for i in range(3))
+    del joins, position
+    widest = int(np.diff(bucket_first).max())  # a tie group wider than a bucket widens it
+    totals = pair_totals(counts, a, b)  # W per resample: the kernels centre v on it
 
     def one_block(buffers: tuple[np.ndarray, np.ndarray], s: int) -> np.ndarray:
-        stored, products = buffers
+        products, bucket = buffers
         part = counts[s : s + block]
-        c = np.zeros((n, block))  # a last, short block: resamples without images (NaN)
+        # float32 counts (small whole numbers): half the cache of float64 for the same rows
+        c = np.zeros((n, block), dtype=np.float32)  # a last, short block: no images (NaN)
         c[:, : len(part)] = part.T
-        total, stt = kernels.target_pass(c, at, bt, t_starts, stored)
+        total = np.zeros(block)
+        total[: len(part)] = totals[s : s + block]
+        spp = np.stack(
+            [
+                kernels.prediction_walk(c, *w, total, slot_k[k], products[k])
+                for k, w in enumerate(walks)
+            ]
+        )
+        stt, stp = kernels.target_join(
+            c, at, bt, t_starts, total, bucket_groups, products, local_k, bounds_k, bucket
+        )
         cube = total**3
-        rows = []
-        for ap, bp, starts, slot, slot_target in sorted_preds:
-            spp, stp = kernels.prediction_pass(
-                c, ap, bp, starts, slot, slot_target, stored, products
-            )
-            rows.append(rho_from_sums(stp - cube, stt - cube, spp - cube, cube))
-        return np.stack(rows)[:, : len(part)]
+        return rho_from_sums(stp, stt, spp, cube)[:, : len(part)]
 
     def buffers() -> tuple[np.ndarray, np.ndarray]:
-        return np.empty((a.size, block), dtype=stored_type), np.empty((a.size, block))
+        return (
+            np.empty((len(preds), a.size, block), dtype=np.float32),
+            np.empty((widest, block), dtype=stored_type),
+        )
 
     blocks = xb.map_blocks(one_block, range(0, n_boot, block), buffers)
     return np.concatenate(blocks, axis=1)
