@@ -117,7 +117,7 @@ class NumpyBackend:
 
         t = np.ascontiguousarray(tables, dtype=np.float32)
         w = np.ascontiguousarray(weights, dtype=np.float32)
-        perms = np.ascontiguousarray(perms, dtype=np.intp)
+        perms = np.ascontiguousarray(perms, dtype=np.uint32)  # unsigned: no index wrapping
 
         def some(_: None, start: int) -> np.ndarray:
             out = np.zeros((len(perms[start : start + 16]), t.shape[0]))

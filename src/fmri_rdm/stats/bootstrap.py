@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from fmri_rdm.errors import DataError
-from fmri_rdm.stats.pair_sums import weighted_sums
+from fmri_rdm.stats.pair_sums import pair_totals, weighted_sums
 from fmri_rdm.stats.rank_resamples import weighted_spearman
 
 SCORES = ("pearson", "spearman", "r2", "mse")
@@ -72,14 +72,17 @@ def moment_scores(
     preds = np.atleast_2d(np.asarray(predictions, dtype=np.float64))
     shift = t.mean()
     t = t - shift
-    cols = [np.ones_like(t), t, t * t]
+    cols = [t, t * t]
     for p in preds - shift:
-        cols += [p, p * p, t * p, (t - p) ** 2]
+        cols += [p, p * p, t * p]
+    # one matrix product per column: the total weight has a closed form for all pairs, and
+    # the residual sum of squares is stt - 2 stp + spp (centred values: no cancellation)
     s = weighted_sums(counts, a, b, np.stack(cols, axis=1))
-    w, st, stt = s[:, 0], s[:, 1], s[:, 2]
+    w, st, stt = pair_totals(counts, a, b), s[:, 0], s[:, 1]
     out: dict[str, list[np.ndarray]] = {"pearson": [], "r2": [], "mse": []}
     for k in range(preds.shape[0]):
-        sp, spp, stp, sres = s[:, 3 + 4 * k : 7 + 4 * k].T
+        sp, spp, stp = s[:, 2 + 3 * k : 5 + 3 * k].T
+        sres = np.maximum(stt - 2.0 * stp + spp, 0.0)
         out["pearson"].append(_pearson_from_sums(w, st, sp, stt, spp, stp))
         with np.errstate(invalid="ignore", divide="ignore"):
             tot = stt - st * st / w

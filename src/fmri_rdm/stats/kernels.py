@@ -151,31 +151,35 @@ def target_join(
 @numba.njit(nogil=True, cache=True, fastmath=False)
 def permuted_block(
     tables: np.ndarray, weights: np.ndarray, perms: np.ndarray, out: np.ndarray
-) -> None:  # pragma: no cover - compiled
+) -> float:  # pragma: no cover - compiled
     """out[r, k] += sum over x < y of weights[k, x, y] * tables[k, p[x], p[y]] for each row p
-    of perms (R, n); tables, weights: (q, n, n) float32 (weights zero on and below the
-    diagonal); out: (R, q) float64. A row's products add in float32 (four accumulators: the
-    additions overlap), rows in float64; rows outermost, so a row of weights serves all the
-    block's permutations."""
+    of perms (R, n) (unsigned); tables, weights: (q, n, n) float32 (weights zero on and below
+    the diagonal); out: (R, q) float64. A row's products add in float32 (four accumulators:
+    the additions overlap), rows in float64; rows outermost, so a row of weights serves all
+    the block's permutations. Returns a sum of no meaning (of the touched lines, below)."""
     q, n = tables.shape[0], tables.shape[1]
+    touched = np.float32(0.0)
     for k in range(q):
         for x in range(n - 1):
             wrow = weights[k, x]  # read once for the block's permutations (it stays in cache)
             for r in range(perms.shape[0]):
                 p = perms[r]
                 row = tables[k, p[x]]
+                # one read per cache line of the row, in order: the prefetcher streams it in,
+                # where the gathers below would each wait for their line (30 % of the time)
+                for y in range(0, n, 16):
+                    touched += row[y]
                 a0 = a1 = a2 = a3 = np.float32(0.0)
-                y = x + 1
-                while y + 3 < n:
+                for i in range((n - x - 1) // 4):
+                    y = x + 1 + 4 * i
                     a0 += wrow[y] * row[p[y]]
                     a1 += wrow[y + 1] * row[p[y + 1]]
                     a2 += wrow[y + 2] * row[p[y + 2]]
                     a3 += wrow[y + 3] * row[p[y + 3]]
-                    y += 4
-                while y < n:
+                for y in range(x + 1 + 4 * ((n - x - 1) // 4), n):
                     a0 += wrow[y] * row[p[y]]
-                    y += 1
                 out[r, k] += (a0 + a1) + (a2 + a3)
+    return touched
 
 
 def bucket_layout(starts: np.ndarray, rows: int) -> np.ndarray:
