@@ -185,30 +185,52 @@ def permuted_block(
 def bucket_layout(starts: np.ndarray, rows: int) -> np.ndarray:
     """(H + 1,) first tie group of each bucket of about `rows` consecutive sorted positions
     (a bucket ends where a tie group ends), then G; starts as in `prediction_walk`."""
-    cuts = np.searchsorted(starts[:-1], np.arange(rows, starts[-1], rows), side="left")
+    cuts = np.searchsorted(starts[:-1], np.arange(rows, int(starts[-1]), rows), side="left")
     return np.unique(np.concatenate([[0], cuts, [starts.size - 1]]))
 
 
+@numba.njit(nogil=True, cache=True)
 def join_layout(
     target_position: np.ndarray, bucket_first: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """(slot, local, bounds) of one prediction in `prediction_walk` and `target_join`:
     target_position (P,) is the target-sorted position of each of its sorted pairs,
     bucket_first (H + 1,) the first sorted position of each bucket, then P. Rows are grouped
-    by bucket, in the prediction's order within one."""
-    bucket = np.searchsorted(bucket_first, target_position, side="right") - 1
-    small = np.int16 if bucket_first.size <= 1 << 15 else np.int32  # int16: a radix sort
-    at = np.argsort(bucket.astype(small), kind="stable")
-    local = target_position[at] - bucket_first[bucket[at]]
-    bounds = np.searchsorted(bucket[at], np.arange(bucket_first.size), side="left")
-    slot = np.empty_like(at)
-    slot[at] = np.arange(at.size)
+    by bucket, in the prediction's order within one (a counting sort: two passes)."""
+    size, buckets = target_position.size, bucket_first.size - 1
+    bucket_of = np.empty(bucket_first[-1], dtype=np.int32)
+    for h in range(buckets):
+        bucket_of[bucket_first[h] : bucket_first[h + 1]] = h
+    bounds = np.zeros(buckets + 1, dtype=target_position.dtype)
+    for m in range(size):
+        bounds[bucket_of[target_position[m]] + 1] += 1
+    for h in range(buckets):
+        bounds[h + 1] += bounds[h]
+    fill = bounds[:-1].copy()
+    slot = np.empty(size, dtype=target_position.dtype)
+    local = np.empty(size, dtype=target_position.dtype)
+    for m in range(size):
+        t = target_position[m]
+        h = bucket_of[t]
+        slot[m] = fill[h]
+        local[fill[h]] = t - bucket_first[h]
+        fill[h] += 1
     return slot, local, bounds
 
 
-def group_starts(sorted_values: np.ndarray) -> np.ndarray:
-    """(G + 1,) intp first position of each run of equal values in sorted_values (P,), then P."""
-    new = np.empty(sorted_values.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
-    return np.append(np.flatnonzero(new), sorted_values.size).astype(np.intp)
+@numba.njit(nogil=True, cache=True)
+def group_starts(sorted_values: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """(G + 1,) int64 first position of each run of equal values in sorted_values (P,),
+    then P."""
+    size = sorted_values.size
+    groups = 1 if size else 0
+    for p in range(1, size):
+        groups += sorted_values[p] != sorted_values[p - 1]
+    out = np.empty(groups + 1, dtype=np.int64)
+    g = 0
+    for p in range(size):
+        if p == 0 or sorted_values[p] != sorted_values[p - 1]:
+            out[g] = p
+            g += 1
+    out[groups] = size
+    return out
