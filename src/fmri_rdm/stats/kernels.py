@@ -5,16 +5,20 @@ The array form in `stats/rank_resamples.py` (numpy or torch) spends a fold's Spe
 bootstrap in a dozen full passes over (pairs x resamples) buffers per order: gathers of the
 counts, products, a cumulative sum as a matrix product, offsets, a store, a gather and a sum.
 Here one loop walks each sorted order once and keeps the running weight of each resample in
-a small array. A prediction's walk writes its w (v - W) per pair in its own order (float32: a
-rounding of 2^-24 relative, so at most 2^-24 on rho); the target's walk keeps its v - W for
-one bucket of consecutive sorted positions in cache and joins every prediction's pairs of
-that bucket at once, so only the predictions' rows travel through memory (a block of
-resamples is the inner, contiguous axis: one pair's row of 16 float32 is one cache line). The
+a small array. A prediction's walk writes its w (v - W) per pair (float32: a rounding of
+2^-24 relative, so at most 2^-24 on rho) into one sequential stream per join bucket; the
+target's walk keeps its v - W for one bucket of consecutive sorted positions in cache and
+joins every prediction's rows of that bucket at once, so only the predictions' rows travel
+through memory. A block of 32 resamples is the inner, contiguous axis (a pair's row: two
+cache lines): the walks cost about as much per pair at 32 lanes as at 16, where they are
+bound by the per-pair work (indices, a running sum through memory), not by bandwidth. The
 permutation null is one loop per permutation over the upper triangle, gathering the relabelled
-target from one row of the table at a time (a row stays in the core's cache).
+target from one row of the table at a time, read in order once first so that the hardware
+prefetcher brings the row in (the gathers alone wait on one cache miss after another).
 
-numba was already installed for thingsvision. Kernels compile on first use in a process
-(about 2 s, once: not cached on disk, which would write next to the installed package). They
+numba was already installed for thingsvision. Kernels compile on first use (about 2 s) and
+numba caches the machine code on disk (`cache=True`: `__pycache__` beside this module, as
+Python's bytecode, or `NUMBA_CACHE_DIR`), so later processes load them in about 0.3 s. They
 release the GIL, so blocks of resamples run on this process's share of the cores as threads
 (`stats/backend.py`).
 
