@@ -14,6 +14,7 @@ import numpy as np
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.cancellation import PAIR_ELEMENTS, exact_squared, refine_close_pairs
+from fmri_rdm.rsa.pair_index import check_pairs, condensed_positions, condensed_values
 
 logger = logging.getLogger(__name__)
 
@@ -63,27 +64,13 @@ def n_items(rdm: np.ndarray) -> int:
     return n
 
 
-def _check_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Validate pair index arrays (same shape, 0 <= i < j < n) and return them as int64."""
-    i = np.asarray(i)
-    j = np.asarray(j)
-    if i.shape != j.shape:
-        raise DataError(f"pair index arrays differ in shape: i {i.shape} vs j {j.shape}")
-    i64 = i.astype(np.int64, copy=False)
-    j64 = j.astype(np.int64, copy=False)
-    if i64.size and (i64.min() < 0 or j64.max() >= n or np.any(i64 >= j64)):
-        raise DataError(f"pair indices must satisfy 0 <= i < j < {n}")
-    return i64, j64
-
-
 def condensed_index(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     """Condensed (pdist-order) positions of pairs (i, j), i < j, among `n` items.
 
-    i, j: (P,) integer arrays. Returns (P,) int64. Raises DataError on invalid pairs.
+    i, j: (P,) integer arrays. Returns (P,) int64. Raises DataError on invalid pairs
+    (one compiled pass, `rsa/pair_index.py`).
     """
-    i64, j64 = _check_pairs(i, j, n)
-    # int64 throughout: N*i overflows int32 for N above ~46k.
-    return n * i64 - i64 * (i64 + 1) // 2 + (j64 - i64 - 1)
+    return condensed_positions(i, j, n)
 
 
 def condensed_to_pairs(k: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +103,7 @@ def rdm_values(rdm: np.ndarray, i: np.ndarray, j: np.ndarray, n: int) -> np.ndar
     """
     if rdm.shape != (n_pairs(n),):
         raise DataError(f"RDM has shape {rdm.shape}, expected ({n_pairs(n)},) for {n} items")
-    return np.asarray(rdm[condensed_index(i, j, n)], dtype=np.float32)
+    return np.asarray(condensed_values(rdm, i, j, n), dtype=np.float32)
 
 
 def square_rdm(rdm: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
@@ -279,18 +266,22 @@ def pair_distances(
     metric = feature_metric(metric)
     features = np.asarray(features)
     n = len(features)
-    i, j = _check_pairs(np.asarray(i), np.asarray(j), n)
+    i, j = np.asarray(i), np.asarray(j)
+    check_pairs(i, j, n)
     if len(i) == 0:
         return np.zeros(0, np.float32)
-    used = np.unique(np.concatenate([i, j]))
+    # the images the pairs touch, sorted, and each one's position among them (a count and a
+    # lookup table: the pairs of a fold are tens of millions, the images thousands)
+    touched = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
+    used = np.flatnonzero(touched)
+    position = np.zeros(n, dtype=np.int64)
+    position[used] = np.arange(used.size)
+    pi, pj = position[i], position[j]  # keep i < j: `used` is sorted
     if len(i) * 8 >= n_pairs(len(used)):
-        # positions in `used` keep i < j because `used` is sorted
-        pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
         return rdm_values(compute_rdm(features[used], metric), pi, pj, len(used))
     # only the rows the pairs touch are checked and prepared, as in the dense path (a constant
     # or non-finite row that no pair touches is no error in either)
     rows = features[used]
-    pi, pj = np.searchsorted(used, i), np.searchsorted(used, j)
     z = _prepare_rows(rows, metric, _default_block_rows(len(rows)))
     out = np.empty(len(i), np.float64)
     if metric == "euclidean":

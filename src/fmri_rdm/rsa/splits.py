@@ -142,6 +142,11 @@ class PairSplit:
 
     def take(self, selection: np.ndarray) -> PairSplit:
         """The pairs a (P,) bool mask or an index array selects."""
+        selection = np.asarray(selection)
+        if selection.dtype == bool:  # one scan of the mask for the three arrays, not three
+            if selection.shape != np.shape(self.i):
+                raise ConfigError(f"mask of shape {selection.shape} for {len(self)} pairs")
+            selection = np.flatnonzero(selection)
         return PairSplit(self.i[selection], self.j[selection], self.y[selection])
 
     @classmethod
