@@ -183,7 +183,7 @@ def permuted_block(
                 for y in range(x + 1 + 4 * ((n - x - 1) // 4), n):
                     a0 += wrow[y] * row[p[y]]
                 out[r, k] += (a0 + a1) + (a2 + a3)
-    return touched
+    return float(touched)
 
 
 def bucket_layout(starts: np.ndarray, rows: int) -> np.ndarray:
