@@ -8,7 +8,8 @@ code path is the project's: `EncodingLearner.fit` on 4/5 of the images (the dire
 solver, 21 alphas, 5-fold CV, voxel batches) and `predict` of every test pair (the RDM of the
 predicted responses). Then, in the same process, the plain float32 direct solve of the same
 computation (`bench.svm_ridge.direct_ridge_cv`, same standardised inputs and splits): its
-seconds, the ratio, and the share of voxels whose alpha agrees (`--no-direct` skips it).
+seconds, the ratio, and the share of voxels whose alpha agrees (`--no-direct` skips it), and on
+the first 4,000 voxels, how often each of the two float32 choices equals a float64 solve's.
 Prints one JSON line: seconds (wall and CPU), peak RSS of the fit and predict (before the
 direct solve, which holds its own copies of Y).
 """
@@ -26,8 +27,11 @@ import numpy as np
 
 from fmri_rdm.models.base import FoldData
 from fmri_rdm.models.encoding.learner import EncodingLearner
+from fmri_rdm.models.encoding.ridge_eigh import ridge_cv_eigh
 from fmri_rdm.rsa.pairs import all_pairs
 from fmri_rdm.rsa.splits import PairSplit, image_disjoint_folds
+
+EXACT_VOXELS = 4000  # voxels solved again in float64: which float32 choice is exact
 
 
 def main() -> None:
@@ -91,12 +95,21 @@ def _direct(learner, x, y, seed, fit_s, fit_cpu):  # type: ignore[no-untyped-def
     chosen = direct_ridge_cv(xs, y, learner.alphas, splits)
     direct_s, direct_cpu = time.perf_counter() - start, time.process_time() - cpu
     agree = np.isclose(learner.state["best_alphas"], chosen, rtol=1e-4)
+    # where they differ, float32 rounding decided between two alphas of near-equal CV score:
+    # a float64 solve of the first voxels says which of the two is nearer the exact choice
+    k = min(EXACT_VOXELS, y.shape[1])
+    exact = ridge_cv_eigh(xs, y[:, :k], learner.alphas, splits, dtype=np.float64).best_alphas
     return {
         "direct_s": round(direct_s, 1),
         "direct_cpu_s": round(direct_cpu, 1),
         "fit_over_direct": round(fit_s / direct_s, 2),
         "fit_over_direct_cpu": round(fit_cpu / direct_cpu, 2),
         "alphas_agree": float(agree.mean()),
+        "exact_voxels": k,
+        "fit_alphas_equal_float64": float(
+            np.isclose(learner.state["best_alphas"][:k], exact).mean()
+        ),
+        "direct_alphas_equal_float64": float(np.isclose(chosen[:k], exact).mean()),
     }
 
 

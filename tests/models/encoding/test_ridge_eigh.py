@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from himalaya.backend import set_backend
@@ -98,3 +100,25 @@ def test_voxel_batches_and_rows_give_the_one_batch_fit(device: str | None) -> No
     np.testing.assert_allclose(got.coef, ref.coef, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(got.intercept, ref.intercept, rtol=1e-10, atol=1e-12)
     assert len(np.unique(whole.best_alphas)) > 2
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_gram_and_prediction_errors_agree(device: str | None, monkeypatch) -> None:
+    """Test errors from the test rows' Gram matrix (n_test > D) equal those of the
+    predictions themselves (float64), alpha by alpha."""
+    import fmri_rdm.models.encoding.ridge_eigh as ridge
+
+    x, y = _data(n=120, d=10, v=13, seed=5)
+    splits = list(KFold(4, shuffle=True, random_state=5).split(x))
+    by_gram = ridge_cv_eigh(x, y, ALPHAS, splits, dtype=np.float64, device=device)
+    split = ridge._split
+
+    def without_gram(*args):  # type: ignore[no-untyped-def]
+        return dataclasses.replace(split(*args), gram=None)
+
+    monkeypatch.setattr(ridge, "_split", without_gram)
+    by_prediction = ridge_cv_eigh(x, y, ALPHAS, splits, dtype=np.float64, device=device)
+    assert len(np.unique(by_gram.best_alphas)) > 2
+    np.testing.assert_array_equal(by_gram.best_alphas, by_prediction.best_alphas)
+    np.testing.assert_allclose(by_gram.cv_scores, by_prediction.cv_scores, atol=1e-10)
+    np.testing.assert_allclose(by_gram.coef, by_prediction.coef, rtol=1e-10, atol=1e-12)
