@@ -5,7 +5,8 @@ an R² score (what the encoding model asks of it), computed as a direct solve: p
 centred training inputs' covariance X'X (D, D) is diagonalised once, the targets are projected
 once (B = V' X' Y, (D, V)), and then every alpha's test error costs one product, not a fresh
 solve: (D, D) @ (D, V) with the test rows' Gram matrix where they outnumber the dimensions,
-else the predictions (n_test, D) @ (D, V). The refit on all images groups the targets by their alpha.
+else the predictions (n_test, D) @ (D, V). The refit on all images groups the targets by
+their alpha.
 
 Targets go in batches (`n_targets_batch` columns, the outer loop): each batch of Y is read
 once (only its rows of `rows`, never a copy of the whole Y), scored on every split and alpha
