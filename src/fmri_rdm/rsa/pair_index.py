@@ -9,13 +9,13 @@ fold are mostly in pdist order, so the gather reads the RDM nearly in order.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from fmri_rdm.errors import DataError
+from fmri_rdm.runtime.compiled import compiled
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled
 def _first_invalid(i: np.ndarray, j: np.ndarray, n: int) -> int:  # pragma: no cover - compiled
     """The first p without 0 <= i[p] < j[p] < n, or -1."""
     for p in range(i.size):
@@ -24,7 +24,7 @@ def _first_invalid(i: np.ndarray, j: np.ndarray, n: int) -> int:  # pragma: no c
     return -1
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled
 def _positions(i: np.ndarray, j: np.ndarray, n: int, out: np.ndarray) -> int:  # pragma: no cover
     """out[p] = condensed position of (i[p], j[p]) (int64 arithmetic); the first invalid p
     (stopping there) or -1."""
@@ -36,7 +36,7 @@ def _positions(i: np.ndarray, j: np.ndarray, n: int, out: np.ndarray) -> int:  #
     return -1
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled
 def _gather(
     rdm: np.ndarray, i: np.ndarray, j: np.ndarray, n: int, out: np.ndarray
 ) -> int:  # pragma: no cover

@@ -17,8 +17,9 @@ target from one row of the table at a time, read in order once first so that the
 prefetcher brings the row in (the gathers alone wait on one cache miss after another).
 
 numba was already installed for thingsvision. Kernels compile on first use (about 2 s) and
-numba caches the machine code on disk (`cache=True`: `__pycache__` beside this module, as
-Python's bytecode, or `NUMBA_CACHE_DIR`), so later processes load them in about 0.3 s. They
+numba caches the machine code on disk (`runtime/compiled.py`: `__pycache__` beside this
+module, as Python's bytecode, or `NUMBA_CACHE_DIR`), so later processes load them in about
+0.3 s. They
 release the GIL, so blocks of resamples run on this process's share of the cores as threads
 (`stats/backend.py`).
 
@@ -30,11 +31,12 @@ as they go, so no sum cancels.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from fmri_rdm.runtime.compiled import compiled
 
-@numba.njit(nogil=True, cache=True, fastmath=False)
+
+@compiled
 def _walk(
     c: np.ndarray,
     a: np.ndarray,
@@ -82,7 +84,7 @@ def _walk(
                 state[0, j] += state[2, j]
 
 
-@numba.njit(nogil=True, cache=True, fastmath=False)
+@compiled
 def prediction_walk(
     c: np.ndarray,
     a: np.ndarray,
@@ -104,7 +106,7 @@ def prediction_walk(
     return state[1].copy()
 
 
-@numba.njit(nogil=True, cache=True, fastmath=False)
+@compiled
 def target_join(
     c: np.ndarray,
     a: np.ndarray,
@@ -152,7 +154,7 @@ def target_join(
     return state[1].copy(), cross[:, 0] + cross[:, 1]
 
 
-@numba.njit(nogil=True, cache=True, fastmath=False)
+@compiled
 def permuted_block(
     tables: np.ndarray, weights: np.ndarray, perms: np.ndarray, out: np.ndarray
 ) -> float:  # pragma: no cover - compiled
@@ -193,7 +195,7 @@ def bucket_layout(starts: np.ndarray, rows: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], cuts, [starts.size - 1]]))
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled
 def join_layout(
     target_position: np.ndarray, bucket_first: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -222,7 +224,7 @@ def join_layout(
     return slot, local, bounds
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled
 def group_starts(sorted_values: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """(G + 1,) int64 first position of each run of equal values in sorted_values (P,),
     then P."""
