@@ -14,7 +14,6 @@ import numpy as np
 
 from fmri_rdm.errors import ConfigError, DataError
 from fmri_rdm.rsa.cancellation import PAIR_ELEMENTS, exact_squared, refine_close_pairs
-from fmri_rdm.rsa.pair_index import check_pairs, condensed_positions, condensed_values
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +69,8 @@ def condensed_index(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     i, j: (P,) integer arrays. Returns (P,) int64. Raises DataError on invalid pairs
     (one compiled pass, `rsa/pair_index.py`).
     """
+    from fmri_rdm.rsa.pair_index import condensed_positions  # numba: loaded when first used
+
     return condensed_positions(i, j, n)
 
 
@@ -103,6 +104,8 @@ def rdm_values(rdm: np.ndarray, i: np.ndarray, j: np.ndarray, n: int) -> np.ndar
     """
     if rdm.shape != (n_pairs(n),):
         raise DataError(f"RDM has shape {rdm.shape}, expected ({n_pairs(n)},) for {n} items")
+    from fmri_rdm.rsa.pair_index import condensed_values
+
     return np.asarray(condensed_values(rdm, i, j, n), dtype=np.float32)
 
 
@@ -266,6 +269,8 @@ def pair_distances(
     metric = feature_metric(metric)
     features = np.asarray(features)
     n = len(features)
+    from fmri_rdm.rsa.pair_index import check_pairs
+
     i, j = np.asarray(i), np.asarray(j)
     check_pairs(i, j, n)
     if len(i) == 0:
